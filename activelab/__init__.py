@@ -1,0 +1,37 @@
+"""activelab: active learning that picks the labels worth paying for.
+
+>>> import activelab
+>>> sorted(activelab.strategies.available())[:2]
+['entropy', 'least_confidence']
+"""
+
+from . import strategies
+from .errors import ActiveLabError
+from .loop import ActiveLoop, History, RoundRecord
+from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
+from .outputs import ModelOutputs
+from .pool import LabelEvent, Pool
+from .stopping import LabelBudget, StoppingRule, TargetScore
+from .strategies import Query, Strategy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveLabError",
+    "ActiveLoop",
+    "Answers",
+    "ConsoleOracle",
+    "History",
+    "LabelBudget",
+    "LabelEvent",
+    "ModelOutputs",
+    "Oracle",
+    "Pool",
+    "Query",
+    "RoundRecord",
+    "SimulatedOracle",
+    "StoppingRule",
+    "Strategy",
+    "TargetScore",
+    "strategies",
+]

@@ -1,0 +1,174 @@
+"""Writing a bench run out: results.json, learning_curves.png, report.html, and a summary."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["headline", "summary_rows", "write_outputs"]
+
+COLUMNS = ["strategy", "AULC ± std", "final acc", "labels to 95%", "saved vs random", "query ms"]
+
+
+def _labels_to_target_text(entry: dict[str, Any], repeats: int) -> str:
+    info = entry["labels_to_target"]
+    if info["mean"] is None:
+        return f"not reached (0/{repeats})"
+    return f"{info['mean']:.0f} ({info['reached']}/{repeats})"
+
+
+def _saved_text(name: str, entry: dict[str, Any]) -> str:
+    vs = entry.get("vs_random")
+    if vs is None:
+        return "–"
+    if name == "random":
+        return "baseline"
+    saved = vs["labels_saved_at_target"]
+    if saved is not None:
+        return f"{'≥ ' if vs['labels_saved_at_target_is_lower_bound'] else ''}{saved:+d}"
+    saved = vs["labels_saved_at_random_final"]
+    if saved is None:
+        return "never matched random"
+    return f"{saved:+d} (at random's final)"
+
+
+def summary_rows(results: dict[str, Any]) -> list[list[str]]:
+    """One row per strategy, best mean AULC first, with the :data:`COLUMNS`."""
+    repeats = results["settings"]["repeats"]
+    entries = sorted(results["strategies"].items(), key=lambda kv: -kv[1]["aulc"]["mean"])
+    return [
+        [
+            name,
+            f"{e['aulc']['mean']:.4f} ± {e['aulc']['std']:.4f}",
+            f"{e['final_accuracy']['mean']:.4f}",
+            _labels_to_target_text(e, repeats),
+            _saved_text(name, e),
+            f"{1000 * e['mean_query_time']:.1f}",
+        ]
+        for name, e in entries
+    ]
+
+
+def headline(results: dict[str, Any]) -> str:
+    """One or two sentences on what active learning saved against random."""
+    target = results["target_accuracy"]
+    entries = results["strategies"]
+    best = max(entries, key=lambda n: entries[n]["aulc"]["mean"])
+    if "random" not in entries:
+        return f"Best mean AULC: {best} ({entries[best]['aulc']['mean']:.4f})."
+    if best == "random":
+        return (
+            "No strategy beat random sampling on mean AULC in this run "
+            f"(random: {entries['random']['aulc']['mean']:.4f})."
+        )
+    vs = entries[best]["vs_random"]
+    text = (
+        f"{best} has the best mean AULC ({entries[best]['aulc']['mean']:.4f} vs random "
+        f"{entries['random']['aulc']['mean']:.4f})."
+    )
+    mine, theirs = vs["labels_to_target_mean_curve"], vs["random_labels_to_target_mean_curve"]
+    if mine is not None and theirs is not None:
+        text += (
+            f" On the mean learning curve it reached 95% of full-data accuracy "
+            f"({target:.3f}) with {mine} labels; random needed {theirs} "
+            f"({theirs - mine} labels saved)."
+        )
+    elif mine is not None:
+        last = int(entries["random"]["mean_curve"][-1][0])
+        text += (
+            f" It reached 95% of full-data accuracy ({target:.3f}) with {mine} labels; "
+            f"random did not within {last} (more than {last - mine} labels saved)."
+        )
+    elif vs["labels_to_match_random_final"] is not None:
+        text += (
+            f" It matched random's final accuracy with {vs['labels_to_match_random_final']} "
+            f"labels ({vs['labels_saved_at_random_final']} saved)."
+        )
+    return text
+
+
+def plot_learning_curves(results: dict[str, Any], path: Path) -> None:
+    """Mean learning curve of every strategy with a ±1 std band, and the targets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for name, entry in results["strategies"].items():
+        curve = np.array(entry["mean_curve"])
+        line = ax.plot(curve[:, 0], curve[:, 1], label=name, lw=2,
+                       ls="--" if name == "random" else "-")[0]
+        ax.fill_between(curve[:, 0], curve[:, 1] - curve[:, 2], curve[:, 1] + curve[:, 2],
+                        color=line.get_color(), alpha=0.15)
+    full = results["full_data_accuracy"]["mean"]
+    ax.axhline(full, color="black", lw=1, ls=":", label=f"full data ({full:.3f})")
+    ax.axhline(results["target_accuracy"], color="grey", lw=1, ls="-.",
+               label=f"95% of full ({results['target_accuracy']:.3f})")
+    settings = results["settings"]
+    ax.set_xlabel("labeled items")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{results['data']['name']} · {settings['model']} · "
+                 f"{settings['repeats']} repeats (mean ± std)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _html(results: dict[str, Any], png: bytes) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
+        for row in summary_rows(results)
+    )
+    settings = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in results["settings"].items()
+    )
+    image = base64.b64encode(png).decode()
+    data = results["data"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>activelab bench: {esc(data['name'])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }}
+td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
+img {{ max-width: 100%; }}
+</style></head><body>
+<h1>activelab bench: {esc(data['name'])}</h1>
+<p>{esc(data['description'])}</p>
+<p><strong>{esc(headline(results))}</strong></p>
+<table><tr>{head}</tr>{body}</table>
+<p>AULC is the mean test accuracy over the labeling range (trapezoidal area under the
+learning curve divided by its width). "Labels to 95% of full" is the mean, over the repeats
+that reached it, of the first label count whose accuracy is at least 95% of the accuracy of
+the same model trained on the whole training split ({results['full_data_accuracy']['mean']:.4f}
+on average); in brackets, how many repeats reached it. "Saved vs random" compares the mean
+learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
+<img alt="learning curves" src="data:image/png;base64,{image}">
+<h2>Settings</h2><table>{settings}</table>
+<p>activelab {esc(results['activelab_version'])}, {results['elapsed_seconds']:.1f} s.</p>
+</body></html>
+"""
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write results.json, learning_curves.png and report.html into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "results": out_dir / "results.json",
+        "plot": out_dir / "learning_curves.png",
+        "report": out_dir / "report.html",
+    }
+    paths["results"].write_text(json.dumps(results, indent=1) + "\n")
+    plot_learning_curves(results, paths["plot"])
+    paths["report"].write_text(_html(results, paths["plot"].read_bytes()))
+    return paths

@@ -1,0 +1,244 @@
+"""The experiment runner behind ``activelab bench``: simulated active learning, repeated.
+
+Each repeat draws its own stratified train/test split and its own initial labeled set,
+and every strategy in that repeat starts from exactly the same split, initial set and
+model seed, so the only difference between strategies is what they choose to label.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import __version__, strategies
+from ..datasets import Dataset
+from ..errors import ActiveLabError
+from ..loop import ActiveLoop
+from ..oracles import SimulatedOracle
+from ..pool import Pool
+from ..stopping import LabelBudget
+from .metrics import aulc, labels_to_reach, mean_curve
+from .models import make_model
+
+__all__ = ["BenchSettings", "run_bench"]
+
+TARGET_FRACTION = 0.95
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Everything that defines a bench run; written to ``results.json`` as ``settings``."""
+
+    data: str
+    strategies: list[str] = field(default_factory=lambda: ["margin", "entropy", "random"])
+    model: str = "logreg"
+    initial: int = 10
+    budget: int = 200
+    batch_size: int = 10
+    repeats: int = 5
+    test_size: float = 0.25
+    seed: int = 0
+    target: str | None = None
+    jobs: int = 1
+
+    def check(self, dataset: Dataset) -> None:
+        """Refuse settings that cannot run on ``dataset``, before any work starts."""
+        if not self.strategies:
+            raise ActiveLabError("give at least one strategy with --strategies")
+        if len(set(self.strategies)) != len(self.strategies):
+            raise ActiveLabError("a strategy is listed twice in --strategies; list each once")
+        for name in self.strategies:
+            strategies.get(name)
+        make_model(self.model, 0)
+        for option, value, low in [
+            ("--batch-size", self.batch_size, 1),
+            ("--repeats", self.repeats, 1),
+            ("--initial", self.initial, 0),
+            ("--jobs", self.jobs, 1),
+        ]:
+            if value < low:
+                raise ActiveLabError(f"{option} must be at least {low}; got {value}")
+        if not 0 < self.test_size < 1:
+            raise ActiveLabError(f"--test-size must be between 0 and 1; got {self.test_size}")
+        n_test = int(np.ceil(self.test_size * dataset.n_items))
+        n_train = dataset.n_items - n_test
+        if self.budget > n_train:
+            raise ActiveLabError(
+                f"--budget {self.budget} is larger than the training pool ({n_train} items of "
+                f"{dataset.n_items} at --test-size {self.test_size}); lower --budget"
+            )
+        if self.budget <= self.initial:
+            raise ActiveLabError(
+                f"--budget ({self.budget}) must be larger than --initial ({self.initial}): "
+                "the budget counts the initial labels too"
+            )
+        if n_test < len(dataset.classes):
+            raise ActiveLabError(
+                f"--test-size {self.test_size} leaves {n_test} test items for "
+                f"{len(dataset.classes)} classes; raise --test-size"
+            )
+
+
+@dataclass(frozen=True)
+class _Task:
+    repeat: int
+    strategy: str | None  # None: fit on the whole training split for the reference score
+
+
+def _split(dataset: Dataset, settings: BenchSettings, repeat: int) -> tuple[Any, ...]:
+    from sklearn.model_selection import train_test_split
+
+    seed = settings.seed + repeat
+    try:
+        parts = train_test_split(
+            dataset.X, dataset.y, test_size=settings.test_size, random_state=seed,
+            stratify=dataset.y,
+        )
+    except ValueError:  # a class too rare to stratify: fall back to a plain split
+        parts = train_test_split(
+            dataset.X, dataset.y, test_size=settings.test_size, random_state=seed
+        )
+    X_train, X_test, y_train, y_test = parts
+    initial = np.random.default_rng(seed).choice(len(y_train), settings.initial, replace=False)
+    return X_train, X_test, y_train, y_test, np.sort(initial)
+
+
+def _run_task(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[str, Any]:
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    seed = settings.seed + task.repeat
+    X_train, X_test, y_train, y_test, initial = _split(dataset, settings, task.repeat)
+    model = make_model(settings.model, seed, sparse=sp.issparse(dataset.X))
+    if task.strategy is None:
+        model.fit(X_train, y_train)
+        return {"task": task, "accuracy": float(model.score(X_test, y_test))}
+    pool = Pool(X_train)
+    if len(initial):
+        pool.add_labels(initial, y_train[initial], annotator="initial")
+    loop = ActiveLoop(
+        model, pool, strategies.get(task.strategy), SimulatedOracle(y_train),
+        batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
+        eval_set=(X_test, y_test), metrics=["accuracy"], random_state=seed,
+    )
+    history = loop.run()
+    query_times = [r.query_time for r in history if r.query_time is not None]
+    return {
+        "task": task,
+        "curve": history.curve("accuracy"),
+        "query_time": float(np.mean(query_times)) if query_times else 0.0,
+        "fit_time": float(np.mean([r.fit_time for r in history])),
+    }
+
+
+def _execute(
+    dataset: Dataset, settings: BenchSettings, tasks: list[_Task]
+) -> Iterator[dict[str, Any]]:
+    if settings.jobs == 1:
+        for task in tasks:
+            yield _run_task(dataset, settings, task)
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=settings.jobs, return_as="generator_unordered")
+    yield from parallel(delayed(_run_task)(dataset, settings, t) for t in tasks)
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    return {"per_repeat": values, "mean": float(np.mean(values)), "std": float(np.std(values))}
+
+
+def run_bench(
+    dataset: Dataset,
+    settings: BenchSettings,
+    on_task_done: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run the bench and return the ``results.json`` document (see docs/bench.md)."""
+    settings.check(dataset)
+    started = time.perf_counter()
+    tasks = [_Task(r, None) for r in range(settings.repeats)] + [
+        _Task(r, name) for r in range(settings.repeats) for name in settings.strategies
+    ]
+    done: dict[_Task, dict[str, Any]] = {}
+    for result in _execute(dataset, settings, tasks):
+        done[result["task"]] = result
+        if on_task_done is not None:
+            on_task_done(len(done), len(tasks))
+
+    full = [done[_Task(r, None)]["accuracy"] for r in range(settings.repeats)]
+    results: dict[str, Any] = {
+        "activelab_version": __version__,
+        "settings": asdict(settings),
+        "data": {
+            "name": dataset.name,
+            "description": dataset.description,
+            "n_items": dataset.n_items,
+            "n_features": int(dataset.X.shape[1]),
+            "n_classes": len(dataset.classes),
+        },
+        "metric": "accuracy",
+        "full_data_accuracy": _summary(full),
+        "target_fraction": TARGET_FRACTION,
+        "target_accuracy": TARGET_FRACTION * float(np.mean(full)),
+        "strategies": {},
+    }
+    for name in settings.strategies:
+        runs = [done[_Task(r, name)] for r in range(settings.repeats)]
+        curves = [run["curve"] for run in runs]
+        to_target = [labels_to_reach(c, TARGET_FRACTION * f) for c, f in zip(curves, full)]
+        reached = [n for n in to_target if n is not None]
+        results["strategies"][name] = {
+            "curves": [c.tolist() for c in curves],
+            "mean_curve": mean_curve(curves).tolist(),
+            "aulc": _summary([aulc(c) for c in curves]),
+            "final_accuracy": _summary([float(c[-1, 1]) for c in curves]),
+            "labels_to_target": {
+                "per_repeat": to_target,
+                "reached": len(reached),
+                "mean": float(np.mean(reached)) if reached else None,
+            },
+            "mean_query_time": float(np.mean([run["query_time"] for run in runs])),
+            "mean_fit_time": float(np.mean([run["fit_time"] for run in runs])),
+        }
+    if "random" in results["strategies"]:
+        _compare_with_random(results)
+    results["elapsed_seconds"] = time.perf_counter() - started
+    return results
+
+
+def _compare_with_random(results: dict[str, Any]) -> None:
+    """Add ``vs_random`` to every strategy: AULC gain and labels saved, on the mean curves."""
+    target = results["target_accuracy"]
+    random = results["strategies"]["random"]
+    random_curve = np.array(random["mean_curve"])[:, :2]
+    random_final = float(random_curve[-1, 1])
+    last_n = int(random_curve[-1, 0])
+    random_to_target = labels_to_reach(random_curve, target)
+    for entry in results["strategies"].values():
+        curve = np.array(entry["mean_curve"])[:, :2]
+        to_target = labels_to_reach(curve, target)
+        to_random_final = labels_to_reach(curve, random_final)
+        saved_at_target = None
+        lower_bound = False
+        if to_target is not None:
+            if random_to_target is not None:
+                saved_at_target = random_to_target - to_target
+            else:
+                saved_at_target, lower_bound = last_n - to_target, True
+        entry["vs_random"] = {
+            "aulc_difference": entry["aulc"]["mean"] - random["aulc"]["mean"],
+            "labels_to_target_mean_curve": to_target,
+            "random_labels_to_target_mean_curve": random_to_target,
+            "labels_saved_at_target": saved_at_target,
+            "labels_saved_at_target_is_lower_bound": lower_bound,
+            "labels_to_match_random_final": to_random_final,
+            "labels_saved_at_random_final": (
+                None if to_random_final is None else last_n - to_random_final
+            ),
+        }

@@ -1,0 +1,130 @@
+"""The ``activelab`` command line.
+
+Every foreseeable mistake (a missing file, an unknown strategy, a budget larger than the
+pool, ...) ends with one line on stderr that says what to do, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ActiveLabError
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+class _Group(click.Group):
+    """Turns ActiveLabError into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ActiveLabError as err:
+            _fail(str(err))
+        return None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="activelab")
+def main() -> None:
+    """activelab: active learning that picks the labels worth paying for."""
+
+
+def _csv_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@main.command()
+@click.option("--data", required=True, help="A bundled data set name (see `activelab datasets`) "
+              "or a .csv, .parquet, .npz, .svm or .jsonl file.")
+@click.option("--target", default=None, help="The label column of a table file.")
+@click.option("--strategies", "strategy_names", default="margin,entropy,random",
+              show_default=True, help="Comma-separated strategy names (see `activelab strategies`).")
+@click.option("--model", default="logreg", show_default=True,
+              help="logreg, svm, rf, knn, nb or mlp.")
+@click.option("--initial", default=10, show_default=True, type=int,
+              help="Labels drawn at random before the first query.")
+@click.option("--budget", default=200, show_default=True, type=int,
+              help="Total labels at the end, the initial ones included.")
+@click.option("--batch-size", default=10, show_default=True, type=int,
+              help="Labels asked for per round.")
+@click.option("--repeats", default=5, show_default=True, type=int,
+              help="Repeats, each with its own split and initial set.")
+@click.option("--test-size", default=0.25, show_default=True, type=float,
+              help="Share of the data held out for testing.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the first repeat.")
+@click.option("--jobs", default=1, show_default=True, type=int,
+              help="Parallel worker processes (joblib).")
+@click.option("--out", default="bench-output", show_default=True, type=click.Path(),
+              help="Folder for results.json, learning_curves.png and report.html.")
+def bench(
+    data: str, target: str | None, strategy_names: str, model: str, initial: int, budget: int,
+    batch_size: int, repeats: int, test_size: float, seed: int, jobs: int, out: str,
+) -> None:
+    """Compare strategies by simulated active learning on labeled data."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from .bench.report import COLUMNS, headline, summary_rows, write_outputs
+    from .bench.runner import BenchSettings, run_bench
+    from .datasets import load
+
+    console = Console(stderr=False)
+    settings = BenchSettings(
+        data=data, target=target, strategies=_csv_list(strategy_names), model=model,
+        initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,
+        test_size=test_size, seed=seed, jobs=jobs,
+    )
+    dataset = load(data, target=target)
+    settings.check(dataset)
+    console.print(f"[bold]{dataset.name}[/]: {dataset.description}")
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        bar = progress.add_task("simulating", total=None)
+        results = run_bench(
+            dataset, settings,
+            on_task_done=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
+    paths = write_outputs(results, Path(out))
+
+    table = Table(title=f"{dataset.name} · {model} · {repeats} repeats · budget {budget}")
+    for column in COLUMNS:
+        table.add_column(column)
+    for row in summary_rows(results):
+        table.add_row(*row)
+    console.print(table)
+    console.print(headline(results))
+    console.print(f"Report: {paths['report']}  (results: {paths['results']}, "
+                  f"plot: {paths['plot']})")
+
+
+@main.command("strategies")
+def list_strategies() -> None:
+    """List the strategy names that --strategies accepts."""
+    from . import strategies
+
+    for name in strategies.available():
+        doc = (type(strategies.get(name)).__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{name:20s} {doc}")
+
+
+@main.command("datasets")
+def list_datasets() -> None:
+    """List the bundled data sets that --data accepts."""
+    from .datasets import bundled_names, load
+
+    for name in bundled_names():
+        click.echo(f"{name:15s} {load(name).description}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""ActiveLoop: fit → query → label → update, until a stopping rule fires.
+
+Two ways to drive it:
+
+* ``loop.run()`` with an oracle that answers at once (a simulator, a console prompt);
+* ``loop.ask()`` / ``loop.tell(ids, labels)`` when the labels come back later, the way
+  Optuna's ask/tell interface works for trials.
+
+>>> import numpy as np
+>>> from sklearn.datasets import load_iris
+>>> from sklearn.linear_model import LogisticRegression
+>>> from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
+>>> from activelab.stopping import LabelBudget
+>>> X, y = load_iris(return_X_y=True)
+>>> pool = Pool(X)
+>>> pool.add_labels([0, 50, 100], y[[0, 50, 100]])
+>>> loop = ActiveLoop(LogisticRegression(max_iter=500), pool, strategies.get("margin"),
+...                   SimulatedOracle(y), batch_size=5, stopping=[LabelBudget(23)],
+...                   eval_set=(X, y), random_state=0)
+>>> history = loop.run()
+>>> [r.n_labeled for r in history]
+[3, 8, 13, 18, 23]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import ActiveLabError
+from .oracles import Oracle
+from .outputs import ModelOutputs
+from .pool import Pool, to_python
+from .stopping import StoppingRule
+from .strategies.base import Query, Strategy, check_batch_size
+from .strategies.random_sampling import RandomSampling
+from .training import FullRefit, TrainingPolicy, can_fit
+
+__all__ = ["ActiveLoop", "History", "RoundRecord"]
+
+Metric = Callable[[Any, Any, Any], float]
+
+
+@dataclass
+class RoundRecord:
+    """One round: the model fit on ``n_labeled`` labels, its scores, and what it queried."""
+
+    round: int
+    n_labeled: int
+    metrics: dict[str, float]
+    fit_time: float
+    model_fitted: bool
+    query_time: float | None = None
+    query_ids: list[Any] = field(default_factory=list)
+    strategy: str | None = None
+    cost: float = 0.0
+    stop_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class History(list):
+    """The list of :class:`RoundRecord`, one per fit, with a few helpers."""
+
+    def curve(self, metric: str = "accuracy") -> np.ndarray:
+        """``[[n_labeled, value], ...]`` for one metric."""
+        rows = [[r.n_labeled, r.metrics[metric]] for r in self if metric in r.metrics]
+        return np.array(rows, dtype=float).reshape(-1, 2)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self]
+
+
+class ActiveLoop:
+    """Runs active learning on a pool.
+
+    Parameters
+    ----------
+    model : estimator
+        A scikit-learn-style model (``fit`` and ``predict_proba`` or ``decision_function``).
+        The loop fits this object in place; after ``run()`` it is the final model.
+    pool : Pool
+        The items; labels already in it are the initial labeled set.
+    strategy : Strategy
+        Chooses what to label each round.
+    oracle : Oracle, optional
+        Answers the queries in :meth:`run`. Not needed for :meth:`ask` / :meth:`tell`.
+    batch_size : int
+        How many items each round asks for.
+    stopping : sequence of StoppingRule
+        The loop stops when any rule fires, or when nothing is left to ask.
+    eval_set : (X, y), optional
+        Held-out data scored after every fit.
+    metrics : sequence of str or callable
+        scikit-learn scorer names (``"accuracy"``, ``"f1_macro"``, ...) or callables
+        ``metric(model, X, y) -> float``.
+    training : TrainingPolicy
+        How the model is refit. Defaults to :class:`~activelab.training.FullRefit`.
+    cold_start : Strategy
+        Used while the model cannot be fit yet (no labels, or one class only).
+        Defaults to random sampling.
+    callbacks : sequence of callables
+        ``callback(loop, record)``, called after every fit and evaluation.
+    random_state : int, Generator or None
+        Seeds every round's query, so a run is reproducible.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        pool: Pool,
+        strategy: Strategy,
+        oracle: Oracle | None = None,
+        *,
+        batch_size: int = 10,
+        stopping: Sequence[StoppingRule] = (),
+        eval_set: tuple[Any, Any] | None = None,
+        metrics: Sequence[str | Metric] = ("accuracy",),
+        training: TrainingPolicy | None = None,
+        cold_start: Strategy | None = None,
+        callbacks: Sequence[Callable[[ActiveLoop, RoundRecord], None]] = (),
+        random_state: Any = None,
+    ) -> None:
+        if not isinstance(pool, Pool):
+            raise ActiveLabError(f"pool must be an activelab Pool; got {type(pool).__name__}")
+        if not isinstance(strategy, Strategy):
+            raise ActiveLabError(
+                f"strategy must be an activelab Strategy, e.g. strategies.get('margin'); "
+                f"got {type(strategy).__name__}"
+            )
+        self.model = model
+        self.pool = pool
+        self.strategy = strategy
+        self.oracle = oracle
+        self.batch_size = check_batch_size(batch_size)
+        self.stopping = list(stopping)
+        self.eval_set = eval_set
+        self.metrics = list(metrics)
+        self.training = training if training is not None else FullRefit()
+        self.cold_start = cold_start if cold_start is not None else RandomSampling()
+        self.callbacks = list(callbacks)
+        self.random_state = random_state
+
+        self.history = History()
+        self.total_cost = 0.0
+        self.stop_reason: str | None = None
+        self._scorers = [_scorer(m) for m in self.metrics]
+        if eval_set is not None and len(eval_set) != 2:
+            raise ActiveLabError("eval_set must be a pair (X_eval, y_eval)")
+        self._rng = np.random.default_rng(random_state)
+        self._fitted_version: int | None = None
+        self._model_fitted = False
+        self._excluded: set[Any] = set()
+        self._pending: Query | None = None
+        self._stop_requested: str | None = None
+
+    # ---- ask / tell -------------------------------------------------------------------
+
+    def ask(self, batch_size: int | None = None) -> Query:
+        """Fit the model on the labels so far (if they changed) and query the next batch."""
+        record = self._refresh()
+        k = check_batch_size(self.batch_size if batch_size is None else batch_size)
+        allowed = self._labels_allowed()
+        if allowed is not None:
+            if allowed == 0:
+                raise ActiveLabError("the label budget is used up; there is nothing left to ask")
+            k = min(k, allowed)
+        candidates = self._candidates()
+        if len(candidates) == 0:
+            raise ActiveLabError("no unlabeled items are left to ask about")
+        strategy = self.strategy if self._model_fitted else self.cold_start
+        model = self.model if self._model_fitted else None
+        outputs = ModelOutputs(model, self.pool, ids=candidates)
+        seed = int(self._rng.integers(2**63 - 1))
+        started = time.perf_counter()
+        query = strategy.query(model, self.pool, k, random_state=seed, outputs=outputs)
+        record.query_time = time.perf_counter() - started
+        record.query_ids = [to_python(i) for i in query.ids]
+        record.strategy = strategy.name
+        self._pending = query
+        return query
+
+    def tell(
+        self,
+        ids: Sequence[Any] | np.ndarray,
+        labels: Sequence[Any] | np.ndarray,
+        annotator: str | None = None,
+        cost: float = 0.0,
+    ) -> None:
+        """Record labels for ``ids``; the next :meth:`ask` refits the model on them."""
+        ids = np.asarray(ids)
+        self.pool.add_labels(ids, labels, annotator=annotator)
+        self.total_cost += float(cost)
+        if self._pending is not None and len(ids):
+            strategy = self.strategy if self._model_fitted else self.cold_start
+            strategy.update(self.pool, self._pending, self.pool.labels_of(ids))
+        self._pending = None
+
+    def skip(self, ids: Sequence[Any] | np.ndarray) -> None:
+        """Never ask about ``ids`` again in this loop (the oracle could not label them)."""
+        self.pool.positions(ids)
+        self._excluded.update(to_python(i) for i in np.asarray(ids).reshape(-1))
+
+    def request_stop(self, reason: str) -> None:
+        """Ask :meth:`run` to stop after the current round (callbacks may call this)."""
+        self._stop_requested = reason
+
+    # ---- run ---------------------------------------------------------------------------
+
+    def run(self, max_rounds: int | None = None) -> History:
+        """Fit, query, label and update until a stopping rule fires; returns the history."""
+        if self.oracle is None:
+            raise ActiveLabError(
+                "run() needs an oracle, e.g. SimulatedOracle(y); or use ask()/tell()"
+            )
+        rounds = 0
+        while True:
+            self._refresh()
+            reason = self._stop_check()
+            if reason is None and max_rounds is not None and rounds >= max_rounds:
+                reason = f"{max_rounds} rounds done"
+            if reason is not None:
+                break
+            query = self.ask()
+            answers = self.oracle.label(query.ids)
+            self.skip(answers.skipped)
+            if len(answers.ids):
+                self.tell(answers.ids, answers.labels, annotator=answers.annotator,
+                          cost=answers.total_cost)
+            self.history[-1].cost = self.total_cost
+            rounds += 1
+            if answers.stop:
+                self._refresh()
+                reason = "the oracle asked to stop"
+                break
+        self.stop_reason = reason
+        self.history[-1].stop_reason = reason
+        return self.history
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _refresh(self) -> RoundRecord:
+        """Fit and evaluate if the labels changed since the last fit."""
+        if self._fitted_version == self.pool.version and self.history:
+            return self.history[-1]
+        X, y = self.pool.labeled_data()
+        started = time.perf_counter()
+        self._model_fitted = can_fit(self.model, y)
+        if self._model_fitted:
+            try:
+                self.model = self.training.fit(self.model, X, y)
+            except ActiveLabError:
+                raise
+            except ValueError as err:
+                raise ActiveLabError(
+                    f"fitting {type(self.model).__name__} on {len(y)} labels failed: {err}"
+                ) from err
+        fit_time = time.perf_counter() - started
+        record = RoundRecord(
+            round=len(self.history),
+            n_labeled=self.pool.n_labeled,
+            metrics=self._evaluate(y),
+            fit_time=fit_time,
+            model_fitted=self._model_fitted,
+            cost=self.total_cost,
+        )
+        self._fitted_version = self.pool.version
+        self.history.append(record)
+        for callback in self.callbacks:
+            callback(self, record)
+        return record
+
+    def _evaluate(self, y_train: np.ndarray) -> dict[str, float]:
+        if self.eval_set is None or not self._scorers:
+            return {}
+        X_eval, y_eval = self.eval_set
+        model = self.model if self._model_fitted else _constant_model(y_train)
+        if model is None:
+            return {}
+        return {name: float(score(model, X_eval, y_eval)) for name, score in self._scorers}
+
+    def _labels_allowed(self) -> int | None:
+        limits = [r.remaining(self) for r in self.stopping]
+        limits = [x for x in limits if x is not None]
+        return min(limits) if limits else None
+
+    def _candidates(self) -> np.ndarray:
+        unlabeled = self.pool.unlabeled_ids
+        if not self._excluded:
+            return unlabeled
+        keep = np.array([to_python(i) not in self._excluded for i in unlabeled], dtype=bool)
+        return unlabeled[keep]
+
+    def _stop_check(self) -> str | None:
+        if self._stop_requested is not None:
+            return self._stop_requested
+        for rule in self.stopping:
+            reason = rule.reason(self)
+            if reason is not None:
+                return reason
+        if len(self._candidates()) == 0:
+            return "no unlabeled items left"
+        return None
+
+
+def _scorer(metric: str | Metric) -> tuple[str, Metric]:
+    if callable(metric):
+        return getattr(metric, "__name__", "metric"), metric
+    from sklearn.metrics import get_scorer, get_scorer_names
+
+    try:
+        return metric, get_scorer(metric)
+    except ValueError as err:
+        names = ", ".join(n for n in get_scorer_names() if "_" not in n or n.startswith("f1"))
+        raise ActiveLabError(
+            f"unknown metric {metric!r}; use a scikit-learn scorer name ({names}, ...) "
+            "or a callable metric(model, X, y)"
+        ) from err
+
+
+def _constant_model(y: np.ndarray) -> Any:
+    """Before a real fit is possible, the score of always predicting the most common label."""
+    if len(y) == 0:
+        return None
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y), 1)), y)

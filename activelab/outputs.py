@@ -1,0 +1,150 @@
+"""Per-round model outputs over the unlabeled pool, computed once, in chunks, and shared.
+
+A round of active learning asks the model about every candidate item. ``ModelOutputs``
+does that once per round and caches the result, so a hybrid of two scorers never calls
+``predict_proba`` twice, and it predicts in chunks, so the model never sees more than
+``chunk_size`` rows at a time.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> from activelab import ModelOutputs, Pool
+>>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+>>> pool = Pool(X)
+>>> pool.add_labels([0, 3], [0, 1])
+>>> model = LogisticRegression().fit(*pool.labeled_data())
+>>> ModelOutputs(model, pool).proba().shape
+(2, 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .errors import ActiveLabError
+from .pool import Pool
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "ModelOutputs"]
+
+DEFAULT_CHUNK_SIZE = 8192
+
+
+class ModelOutputs:
+    """What the model says about a set of pool items in one round.
+
+    Parameters
+    ----------
+    model : estimator or None
+        A fitted model. ``None`` is allowed for strategies that need no model (random).
+    pool : Pool
+    ids : array-like, optional
+        The candidate ids. Defaults to every unlabeled id, in pool order.
+    chunk_size : int
+        How many rows the model predicts at once.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        pool: Pool,
+        ids: np.ndarray | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ActiveLabError(f"chunk_size must be a positive integer; got {chunk_size!r}")
+        self.model = model
+        self.pool = pool
+        self.ids = pool.unlabeled_ids if ids is None else np.asarray(ids)
+        self.chunk_size = int(chunk_size)
+        self.pool_version = pool.version
+        self._positions = pool.positions(self.ids)
+        self._cache: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def check_current(self, model: Any, pool: Pool) -> None:
+        """Refuse outputs made for another model, another pool, or an older label state."""
+        if model is not self.model or pool is not self.pool:
+            raise ActiveLabError(
+                "these ModelOutputs were computed for another model or pool; "
+                "build them with ModelOutputs(model, pool) for this round"
+            )
+        if pool.version != self.pool_version:
+            raise ActiveLabError(
+                "the pool's labels changed since these ModelOutputs were computed; "
+                "build new ones after every round of labeling"
+            )
+
+    @property
+    def has_proba(self) -> bool:
+        return hasattr(self.model, "predict_proba")
+
+    @property
+    def has_decision(self) -> bool:
+        return hasattr(self.model, "decision_function")
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """The model's ``classes_``, if it has them."""
+        return getattr(self.model, "classes_", None)
+
+    def of_items(self, key: str, compute: Callable[[Any], np.ndarray]) -> np.ndarray:
+        """Apply ``compute`` to the candidate items chunk by chunk, once per round.
+
+        ``compute`` maps a chunk of items to an array with one row per item; the chunks
+        are stacked. The result is cached under ``key``.
+        """
+        if key not in self._cache:
+            self._cache[key] = self._in_chunks(compute)
+        return self._cache[key]
+
+    def derived(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """Cache ``compute()``, a value built from other outputs, under ``key``."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def proba(self) -> np.ndarray:
+        """``predict_proba`` of every candidate, shape ``(n, n_classes)``."""
+        self._require("predict_proba")
+        return self.of_items("proba", self.model.predict_proba)
+
+    def decision(self) -> np.ndarray:
+        """``decision_function`` of every candidate: ``(n,)`` for two classes, else ``(n, k)``."""
+        self._require("decision_function")
+        return self.of_items("decision", self.model.decision_function)
+
+    def _require(self, method: str) -> None:
+        if self.model is None:
+            raise ActiveLabError(
+                f"this strategy needs a fitted model with {method}; got model=None"
+            )
+        if not hasattr(self.model, method):
+            raise ActiveLabError(
+                f"{type(self.model).__name__} has no {method}; use a model that has it, "
+                "or a strategy that does not need it"
+            )
+
+    def _in_chunks(self, compute: Callable[[Any], np.ndarray]) -> np.ndarray:
+        from sklearn.exceptions import NotFittedError
+
+        n = len(self._positions)
+        out: np.ndarray | None = None
+        for start in range(0, n, self.chunk_size):
+            rows = self.pool._rows(self._positions[start : start + self.chunk_size])
+            try:
+                part = np.asarray(compute(rows))
+            except NotFittedError as err:
+                raise ActiveLabError(
+                    f"{type(self.model).__name__} is not fitted; fit it on "
+                    "pool.labeled_data() first (ActiveLoop does this for you)"
+                ) from err
+            if out is None:
+                out = np.empty((n, *part.shape[1:]), dtype=np.result_type(part.dtype, np.float32))
+            out[start : start + len(part)] = part
+        if out is None:
+            return np.zeros((0,))
+        return out

@@ -1,0 +1,358 @@
+"""Pool: the items, their stable ids, and the label state.
+
+Every public method speaks ids, never positions: an id is the user's own key for a
+record (an int or a string), and it keeps meaning the same record however many items
+get labeled. Labels are kept as an append-only list of events, so a correction is a
+new event and nothing is silently overwritten.
+
+>>> import numpy as np
+>>> from activelab import Pool
+>>> pool = Pool(np.eye(4), ids=["a", "b", "c", "d"])
+>>> pool.add_labels(["b"], [1], annotator="ann")
+>>> pool.unlabeled_ids.tolist()
+['a', 'c', 'd']
+>>> pool.labels_of(["b"]).tolist()
+[1]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import ActiveLabError
+
+__all__ = ["IdIndex", "LabelEvent", "Pool"]
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One entry of the label log: who said what about which item, and when.
+
+    ``kind`` is ``"label"`` for a first label or a repeated identical one, and
+    ``"correction"`` when it replaces an earlier, different label.
+    """
+
+    id: Any
+    label: Any
+    annotator: str | None
+    time: float
+    kind: str
+
+
+def _n_rows(X: Any) -> int:
+    if hasattr(X, "shape") and len(getattr(X, "shape", ())) >= 1:
+        return int(X.shape[0])
+    return len(X)
+
+
+def _is_dataframe(X: Any) -> bool:
+    return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def _is_list_of_rows(X: Any) -> bool:
+    """A list of numeric rows (rather than a list of raw items such as texts)."""
+    return (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(isinstance(row, (list, tuple, np.ndarray)) for row in X)
+    )
+
+
+def _check_finite(X: Any) -> None:
+    """Refuse NaN or infinite features, naming how many rows and the first one."""
+    if sp.issparse(X):
+        if X.dtype.kind in "fc" and not np.all(np.isfinite(X.data)):
+            coo = X.tocoo()
+            bad_rows = np.unique(coo.row[~np.isfinite(coo.data)])
+            _raise_not_finite(bad_rows)
+        return
+    if _is_dataframe(X):
+        numeric = X.select_dtypes(include="number")
+        values = numeric.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(values).all(axis=1) if values.size else np.zeros(len(X), bool)
+        if bad.any():
+            _raise_not_finite(np.flatnonzero(bad))
+        return
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fc":
+        finite = np.isfinite(X)
+        if not finite.all():
+            bad = ~finite.reshape(X.shape[0], -1).all(axis=1)
+            _raise_not_finite(np.flatnonzero(bad))
+
+
+def _raise_not_finite(bad_rows: np.ndarray) -> None:
+    raise ActiveLabError(
+        f"the features hold NaN or infinite values in {len(bad_rows)} row(s) "
+        f"(first at position {int(bad_rows[0])}); impute or drop them before active learning"
+    )
+
+
+class IdIndex:
+    """Maps stable ids (ints or strings, unique) to row positions, vectorised.
+
+    Default ids ``0..n-1`` map to themselves; other ids are found by binary search in
+    a sorted copy, so no per-id Python dict is built for large pools.
+    """
+
+    def __init__(self, ids: Sequence[Any] | np.ndarray | None, n: int, owner: str = "pool") -> None:
+        self.owner = owner
+        self._default = ids is None
+        self.ids = np.arange(n) if ids is None else self._check(ids, n)
+        order = np.argsort(self.ids, kind="stable")
+        self._sorted_ids = self.ids[order]
+        self._sorted_pos = order
+
+    @staticmethod
+    def _check(ids: Any, n: int) -> np.ndarray:
+        arr = np.asarray(ids)
+        if arr.ndim != 1 or len(arr) != n:
+            raise ActiveLabError(
+                f"ids must be a flat sequence with one id per item ({n}); got shape {arr.shape}"
+            )
+        if arr.dtype.kind not in "iuUS":
+            raise ActiveLabError(
+                f"ids must be integers or strings; got dtype {arr.dtype}: convert them first"
+            )
+        uniq, counts = np.unique(arr, return_counts=True)
+        if len(uniq) != n:
+            dup = uniq[counts > 1][:3].tolist()
+            raise ActiveLabError(f"ids must be unique; repeated: {dup}")
+        return arr
+
+    def positions(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        query = np.asarray(ids)
+        if query.ndim == 0:
+            query = query.reshape(1)
+        if query.size == 0:
+            return np.zeros(0, dtype=np.intp)
+        n = len(self.ids)
+        if self._default and query.dtype.kind in "iu":
+            pos = query.astype(np.intp, copy=False)
+            unknown = (pos < 0) | (pos >= n)
+        elif query.dtype.kind != self._sorted_ids.dtype.kind and not (
+            query.dtype.kind in "iu" and self._sorted_ids.dtype.kind in "iu"
+        ):
+            pos = np.zeros(query.shape, dtype=np.intp)
+            unknown = np.ones(query.shape, dtype=bool)
+        else:
+            where = np.minimum(np.searchsorted(self._sorted_ids, query), n - 1)
+            unknown = self._sorted_ids[where] != query
+            pos = self._sorted_pos[where]
+        if unknown.any():
+            missing = query[unknown][:5].tolist()
+            raise ActiveLabError(
+                f"{int(unknown.sum())} id(s) are not in the {self.owner}, e.g. {missing}; "
+                f"use ids the {self.owner} was given"
+            )
+        return pos
+
+
+class Pool:
+    """Items with stable ids and an append-only label log.
+
+    Parameters
+    ----------
+    X : array-like
+        A dense NumPy array, a SciPy sparse matrix, a pandas DataFrame, or a sequence of
+        raw items (texts, file paths, ...). One item per row.
+    ids : sequence, optional
+        The user's key for each item (ints or strings, unique). Defaults to ``0..n-1``.
+    """
+
+    def __init__(self, X: Any, ids: Sequence[Any] | np.ndarray | None = None) -> None:
+        if isinstance(X, (str, bytes)) or not (hasattr(X, "shape") or hasattr(X, "__len__")):
+            raise ActiveLabError(
+                "Pool needs a 2-D array, a sparse matrix, a DataFrame or a list of items; "
+                f"got {type(X).__name__}"
+            )
+        if sp.issparse(X):
+            X = X.tocsr()
+        elif _is_list_of_rows(X):
+            X = np.asarray(X)
+        if isinstance(X, np.ndarray) and X.ndim != 2 and X.dtype.kind in "biufc":
+            raise ActiveLabError(
+                f"Pool needs one row per item (a 2-D array); got an array of shape {X.shape}: "
+                "use X.reshape(-1, 1) for a single feature"
+            )
+        n = _n_rows(X)
+        if n == 0:
+            raise ActiveLabError("the pool is empty; give it at least one item")
+        _check_finite(X)
+        self._X = X
+        self._index = IdIndex(ids, n)
+        self._ids = self._index.ids
+        self._labels = np.empty(n, dtype=object)
+        self._labeled = np.zeros(n, dtype=bool)
+        self._events: list[LabelEvent] = []
+        self._version = 0
+
+    # ---- the items -------------------------------------------------------------------
+
+    @property
+    def X(self) -> Any:
+        """The items as given (array, sparse matrix, DataFrame or sequence)."""
+        return self._X
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Every id, in the order the items were given."""
+        return self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def version(self) -> int:
+        """A counter that grows with every change of the label state."""
+        return self._version
+
+    def positions(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Row positions of ``ids``; raises :class:`ActiveLabError` for unknown ids."""
+        return self._index.positions(ids)
+
+    def items(self, ids: Sequence[Any] | np.ndarray) -> Any:
+        """The items for ``ids``, in the same container type as ``X``."""
+        return self._rows(self.positions(ids))
+
+    def _rows(self, pos: np.ndarray) -> Any:
+        X = self._X
+        if isinstance(X, np.ndarray) or sp.issparse(X):
+            return X[pos]
+        if _is_dataframe(X):
+            return X.iloc[pos]
+        return [X[int(p)] for p in pos]
+
+    # ---- the label state ----------------------------------------------------------------
+
+    @property
+    def labeled_ids(self) -> np.ndarray:
+        """Ids that have a label, in pool order."""
+        return self._ids[self._labeled]
+
+    @property
+    def unlabeled_ids(self) -> np.ndarray:
+        """Ids without a label, in pool order."""
+        return self._ids[~self._labeled]
+
+    @property
+    def n_labeled(self) -> int:
+        return int(self._labeled.sum())
+
+    @property
+    def n_unlabeled(self) -> int:
+        return len(self._ids) - self.n_labeled
+
+    def is_labeled(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """A boolean mask: which of ``ids`` have a label."""
+        return self._labeled[self.positions(ids)]
+
+    def labels_of(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """The current label of each id; raises if any of them is unlabeled."""
+        pos = self.positions(ids)
+        unlabeled = ~self._labeled[pos]
+        if unlabeled.any():
+            some = np.asarray(ids).reshape(-1)[unlabeled][:5].tolist()
+            raise ActiveLabError(
+                f"{int(unlabeled.sum())} id(s) have no label yet, e.g. {some}; "
+                "check pool.labeled_ids"
+            )
+        return np.array(self._labels[pos].tolist())
+
+    def labeled_data(self) -> tuple[Any, np.ndarray]:
+        """``(items, labels)`` of every labeled item, in pool order: what a model is fit on."""
+        pos = np.flatnonzero(self._labeled)
+        return self._rows(pos), np.array(self._labels[pos].tolist())
+
+    @property
+    def events(self) -> list[LabelEvent]:
+        """The label log, oldest first (a copy)."""
+        return list(self._events)
+
+    def add_labels(
+        self,
+        ids: Sequence[Any] | np.ndarray,
+        labels: Sequence[Any] | np.ndarray,
+        annotator: str | None = None,
+    ) -> None:
+        """Record labels for ``ids``.
+
+        Labeling an item again with the same label records the repeat; giving a labeled
+        item a *different* label is refused: use :meth:`correct_labels` for that. Either
+        every label is recorded or, on an error, none is.
+        """
+        pos, values = self._check_new_labels(ids, labels)
+        current = self._labels[pos]
+        changes = self._labeled[pos] & np.array(
+            [not _same_label(a, b) for a, b in zip(current, values)], dtype=bool
+        )
+        if changes.any():
+            i = int(np.flatnonzero(changes)[0])
+            raise ActiveLabError(
+                f"id {self._ids[pos[i]]!r} is already labeled {current[i]!r}; "
+                "to change a label call pool.correct_labels(ids, labels)"
+            )
+        self._record(pos, values, annotator, kind="label")
+
+    def correct_labels(
+        self,
+        ids: Sequence[Any] | np.ndarray,
+        labels: Sequence[Any] | np.ndarray,
+        annotator: str | None = None,
+    ) -> None:
+        """Replace the labels of already labeled ``ids``; each change is logged as a correction."""
+        pos, values = self._check_new_labels(ids, labels)
+        if not self._labeled[pos].all():
+            i = int(np.flatnonzero(~self._labeled[pos])[0])
+            raise ActiveLabError(
+                f"id {self._ids[pos[i]]!r} has no label to correct; use pool.add_labels"
+            )
+        self._record(pos, values, annotator, kind="correction")
+
+    def _check_new_labels(self, ids: Any, labels: Any) -> tuple[np.ndarray, list[Any]]:
+        id_arr = np.asarray(ids)
+        if id_arr.ndim == 0:
+            raise ActiveLabError("ids must be a sequence of ids, e.g. [3, 7]; got a single value")
+        values = list(labels) if not isinstance(labels, (str, bytes)) else [labels]
+        if len(values) != len(id_arr):
+            raise ActiveLabError(
+                f"got {len(id_arr)} ids but {len(values)} labels; give one label per id"
+            )
+        for value in values:
+            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                raise ActiveLabError(
+                    f"a label is {value!r}; give a real label, or leave the item unlabeled"
+                )
+        pos = self.positions(id_arr)
+        if len(np.unique(pos)) != len(pos):
+            raise ActiveLabError("the same id appears twice in one call; give each id once")
+        return pos, [to_python(v) for v in values]
+
+    def _record(self, pos: np.ndarray, values: list[Any], annotator: str | None, kind: str) -> None:
+        now = time.time()
+        for p, value in zip(pos, values):
+            self._events.append(
+                LabelEvent(id=to_python(self._ids[p]), label=value, annotator=annotator, time=now,
+                           kind=kind)
+            )
+            self._labels[p] = value
+        self._labeled[pos] = True
+        self._version += 1
+
+    def __repr__(self) -> str:
+        return f"Pool(n_items={len(self)}, n_labeled={self.n_labeled})"
+
+
+def to_python(value: Any) -> Any:
+    """NumPy scalars become Python scalars, so logs and JSON stay plain."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _same_label(a: Any, b: Any) -> bool:
+    equal = a == b
+    return bool(np.all(equal)) if isinstance(equal, np.ndarray) else bool(equal)
