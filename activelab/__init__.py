@@ -7,7 +7,7 @@
 
 from . import strategies
 from .errors import ActiveLabError
-from .loop import ActiveLoop, History, RoundRecord
+from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
 from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
@@ -33,5 +33,6 @@ __all__ = [
     "StoppingRule",
     "Strategy",
     "TargetScore",
+    "log_round",
     "strategies",
 ]

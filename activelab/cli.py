@@ -19,8 +19,29 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Group(click.Group):
-    """Turns ActiveLabError into one line on stderr and exit status 2."""
+    """Turns ActiveLabError and click's usage errors into one line on stderr, exit status 2."""
+
+    def main(self, *args: object, **kwargs: object) -> object:
+        if kwargs.pop("standalone_mode", True) is False:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        except _NO_ARGS_IS_HELP as shown:
+            click.echo(shown.format_message())
+            sys.exit(0)
+        except click.ClickException as err:
+            command = err.ctx.command_path if getattr(err, "ctx", None) else "activelab"
+            _fail(f"{err.format_message()} (see `{command} --help`)")
+        return None
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -76,7 +97,7 @@ def bench(
     from .bench.runner import BenchSettings, run_bench
     from .datasets import load
 
-    console = Console(stderr=False)
+    console = Console(width=None if sys.stdout.isatty() else 110)
     settings = BenchSettings(
         data=data, target=target, strategies=_csv_list(strategy_names), model=model,
         initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,

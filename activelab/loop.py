@@ -24,6 +24,7 @@ Two ways to drive it:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,7 +41,7 @@ from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
 from .training import FullRefit, TrainingPolicy, can_fit
 
-__all__ = ["ActiveLoop", "History", "RoundRecord"]
+__all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
 
 Metric = Callable[[Any, Any, Any], float]
 
@@ -206,6 +207,11 @@ class ActiveLoop:
         self.pool.positions(ids)
         self._excluded.update(to_python(i) for i in np.asarray(ids).reshape(-1))
 
+    @property
+    def metric_names(self) -> list[str]:
+        """The names under which each round's metrics are recorded."""
+        return [name for name, _ in self._scorers]
+
     def request_stop(self, reason: str) -> None:
         """Ask :meth:`run` to stop after the current round (callbacks may call this)."""
         self._stop_requested = reason
@@ -330,3 +336,15 @@ def _constant_model(y: np.ndarray) -> Any:
     from sklearn.dummy import DummyClassifier
 
     return DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y), 1)), y)
+
+
+def log_round(loop: ActiveLoop, record: RoundRecord) -> None:
+    """A callback that logs each round to the ``activelab`` logger at INFO level.
+
+    ``ActiveLoop(..., callbacks=[log_round])`` with ``logging.basicConfig(level="INFO")``.
+    """
+    metrics = ", ".join(f"{k}={v:.4f}" for k, v in record.metrics.items())
+    logging.getLogger("activelab").info(
+        "round %d: %d labels, fit %.3fs%s", record.round, record.n_labeled, record.fit_time,
+        f", {metrics}" if metrics else "",
+    )

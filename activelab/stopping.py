@@ -64,15 +64,14 @@ class TargetScore(StoppingRule):
         self.metric = metric
 
     def reason(self, loop: ActiveLoop) -> str | None:
-        if not loop.history:
-            return None
-        metrics = loop.history[-1].metrics
-        if self.metric not in metrics:
+        if loop.eval_set is None or self.metric not in loop.metric_names:
             raise ActiveLabError(
                 f"TargetScore watches {self.metric!r}, which the loop does not measure; "
                 f"pass metrics=[{self.metric!r}] and an eval_set to ActiveLoop"
             )
-        value = metrics[self.metric]
+        if not loop.history or self.metric not in loop.history[-1].metrics:
+            return None  # nothing measured yet: the model could not be fit
+        value = loop.history[-1].metrics[self.metric]
         if value >= self.target:
             return f"{self.metric} {value:.4f} reached the target {self.target}"
         return None

@@ -180,3 +180,23 @@ def test_margin_beats_random_on_digits():
             scores.append(loop.run().curve()[:, 1].mean())
         means[name] = np.mean(scores)
     assert means["margin"] > means["random"] + 0.01
+
+
+def test_target_score_waits_through_cold_start():
+    X, y = load_iris(return_X_y=True)
+    loop = ActiveLoop(LogisticRegression(max_iter=500), Pool(X), strategies.get("margin"),
+                      SimulatedOracle(y), batch_size=4,
+                      stopping=[LabelBudget(60), TargetScore(0.9)], eval_set=(X, y),
+                      random_state=0)
+    history = loop.run()
+    assert history[0].metrics == {} and "reached the target" in loop.stop_reason
+
+
+def test_log_round_logs_every_fit(caplog):
+    from activelab import log_round
+
+    loop, _, _ = iris_loop(callbacks=[log_round], stopping=[LabelBudget(13)])
+    with caplog.at_level("INFO", logger="activelab"):
+        loop.run()
+    lines = [r.getMessage() for r in caplog.records if r.name == "activelab"]
+    assert len(lines) == 3 and lines[0].startswith("round 0: 3 labels") and "accuracy=" in lines[0]

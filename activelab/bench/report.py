@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["headline", "summary_rows", "write_outputs"]
+__all__ = ["headline", "markdown_summary", "summary_rows", "write_outputs"]
 
 COLUMNS = ["strategy", "AULC ± std", "final acc", "labels to 95%", "saved vs random", "query ms"]
 
@@ -92,6 +92,19 @@ def headline(results: dict[str, Any]) -> str:
     return text
 
 
+def markdown_summary(results: dict[str, Any]) -> str:
+    """The summary table and headline as Markdown, ready to paste into a report."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in summary_rows(results)]
+    full = results["full_data_accuracy"]
+    lines += [
+        "",
+        f"Full-data accuracy (same model on the whole training split): "
+        f"{full['mean']:.4f} ± {full['std']:.4f}. {headline(results)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def plot_learning_curves(results: dict[str, Any], path: Path) -> None:
     """Mean learning curve of every strategy with a ±1 std band, and the targets."""
     import matplotlib
@@ -161,14 +174,16 @@ learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """Write results.json, learning_curves.png and report.html into ``out_dir``."""
+    """Write results.json, learning_curves.png, report.html and summary.md into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "results": out_dir / "results.json",
         "plot": out_dir / "learning_curves.png",
         "report": out_dir / "report.html",
+        "summary": out_dir / "summary.md",
     }
     paths["results"].write_text(json.dumps(results, indent=1) + "\n")
+    paths["summary"].write_text(markdown_summary(results))
     plot_learning_curves(results, paths["plot"])
     paths["report"].write_text(_html(results, paths["plot"].read_bytes()))
     return paths

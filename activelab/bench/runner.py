@@ -23,6 +23,7 @@ from ..loop import ActiveLoop
 from ..oracles import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget
+from ..strategies.registry import canonical_name
 from .metrics import aulc, labels_to_reach, mean_curve
 from .models import make_model
 
@@ -47,14 +48,16 @@ class BenchSettings:
     target: str | None = None
     jobs: int = 1
 
+    def __post_init__(self) -> None:
+        names = [canonical_name(name) for name in self.strategies]
+        object.__setattr__(self, "strategies", names)
+
     def check(self, dataset: Dataset) -> None:
         """Refuse settings that cannot run on ``dataset``, before any work starts."""
         if not self.strategies:
             raise ActiveLabError("give at least one strategy with --strategies")
         if len(set(self.strategies)) != len(self.strategies):
             raise ActiveLabError("a strategy is listed twice in --strategies; list each once")
-        for name in self.strategies:
-            strategies.get(name)
         make_model(self.model, 0)
         for option, value, low in [
             ("--batch-size", self.batch_size, 1),

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ..errors import ActiveLabError
 
-__all__ = ["available", "get", "name_of", "register"]
+__all__ = ["available", "canonical_name", "get", "name_of", "register"]
 
 _REGISTRY: dict[str, type] = {}
 S = TypeVar("S", bound=type)
@@ -38,15 +38,21 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get(name: str, **params: Any) -> Any:
-    """A new instance of the strategy registered as ``name``, with ``params`` set."""
-    key = name.strip().lower().replace("-", "_")
+def canonical_name(name: str) -> str:
+    """The registered spelling of ``name`` (case and ``-``/``_`` do not matter)."""
+    key = str(name).strip().lower().replace("-", "_")
     if key not in _REGISTRY:
         close = difflib.get_close_matches(key, _REGISTRY, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ActiveLabError(
             f"unknown strategy {name!r}{hint}; available: {', '.join(available())}"
         )
+    return key
+
+
+def get(name: str, **params: Any) -> Any:
+    """A new instance of the strategy registered as ``name``, with ``params`` set."""
+    key = canonical_name(name)
     try:
         return _REGISTRY[key](**params)
     except TypeError as err:
