@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse
 
 from activelab.errors import ActiveLabError
+from activelab.validation import nonfinite_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -419,12 +420,7 @@ def _normalise_labels(source: str, y: np.ndarray, label_name: str) -> np.ndarray
 def _check_finite(
     source: str, X: np.ndarray | scipy.sparse.csr_matrix, feature_names: Sequence[str]
 ) -> None:
-    if scipy.sparse.issparse(X):
-        entries = X.tocoo()
-        bad = ~np.isfinite(entries.data)
-        bad_rows, bad_columns = entries.row[bad], entries.col[bad]
-    else:
-        bad_rows, bad_columns = np.nonzero(~np.isfinite(X))
+    bad_rows, bad_columns = nonfinite_cells(X)
     if bad_rows.size == 0:
         return
     columns = [feature_names[index] for index in np.unique(bad_columns)]

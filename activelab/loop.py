@@ -40,6 +40,7 @@ from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
 from .training import FullRefit, TrainingPolicy, can_fit
+from .validation import check_random_state, first_line
 
 __all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
 
@@ -134,6 +135,18 @@ class ActiveLoop:
                 f"strategy must be an activelab Strategy, e.g. strategies.get('margin'); "
                 f"got {type(strategy).__name__}"
             )
+        if not callable(getattr(model, "fit", None)):
+            raise ActiveLabError(
+                f"model must have a fit(X, y) method, like a scikit-learn estimator; "
+                f"got {type(model).__name__}"
+            )
+        if oracle is not None and not isinstance(oracle, Oracle):
+            raise ActiveLabError(
+                f"oracle must have a label(ids) method, e.g. SimulatedOracle(y); "
+                f"got {type(oracle).__name__}"
+            )
+        if eval_set is not None and len(eval_set) != 2:
+            raise ActiveLabError("eval_set must be a pair (X_eval, y_eval)")
         self.model = model
         self.pool = pool
         self.strategy = strategy
@@ -151,19 +164,21 @@ class ActiveLoop:
         self.total_cost = 0.0
         self.stop_reason: str | None = None
         self._scorers = [_scorer(m) for m in self.metrics]
-        if eval_set is not None and len(eval_set) != 2:
-            raise ActiveLabError("eval_set must be a pair (X_eval, y_eval)")
-        self._rng = np.random.default_rng(random_state)
+        self._rng = check_random_state(random_state)
         self._fitted_version: int | None = None
         self._model_fitted = False
-        self._excluded: set[Any] = set()
-        self._pending: Query | None = None
+        self._skipped = np.zeros(len(pool), dtype=bool)
+        self._pending: list[tuple[Strategy, Query]] = []
         self._stop_requested: str | None = None
 
     # ---- ask / tell -------------------------------------------------------------------
 
     def ask(self, batch_size: int | None = None) -> Query:
-        """Fit the model on the labels so far (if they changed) and query the next batch."""
+        """Fit the model on the labels so far (if they changed) and query the next batch.
+
+        Ids that were asked and not yet told or skipped are not asked again, so several
+        annotators can each ``ask()`` before anyone answers.
+        """
         record = self._refresh()
         k = check_batch_size(self.batch_size if batch_size is None else batch_size)
         allowed = self._labels_allowed()
@@ -180,10 +195,12 @@ class ActiveLoop:
         seed = int(self._rng.integers(2**63 - 1))
         started = time.perf_counter()
         query = strategy.query(model, self.pool, k, random_state=seed, outputs=outputs)
-        record.query_time = time.perf_counter() - started
-        record.query_ids = [to_python(i) for i in query.ids]
+        elapsed = time.perf_counter() - started
+        _check_answer_of(strategy, query, candidates, k)
+        record.query_time = (record.query_time or 0.0) + elapsed
+        record.query_ids += [to_python(i) for i in query.ids]
         record.strategy = strategy.name
-        self._pending = query
+        self._pending.append((strategy, query))
         return query
 
     def tell(
@@ -193,37 +210,47 @@ class ActiveLoop:
         annotator: str | None = None,
         cost: float = 0.0,
     ) -> None:
-        """Record labels for ``ids``; the next :meth:`ask` refits the model on them."""
-        ids = np.asarray(ids)
+        """Record labels for ``ids``; the next :meth:`ask` refits the model on them.
+
+        Each strategy whose query held some of ``ids`` is told about those, through
+        :meth:`Strategy.update`, with the scores it gave them.
+        """
+        if isinstance(cost, bool) or not isinstance(cost, (int, float, np.number)):
+            raise ActiveLabError(f"cost must be a number; got {cost!r}")
+        ids = np.asarray(ids).reshape(-1)
         self.pool.add_labels(ids, labels, annotator=annotator)
         self.total_cost += float(cost)
-        if self._pending is not None and len(ids):
-            strategy = self.strategy if self._model_fitted else self.cold_start
-            strategy.update(self.pool, self._pending, self.pool.labels_of(ids))
-        self._pending = None
+        for strategy, answered in self._settle(ids):
+            strategy.update(self.pool, answered, self.pool.labels_of(answered.ids))
 
     def skip(self, ids: Sequence[Any] | np.ndarray) -> None:
         """Never ask about ``ids`` again in this loop (the oracle could not label them)."""
-        self.pool.positions(ids)
-        self._excluded.update(to_python(i) for i in np.asarray(ids).reshape(-1))
+        ids = np.asarray(ids).reshape(-1)
+        self._skipped[self.pool.positions(ids)] = True
+        self._settle(ids)
+
+    def request_stop(self, reason: str) -> None:
+        """Ask :meth:`run` to stop after the current round (callbacks may call this)."""
+        self._stop_requested = reason
 
     @property
     def metric_names(self) -> list[str]:
         """The names under which each round's metrics are recorded."""
         return [name for name, _ in self._scorers]
 
-    def request_stop(self, reason: str) -> None:
-        """Ask :meth:`run` to stop after the current round (callbacks may call this)."""
-        self._stop_requested = reason
-
     # ---- run ---------------------------------------------------------------------------
 
     def run(self, max_rounds: int | None = None) -> History:
-        """Fit, query, label and update until a stopping rule fires; returns the history."""
+        """Fit, query, label and update until a stopping rule fires; returns the history.
+
+        Ids the oracle neither answers nor skips are treated as skipped, so an oracle that
+        cannot answer never makes the loop ask the same thing forever.
+        """
         if self.oracle is None:
             raise ActiveLabError(
                 "run() needs an oracle, e.g. SimulatedOracle(y); or use ask()/tell()"
             )
+        self._stop_requested = None
         rounds = 0
         while True:
             self._refresh()
@@ -234,10 +261,18 @@ class ActiveLoop:
                 break
             query = self.ask()
             answers = self.oracle.label(query.ids)
-            self.skip(answers.skipped)
-            if len(answers.ids):
-                self.tell(answers.ids, answers.labels, annotator=answers.annotator,
+            answered = np.asarray(answers.ids).reshape(-1)
+            strange = ~np.isin(answered, query.ids)
+            if strange.any():
+                raise ActiveLabError(
+                    f"the oracle answered ids it was not asked about, e.g. "
+                    f"{answered[strange][:3].tolist()}; it must answer ids from the query"
+                )
+            if len(answered):
+                self.tell(answered, answers.labels, annotator=answers.annotator,
                           cost=answers.total_cost)
+            unanswered = query.ids[~np.isin(query.ids, answered)]
+            self.skip(unanswered)
             self.history[-1].cost = self.total_cost
             rounds += 1
             if answers.stop:
@@ -264,7 +299,8 @@ class ActiveLoop:
                 raise
             except ValueError as err:
                 raise ActiveLabError(
-                    f"fitting {type(self.model).__name__} on {len(y)} labels failed: {err}"
+                    f"fitting {type(self.model).__name__} on {len(y)} labels failed: "
+                    f"{first_line(err)}"
                 ) from err
         fit_time = time.perf_counter() - started
         record = RoundRecord(
@@ -288,7 +324,13 @@ class ActiveLoop:
         model = self.model if self._model_fitted else _constant_model(y_train)
         if model is None:
             return {}
-        return {name: float(score(model, X_eval, y_eval)) for name, score in self._scorers}
+        try:
+            return {name: float(score(model, X_eval, y_eval)) for name, score in self._scorers}
+        except ValueError as err:
+            raise ActiveLabError(
+                f"scoring {type(model).__name__} on eval_set failed ({first_line(err)}); check "
+                "that eval_set holds the same kind of features and labels as the pool"
+            ) from err
 
     def _labels_allowed(self) -> int | None:
         limits = [r.remaining(self) for r in self.stopping]
@@ -296,11 +338,23 @@ class ActiveLoop:
         return min(limits) if limits else None
 
     def _candidates(self) -> np.ndarray:
-        unlabeled = self.pool.unlabeled_ids
-        if not self._excluded:
-            return unlabeled
-        keep = np.array([to_python(i) not in self._excluded for i in unlabeled], dtype=bool)
-        return unlabeled[keep]
+        """Unlabeled ids that were neither skipped nor are waiting for an answer."""
+        open_ = ~self.pool._labeled & ~self._skipped
+        for _, query in self._pending:
+            open_[self.pool.positions(query.ids)] = False
+        return self.pool.ids[open_]
+
+    def _settle(self, ids: np.ndarray) -> list[tuple[Strategy, Query]]:
+        """Take ``ids`` out of the pending queries; return the parts they answered."""
+        settled, still_pending = [], []
+        for strategy, query in self._pending:
+            hit = np.isin(query.ids, ids)
+            if hit.any():
+                settled.append((strategy, _subset(query, hit)))
+            if not hit.all():
+                still_pending.append((strategy, _subset(query, ~hit)))
+        self._pending = still_pending
+        return settled
 
     def _stop_check(self) -> str | None:
         if self._stop_requested is not None:
@@ -312,6 +366,22 @@ class ActiveLoop:
         if len(self._candidates()) == 0:
             return "no unlabeled items left"
         return None
+
+
+def _subset(query: Query, keep: np.ndarray) -> Query:
+    return Query(ids=query.ids[keep], scores=query.scores[keep], strategy=query.strategy,
+                 info=query.info)
+
+
+def _check_answer_of(strategy: Strategy, query: Query, candidates: np.ndarray, k: int) -> None:
+    """A strategy's ids must be unique candidates, at most ``k`` of them."""
+    ids = np.asarray(query.ids)
+    if len(ids) > k or len(np.unique(ids)) != len(ids) or not np.isin(ids, candidates).all():
+        raise ActiveLabError(
+            f"strategy {strategy.name!r} broke the query contract: it must return at most "
+            f"{k} unique ids from the candidates it was given (outputs.ids); "
+            "check it with activelab.testing.check_strategy"
+        )
 
 
 def _scorer(metric: str | Metric) -> tuple[str, Metric]:

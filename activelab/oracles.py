@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import ActiveLabError
-from .pool import IdIndex, Pool
+from .pool import IdIndex, Pool, to_python
 
 __all__ = ["Answers", "ConsoleOracle", "Oracle", "SimulatedOracle"]
 
@@ -113,7 +113,7 @@ class ConsoleOracle:
     """Asks a person at the terminal.
 
     For each item it shows the item and reads a label. The person may type a label
-    (or its number in ``classes``), ``s`` to skip the item, or ``q`` to stop; on ``q``
+    (or, when no class reads as a number, its number in ``classes``), ``s`` to skip the item, or ``q`` to stop; on ``q``
     (or the end of input) the labels given so far are kept.
 
     Parameters
@@ -168,7 +168,7 @@ class ConsoleOracle:
         for i, item_id in enumerate(ids):
             item = self.pool.items([item_id])
             item = item[0] if isinstance(item, list) else item
-            out.write(f"\n[{i + 1}/{len(ids)}] id {item_id!r}\n{show(item)}\n")
+            out.write(f"\n[{i + 1}/{len(ids)}] id {to_python(item_id)!r}\n{show(item)}\n")
             answer = self._ask(read, out)
             if answer is None:
                 stop = True
@@ -186,10 +186,20 @@ class ConsoleOracle:
             stop=stop,
         )
 
+    @property
+    def _numbered(self) -> bool:
+        """Numbers pick classes only when no class itself reads as a number."""
+        return self.classes is not None and not any(
+            _reads_as_number(str(c)) for c in self.classes
+        )
+
     def _prompt(self) -> str:
         if self.classes is None:
             return "label (s = skip, q = quit): "
-        choices = ", ".join(f"{n}={c}" for n, c in enumerate(self.classes, start=1))
+        if self._numbered:
+            choices = ", ".join(f"{n}={c}" for n, c in enumerate(self.classes, start=1))
+        else:
+            choices = ", ".join(map(str, self.classes))
         return f"label [{choices}] (s = skip, q = quit): "
 
     def _ask(self, read: Callable[[str], str], out: TextIO) -> Any:
@@ -216,9 +226,17 @@ class ConsoleOracle:
         for cls in self.classes:
             if str(cls) == text:
                 return cls
-        if text.isdigit() and 1 <= int(text) <= len(self.classes):
+        if self._numbered and text.isdigit() and 1 <= int(text) <= len(self.classes):
             return self.classes[int(text) - 1]
         return _INVALID
+
+
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 _SKIP = object()

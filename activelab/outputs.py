@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import ActiveLabError
 from .pool import Pool
+from .validation import check_int, first_line
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ModelOutputs"]
 
@@ -52,12 +53,10 @@ class ModelOutputs:
         ids: np.ndarray | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> None:
-        if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise ActiveLabError(f"chunk_size must be a positive integer; got {chunk_size!r}")
         self.model = model
         self.pool = pool
-        self.ids = pool.unlabeled_ids if ids is None else np.asarray(ids)
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = check_int(chunk_size, "chunk_size")
+        self.ids = pool.unlabeled_ids if ids is None else _check_candidates(pool, ids)
         self.pool_version = pool.version
         self._positions = pool.positions(self.ids)
         self._cache: dict[str, Any] = {}
@@ -142,9 +141,31 @@ class ModelOutputs:
                     f"{type(self.model).__name__} is not fitted; fit it on "
                     "pool.labeled_data() first (ActiveLoop does this for you)"
                 ) from err
+            except ValueError as err:
+                raise ActiveLabError(
+                    f"{type(self.model).__name__} could not predict on the pool's items "
+                    f"({first_line(err)}); check that they look like what it was fit on"
+                ) from err
             if out is None:
                 out = np.empty((n, *part.shape[1:]), dtype=np.result_type(part.dtype, np.float32))
             out[start : start + len(part)] = part
         if out is None:
             return np.zeros((0,))
         return out
+
+
+def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
+    """Candidates must be known, unique and unlabeled: a strategy may return any of them."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ActiveLabError(f"candidate ids must be a flat sequence; got shape {ids.shape}")
+    positions = pool.positions(ids)
+    if len(np.unique(positions)) != len(positions):
+        raise ActiveLabError("candidate ids repeat; give each id once")
+    labeled = pool._labeled[positions]
+    if labeled.any():
+        raise ActiveLabError(
+            f"{int(labeled.sum())} candidate id(s) are already labeled, e.g. "
+            f"{ids[labeled][:3].tolist()}; candidates must come from pool.unlabeled_ids"
+        )
+    return ids

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import ActiveLabError
+from .validation import nonfinite_cells
 
 __all__ = ["IdIndex", "LabelEvent", "Pool"]
 
@@ -34,8 +35,9 @@ __all__ = ["IdIndex", "LabelEvent", "Pool"]
 class LabelEvent:
     """One entry of the label log: who said what about which item, and when.
 
-    ``kind`` is ``"label"`` for a first label or a repeated identical one, and
-    ``"correction"`` when it replaces an earlier, different label.
+    ``kind`` is ``"label"`` when it came from :meth:`Pool.add_labels` (a first label, or
+    a repeat of the same one) and ``"correction"`` when it came from
+    :meth:`Pool.correct_labels`.
     """
 
     id: Any
@@ -66,31 +68,12 @@ def _is_list_of_rows(X: Any) -> bool:
 
 def _check_finite(X: Any) -> None:
     """Refuse NaN or infinite features, naming how many rows and the first one."""
-    if sp.issparse(X):
-        if X.dtype.kind in "fc" and not np.all(np.isfinite(X.data)):
-            coo = X.tocoo()
-            bad_rows = np.unique(coo.row[~np.isfinite(coo.data)])
-            _raise_not_finite(bad_rows)
-        return
-    if _is_dataframe(X):
-        numeric = X.select_dtypes(include="number")
-        values = numeric.to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isfinite(values).all(axis=1) if values.size else np.zeros(len(X), bool)
-        if bad.any():
-            _raise_not_finite(np.flatnonzero(bad))
-        return
-    if isinstance(X, np.ndarray) and X.dtype.kind in "fc":
-        finite = np.isfinite(X)
-        if not finite.all():
-            bad = ~finite.reshape(X.shape[0], -1).all(axis=1)
-            _raise_not_finite(np.flatnonzero(bad))
-
-
-def _raise_not_finite(bad_rows: np.ndarray) -> None:
-    raise ActiveLabError(
-        f"the features hold NaN or infinite values in {len(bad_rows)} row(s) "
-        f"(first at position {int(bad_rows[0])}); impute or drop them before active learning"
-    )
+    bad_rows = np.unique(nonfinite_cells(X)[0])
+    if len(bad_rows):
+        raise ActiveLabError(
+            f"the features hold NaN or infinite values in {len(bad_rows)} row(s) "
+            f"(first at position {int(bad_rows[0])}); impute or drop them before active learning"
+        )
 
 
 class IdIndex:
@@ -118,6 +101,11 @@ class IdIndex:
         if arr.dtype.kind not in "iuUS":
             raise ActiveLabError(
                 f"ids must be integers or strings; got dtype {arr.dtype}: convert them first"
+            )
+        mixed = arr.dtype.kind in "US" and not isinstance(ids, np.ndarray)
+        if mixed and not all(isinstance(i, (str, bytes)) for i in ids):
+            raise ActiveLabError(
+                "ids mix strings and numbers; make them all strings or all integers"
             )
         uniq, counts = np.unique(arr, return_counts=True)
         if len(uniq) != n:
@@ -173,8 +161,16 @@ class Pool:
             )
         if sp.issparse(X):
             X = X.tocsr()
+        elif hasattr(X, "iloc") and not hasattr(X, "columns"):  # a pandas Series of items
+            X = X.to_numpy(dtype=object) if X.dtype == object else X.to_numpy()
         elif _is_list_of_rows(X):
-            X = np.asarray(X)
+            try:
+                X = np.asarray(X, dtype=float)
+            except ValueError as err:
+                raise ActiveLabError(
+                    "the rows of X have different lengths or hold non-numbers; "
+                    "give one equal-length numeric row per item"
+                ) from err
         if isinstance(X, np.ndarray) and X.ndim != 2 and X.dtype.kind in "biufc":
             raise ActiveLabError(
                 f"Pool needs one row per item (a 2-D array); got an array of shape {X.shape}: "
@@ -262,12 +258,12 @@ class Pool:
                 f"{int(unlabeled.sum())} id(s) have no label yet, e.g. {some}; "
                 "check pool.labeled_ids"
             )
-        return np.array(self._labels[pos].tolist())
+        return _stack(self._labels[pos])
 
     def labeled_data(self) -> tuple[Any, np.ndarray]:
         """``(items, labels)`` of every labeled item, in pool order: what a model is fit on."""
         pos = np.flatnonzero(self._labeled)
-        return self._rows(pos), np.array(self._labels[pos].tolist())
+        return self._rows(pos), _stack(self._labels[pos])
 
     @property
     def events(self) -> list[LabelEvent]:
@@ -324,7 +320,7 @@ class Pool:
                 f"got {len(id_arr)} ids but {len(values)} labels; give one label per id"
             )
         for value in values:
-            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+            if _is_missing(value):
                 raise ActiveLabError(
                     f"a label is {value!r}; give a real label, or leave the item unlabeled"
                 )
@@ -334,6 +330,8 @@ class Pool:
         return pos, [to_python(v) for v in values]
 
     def _record(self, pos: np.ndarray, values: list[Any], annotator: str | None, kind: str) -> None:
+        if len(pos) == 0:
+            return
         now = time.time()
         for p, value in zip(pos, values):
             self._events.append(
@@ -354,5 +352,22 @@ def to_python(value: Any) -> Any:
 
 
 def _same_label(a: Any, b: Any) -> bool:
-    equal = a == b
-    return bool(np.all(equal)) if isinstance(equal, np.ndarray) else bool(equal)
+    if isinstance(a, (np.ndarray, list, tuple)) or isinstance(b, (np.ndarray, list, tuple)):
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    return bool(a == b)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (float, np.floating)) and not np.isfinite(value)
+
+
+def _stack(labels: np.ndarray) -> np.ndarray:
+    """Labels as one array: scalars stack plainly, label vectors of one length as rows."""
+    try:
+        return np.array(labels.tolist())
+    except ValueError:  # label vectors of different lengths stay an object array
+        out = np.empty(len(labels), dtype=object)
+        out[:] = list(labels)
+        return out

@@ -11,29 +11,17 @@ never by the order in which the items were scored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ActiveLabError
+from .validation import check_random_state
 
 if TYPE_CHECKING:
     from .outputs import ModelOutputs
 
 __all__ = ["Selector", "TopK", "check_random_state", "top_k"]
-
-
-def check_random_state(random_state: Any) -> np.random.Generator:
-    """A NumPy Generator from ``None``, an int seed, a Generator or a legacy RandomState."""
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**32, dtype=np.uint64))
-    raise ActiveLabError(
-        f"random_state must be None, an int, or a numpy Generator; got {type(random_state).__name__}"
-    )
 
 
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 from .errors import ActiveLabError
+from .validation import check_int
 
 if TYPE_CHECKING:
     from .loop import ActiveLoop
@@ -41,9 +42,7 @@ class LabelBudget(StoppingRule):
     """Stop once the pool holds ``max_labels`` labels (the initial ones included)."""
 
     def __init__(self, max_labels: int) -> None:
-        if isinstance(max_labels, bool) or not isinstance(max_labels, int) or max_labels < 1:
-            raise ActiveLabError(f"max_labels must be a positive integer; got {max_labels!r}")
-        self.max_labels = max_labels
+        self.max_labels = check_int(max_labels, "max_labels")
 
     def remaining(self, loop: ActiveLoop) -> int:
         return max(self.max_labels - loop.pool.n_labeled, 0)

@@ -91,8 +91,9 @@ def check_strategy(
     ``predict_proba`` model and a ``decision_function``-only model (``model_kinds``):
     the ids are unlabeled pool ids, unique, ``batch_size`` long (all that is left when
     fewer remain), identical under the same ``random_state``, with one finite score each
-    sorted from high to low; the model is not refit; and shared ``ModelOutputs`` give the
-    same answer as none.
+    sorted from high to low; the model is not refit; shared ``ModelOutputs`` give the
+    same answer as none; and given ``ModelOutputs`` over a subset of candidates, the ids
+    come from that subset.
     """
     assert isinstance(strategy, Strategy), "a strategy must subclass activelab.strategies.Strategy"
     for input_kind, model_kind, pool, model in _scenarios(model_kinds):
@@ -110,6 +111,12 @@ def check_strategy(
         shared = ask(batch_size, outputs=ModelOutputs(model, pool))
         assert np.array_equal(query.ids, shared.ids), (
             f"{where} shared ModelOutputs gave other ids than computing them afresh"
+        )
+        subset = pool.unlabeled_ids[::3]
+        inside = ask(batch_size, outputs=ModelOutputs(model, pool, ids=subset))
+        _check_query(inside, pool, min(batch_size, len(subset)), where)
+        assert np.isin(inside.ids, subset).all(), (
+            f"{where} ids must come from the candidates in outputs.ids"
         )
         rest = pool.n_unlabeled
         everything = ask(rest + 5)

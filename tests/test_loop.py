@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from activelab import (
@@ -161,27 +161,6 @@ def test_budget_used_up_is_an_error_for_ask():
         loop.ask()
 
 
-def test_margin_beats_random_on_digits():
-    """The point of it all, on a small deterministic run: margin's mean accuracy is higher."""
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    test = np.arange(len(y)) % 4 == 0
-    means = {}
-    for name in ["margin", "random"]:
-        scores = []
-        for seed in range(3):
-            pool = Pool(X[~test])
-            start = np.random.default_rng(seed).choice(pool.n_unlabeled, 10, replace=False)
-            pool.add_labels(start, y[~test][start])
-            loop = ActiveLoop(LogisticRegression(max_iter=1000), pool, strategies.get(name),
-                              SimulatedOracle(y[~test]), batch_size=10,
-                              stopping=[LabelBudget(120)], eval_set=(X[test], y[test]),
-                              random_state=seed)
-            scores.append(loop.run().curve()[:, 1].mean())
-        means[name] = np.mean(scores)
-    assert means["margin"] > means["random"] + 0.01
-
-
 def test_target_score_waits_through_cold_start():
     X, y = load_iris(return_X_y=True)
     loop = ActiveLoop(LogisticRegression(max_iter=500), Pool(X), strategies.get("margin"),
@@ -200,3 +179,123 @@ def test_log_round_logs_every_fit(caplog):
         loop.run()
     lines = [r.getMessage() for r in caplog.records if r.name == "activelab"]
     assert len(lines) == 3 and lines[0].startswith("round 0: 3 labels") and "accuracy=" in lines[0]
+
+
+def test_an_oracle_that_answers_nothing_does_not_spin_forever():
+    X, y = load_iris(return_X_y=True)
+
+    class Silent:
+        calls = 0
+
+        def label(self, ids):
+            Silent.calls += 1
+            return Answers(ids=np.asarray(ids)[:0], labels=np.array([]))
+
+    pool = Pool(X)
+    pool.add_labels([0, 50, 100], y[[0, 50, 100]])
+    loop = ActiveLoop(LogisticRegression(max_iter=500), pool, strategies.get("margin"), Silent(),
+                      batch_size=50, stopping=[LabelBudget(10)])
+    loop.run()
+    # the budget allows 7 more labels, so each round asks 7 of the 147 unlabeled: 21 rounds
+    assert Silent.calls == 21 and loop.stop_reason == "no unlabeled items left"
+
+
+def test_an_oracle_that_answers_other_ids_is_refused():
+    X, y = load_iris(return_X_y=True)
+
+    class Confused:
+        def label(self, ids):
+            return Answers(ids=np.array([1, 2, 3]), labels=y[[1, 2, 3]])
+
+    pool = Pool(X)
+    pool.add_labels([0, 50, 100], y[[0, 50, 100]])
+    loop = ActiveLoop(LogisticRegression(max_iter=500), pool, strategies.get("margin"),
+                      Confused(), batch_size=3, random_state=0)
+    with pytest.raises(ActiveLabError, match="not asked about"):
+        loop.run()
+    assert pool.n_labeled == 3
+
+
+def test_a_strategy_that_ignores_its_candidates_is_caught_by_the_loop():
+    class FirstUnlabeled(strategies.ScoringStrategy):
+        needs_model = False
+
+        def query(self, model, pool, batch_size, random_state=None, *, outputs=None):
+            ids = pool.unlabeled_ids[:batch_size]
+            return strategies.Query(ids=ids, scores=np.zeros(len(ids)))
+
+        def score(self, outputs, rng):
+            raise NotImplementedError
+
+    X, y = load_iris(return_X_y=True)
+    pool = Pool(X)
+    pool.add_labels([50, 100], y[[50, 100]])
+    loop = ActiveLoop(LogisticRegression(), pool, FirstUnlabeled(), batch_size=2)
+    loop.skip([0])
+    with pytest.raises(ActiveLabError, match="broke the query contract"):
+        loop.ask()
+
+
+def test_update_gets_exactly_the_told_part_of_each_query():
+    X, y = load_iris(return_X_y=True)
+    told = []
+
+    class Recording(strategies.MarginSampling):
+        def update(self, pool, query, labels):
+            told.append((query.ids.tolist(), query.scores.tolist(), labels.tolist()))
+
+    pool = Pool(X)
+    pool.add_labels([0, 50, 100], y[[0, 50, 100]])
+    loop = ActiveLoop(LogisticRegression(max_iter=500), pool, Recording(), batch_size=3,
+                      random_state=0)
+    query = loop.ask()
+    first, rest = query.ids[:1], query.ids[1:]
+    loop.tell(first, y[first])
+    loop.tell(rest[::-1], y[rest[::-1]])
+    assert told[0] == (first.tolist(), query.scores[:1].tolist(), y[first].tolist())
+    assert told[1] == (rest.tolist(), query.scores[1:].tolist(), y[rest].tolist())
+
+
+def test_asking_twice_before_an_answer_gives_different_items():
+    loop, _, y = iris_loop()
+    a, b = loop.ask(), loop.ask()
+    assert not set(a.ids.tolist()) & set(b.ids.tolist())
+    assert loop.history[-1].query_ids == a.ids.tolist() + b.ids.tolist()
+    loop.skip(a.ids)
+    loop.tell(b.ids, y[b.ids])
+    assert not set(a.ids.tolist()) & set(loop.ask().ids.tolist())
+
+
+def test_bad_tell_records_nothing_and_bad_parts_are_refused_up_front():
+    loop, X, y = iris_loop()
+    query = loop.ask()
+    with pytest.raises(ActiveLabError, match="cost must be a number"):
+        loop.tell(query.ids, y[query.ids], cost="free")
+    assert loop.pool.n_labeled == 3
+    pool = Pool(X)
+    with pytest.raises(ActiveLabError, match="fit"):
+        ActiveLoop(None, pool, strategies.get("margin"))
+    with pytest.raises(ActiveLabError, match="label\\(ids\\)"):
+        ActiveLoop(LogisticRegression(), pool, strategies.get("margin"), oracle=y)
+    with pytest.raises(ActiveLabError, match="non-negative"):
+        ActiveLoop(LogisticRegression(), pool, strategies.get("margin"), random_state=-3)
+
+
+def test_a_model_that_cannot_predict_gets_a_one_line_error():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = load_iris(return_X_y=True)
+    pool = Pool(X)
+    pool.add_labels([0, 50], y[[0, 50]])
+    loop = ActiveLoop(KNeighborsClassifier(n_neighbors=3), pool, strategies.get("margin"),
+                      SimulatedOracle(y), eval_set=(X, y))
+    with pytest.raises(ActiveLabError, match="scoring KNeighborsClassifier") as err:
+        loop.run()
+    assert "\n" not in str(err.value)
+
+
+def test_run_again_after_a_requested_stop():
+    loop, _, _ = iris_loop(stopping=[LabelBudget(18)])
+    loop.request_stop("pause")
+    loop.run()
+    assert loop.pool.n_labeled == 18 and loop.stop_reason == "label budget of 18 reached"

@@ -67,3 +67,17 @@ def test_console_oracle_shows_table_rows():
     pool = Pool(pd.DataFrame({"height": [1.5, 2.0], "colour": [3, 4]}))
     ConsoleOracle(pool, input=scripted("q"), output=out).label([1])
     assert "height" in out.getvalue() and "2.0" in out.getvalue()
+
+
+def test_numeric_classes_are_typed_as_themselves_not_by_position():
+    out, prompts = io.StringIO(), []
+    answers = iter(["1", "10", "9"])
+
+    def read(prompt):
+        prompts.append(prompt)
+        return next(answers)
+
+    oracle = ConsoleOracle(Pool(np.eye(3)), classes=list(range(10)), input=read, output=out)
+    assert oracle.label([0, 1]).labels.tolist() == [1, 9]
+    assert prompts[0].startswith("label [0, 1, 2, 3") and "1=0" not in prompts[0]
+    assert "'10' is not a label" in out.getvalue() and "id 0\n" in out.getvalue()

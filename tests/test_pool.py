@@ -145,3 +145,45 @@ def test_lookup_of_many_string_ids_matches_a_dict():
     reference = {key: pos for pos, key in enumerate(ids)}
     query = ids[rng.choice(5000, 300, replace=False)]
     assert pool.positions(query).tolist() == [reference[k] for k in query]
+
+
+def test_a_series_of_texts_is_indexed_by_position_not_by_its_index():
+    texts = pd.Series(["zero", "one", "two"], index=[2, 0, 1])
+    pool = Pool(texts)
+    assert list(pool.items([0, 2])) == ["zero", "two"]
+    pool.add_labels([0], ["z"])
+    items, labels = pool.labeled_data()
+    assert list(items) == ["zero"] and labels.tolist() == ["z"]
+    assert list(Pool(pd.Series(["a", "b"], index=[10, 11])).items([0])) == ["a"]
+
+
+def test_ragged_rows_and_mixed_ids_are_refused():
+    with pytest.raises(ActiveLabError, match="different lengths"):
+        Pool([[1, 2], [3]])
+    with pytest.raises(ActiveLabError, match="mix strings and numbers"):
+        Pool(np.eye(2), ids=[1, "a"])
+
+
+@pytest.mark.parametrize("missing", [np.float32("nan"), pd.NA, None, float("inf")])
+def test_missing_labels_are_refused(missing):
+    pool = Pool(np.eye(2))
+    with pytest.raises(ActiveLabError, match="real label"):
+        pool.add_labels([0], [missing])
+    assert pool.n_labeled == 0
+
+
+def test_an_empty_call_changes_nothing():
+    pool = Pool(np.eye(2))
+    pool.add_labels([], [])
+    assert pool.version == 0 and pool.events == []
+
+
+def test_label_vectors_are_kept_and_compared_whole():
+    pool = Pool(np.eye(3))
+    pool.add_labels([0, 1], [[1, 0, 1], [0, 1, 1]])
+    assert pool.labels_of([1, 0]).tolist() == [[0, 1, 1], [1, 0, 1]]
+    pool.add_labels([0], [[1, 0, 1]])  # the same vector again is a repeat
+    with pytest.raises(ActiveLabError, match="correct_labels"):
+        pool.add_labels([0], [[1, 0]])
+    pool.correct_labels([0], [[1, 1]])
+    assert [list(v) for v in pool.labels_of([0, 1])] == [[1, 1], [0, 1, 1]]

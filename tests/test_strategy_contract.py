@@ -56,6 +56,12 @@ class TooFew(MarginSampling):
         return Query(ids=good.ids[:-1], scores=good.scores[:-1])
 
 
+class IgnoresTheCandidates(MarginSampling):
+    def query(self, model, pool, batch_size, random_state=None, *, outputs=None):
+        good = super().query(model, pool, batch_size, random_state)
+        return Query(ids=good.ids, scores=good.scores)
+
+
 class NotAStrategy:
     def query(self, model, pool, batch_size, random_state=None):
         return None
@@ -71,6 +77,7 @@ class NotAStrategy:
         (UnsortedScores(), "sorted"),
         (Duplicates(), "unique"),
         (TooFew(), "asked for"),
+        (IgnoresTheCandidates(), "candidates in outputs.ids"),
         (NotAStrategy(), "subclass"),
     ],
 )

@@ -33,7 +33,8 @@ import numpy as np
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
-from ..selection import Selector, TopK, check_random_state
+from ..selection import Selector, TopK
+from ..validation import check_int, check_random_state
 
 __all__ = ["Query", "ScoringStrategy", "Strategy"]
 
@@ -97,20 +98,18 @@ class Strategy(ABC):
 
 
 def check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ActiveLabError(f"batch_size must be a positive integer; got {batch_size!r}")
-    if batch_size < 1:
-        raise ActiveLabError(f"batch_size must be at least 1; got {batch_size}")
-    return int(batch_size)
+    return check_int(batch_size, "batch_size")
 
 
 def prepare_round(model: Any, pool: Pool, outputs: ModelOutputs | None) -> ModelOutputs:
-    """The round's outputs: checked if given, made if not; refuses an exhausted pool."""
+    """The round's outputs: checked if given, made if not; refuses an empty candidate set."""
     if pool.n_unlabeled == 0:
         raise ActiveLabError("every item in the pool is labeled; there is nothing left to query")
     if outputs is None:
         return ModelOutputs(model, pool)
     outputs.check_current(model, pool)
+    if len(outputs) == 0:
+        raise ActiveLabError("these ModelOutputs have no candidate ids; there is nothing to query")
     return outputs
 
 

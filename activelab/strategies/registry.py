@@ -26,7 +26,10 @@ def register(name: str) -> Callable[[S], S]:
 
     def add(cls: S) -> S:
         if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"strategy name {name!r} is already taken by {_REGISTRY[name]}")
+            raise ActiveLabError(
+                f"strategy name {name!r} is already taken by {_REGISTRY[name].__name__}; "
+                "register yours under another name"
+            )
         _REGISTRY[name] = cls
         return cls
 
