@@ -90,10 +90,11 @@ def bench(
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
-    from .bench.report import COLUMNS, headline, summary_rows, write_outputs
+    from .bench.report import columns, headline, summary_rows, write_outputs
     from .bench.runner import BenchSettings, run_bench
     from .datasets import load
 
@@ -105,7 +106,8 @@ def bench(
     )
     dataset = load(data, target=target)
     settings.check(dataset)
-    console.print(f"[bold]{dataset.name}[/]: {dataset.description}")
+    out_dir = _writable_folder(Path(out))
+    console.print(f"[bold]{escape(dataset.name)}[/]: {escape(dataset.description)}")
     with Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console, transient=True,
@@ -115,17 +117,34 @@ def bench(
             dataset, settings,
             on_task_done=lambda done, total: progress.update(bar, completed=done, total=total),
         )
-    paths = write_outputs(results, Path(out))
+    try:
+        paths = write_outputs(results, out_dir)
+    except OSError as err:
+        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
 
-    table = Table(title=f"{dataset.name} · {model} · {repeats} repeats · budget {budget}")
-    for column in COLUMNS:
-        table.add_column(column)
+    table = Table(title=escape(f"{dataset.name} · {model} · {repeats} repeats · budget {budget}"))
+    for column in columns(results):
+        table.add_column(escape(column))
     for row in summary_rows(results):
-        table.add_row(*row)
+        table.add_row(*map(escape, row))
     console.print(table)
-    console.print(headline(results))
-    console.print(f"Report: {paths['report']}  (results: {paths['results']}, "
-                  f"plot: {paths['plot']})")
+    console.print(escape(headline(results)))
+    console.print(escape(f"Report: {paths['report']}  (results: {paths['results']}, "
+                         f"plot: {paths['plot']})"))
+
+
+def _writable_folder(path: Path) -> Path:
+    """Make ``--out`` now, so a bad folder fails before the simulation rather than after."""
+    if path.exists() and not path.is_dir():
+        raise ActiveLabError(f"--out {path} is a file; give a folder name")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".activelab-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ActiveLabError(f"cannot write into --out {path}: {err.strerror}") from err
+    return path
 
 
 @main.command("strategies")

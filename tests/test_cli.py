@@ -296,3 +296,56 @@ def test_click_usage_errors_are_one_line_with_status_2():
         assert len(lines) == 1 and lines[0].startswith("error: ") and "--help" in lines[0], lines
     shown = subprocess.run([sys.executable, "-m", "activelab.cli"], capture_output=True, text=True)
     assert shown.returncode == 0 and "Commands:" in shown.stdout
+
+
+def test_a_bad_out_folder_fails_before_the_simulation(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file")
+    result = CliRunner().invoke(main, ["bench", "--data", "iris", "--budget", "30", "--out", str(blocker)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"error: --out {blocker} is a file; give a folder name"]
+
+
+def test_knn_needs_three_initial_labels():
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    result = CliRunner().invoke(
+        main, ["bench", "--data", "iris", "--model", "knn", "--initial", "2", "--budget", "12"]
+    )
+    assert result.exit_code == 2 and "--initial 3 or more" in result.stderr
+
+
+def test_bench_leaves_the_callers_warning_filters_alone():
+    import warnings
+
+    from activelab.bench import BenchSettings, run_bench
+    from activelab.datasets import load
+
+    before = list(warnings.filters)
+    run_bench(load("iris"), BenchSettings(data="iris", strategies=["margin"], model="mlp",
+                                          initial=6, budget=14, batch_size=8, repeats=1))
+    assert warnings.filters == before
+
+
+def test_rich_markup_in_a_file_name_is_printed_as_is(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"])
+    frame["label"] = (frame.a > 0).astype(int)
+    frame.to_csv(tmp_path / "data[v2].csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["bench", "--data", "data[v2].csv", "--initial", "4",
+                                       "--budget", "20", "--repeats", "1", "--out", "o"])
+    assert result.exit_code == 0, result.output
+    assert "data[v2].csv" in result.output

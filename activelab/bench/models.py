@@ -45,7 +45,7 @@ def _rf(seed: int, sparse: bool) -> Any:
 def _knn(seed: int, sparse: bool) -> Any:
     from sklearn.neighbors import KNeighborsClassifier
 
-    return _scaled(KNeighborsClassifier(n_neighbors=3), sparse)
+    return _scaled(KNeighborsClassifier(n_neighbors=3), sparse)  # bench's MIN_LABELS_KNN
 
 
 def _nb(seed: int, sparse: bool) -> Any:

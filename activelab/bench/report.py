@@ -10,16 +10,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["headline", "markdown_summary", "summary_rows", "write_outputs"]
+__all__ = ["columns", "headline", "markdown_summary", "summary_rows", "write_outputs"]
 
-COLUMNS = ["strategy", "AULC ± std", "final acc", "labels to 95%", "saved vs random", "query ms"]
+def _percent(results: dict[str, Any]) -> str:
+    return f"{100 * results['target_fraction']:g}%"
+
+
+def columns(results: dict[str, Any]) -> list[str]:
+    """The summary table's column names."""
+    return ["strategy", "AULC ± std", "final acc", f"labels to {_percent(results)}",
+            "saved vs random", "query ms"]
 
 
 def _labels_to_target_text(entry: dict[str, Any], repeats: int) -> str:
     info = entry["labels_to_target"]
     if info["mean"] is None:
         return f"not reached (0/{repeats})"
-    return f"{info['mean']:.0f} ({info['reached']}/{repeats})"
+    bound = "≥ " if info.get("mean_is_lower_bound") else ""
+    return f"{bound}{info['mean']:.0f} ({info['reached']}/{repeats})"
 
 
 def _saved_text(name: str, entry: dict[str, Any]) -> str:
@@ -38,7 +46,7 @@ def _saved_text(name: str, entry: dict[str, Any]) -> str:
 
 
 def summary_rows(results: dict[str, Any]) -> list[list[str]]:
-    """One row per strategy, best mean AULC first, with the :data:`COLUMNS`."""
+    """One row per strategy, best mean AULC first, in the order of :func:`columns`."""
     repeats = results["settings"]["repeats"]
     entries = sorted(results["strategies"].items(), key=lambda kv: -kv[1]["aulc"]["mean"])
     return [
@@ -74,14 +82,14 @@ def headline(results: dict[str, Any]) -> str:
     mine, theirs = vs["labels_to_target_mean_curve"], vs["random_labels_to_target_mean_curve"]
     if mine is not None and theirs is not None:
         text += (
-            f" On the mean learning curve it reached 95% of full-data accuracy "
+            f" On the mean learning curve it reached {_percent(results)} of full-data accuracy "
             f"({target:.3f}) with {mine} labels; random needed {theirs} "
             f"({theirs - mine} labels saved)."
         )
     elif mine is not None:
         last = int(entries["random"]["mean_curve"][-1][0])
         text += (
-            f" It reached 95% of full-data accuracy ({target:.3f}) with {mine} labels; "
+            f" It reached {_percent(results)} of full-data accuracy ({target:.3f}) with {mine} labels; "
             f"random did not within {last} (more than {last - mine} labels saved)."
         )
     elif vs["labels_to_match_random_final"] is not None:
@@ -94,7 +102,8 @@ def headline(results: dict[str, Any]) -> str:
 
 def markdown_summary(results: dict[str, Any]) -> str:
     """The summary table and headline as Markdown, ready to paste into a report."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    names = columns(results)
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     lines += ["| " + " | ".join(row) + " |" for row in summary_rows(results)]
     full = results["full_data_accuracy"]
     lines += [
@@ -122,7 +131,7 @@ def plot_learning_curves(results: dict[str, Any], path: Path) -> None:
     full = results["full_data_accuracy"]["mean"]
     ax.axhline(full, color="black", lw=1, ls=":", label=f"full data ({full:.3f})")
     ax.axhline(results["target_accuracy"], color="grey", lw=1, ls="-.",
-               label=f"95% of full ({results['target_accuracy']:.3f})")
+               label=f"{_percent(results)} of full ({results['target_accuracy']:.3f})")
     settings = results["settings"]
     ax.set_xlabel("labeled items")
     ax.set_ylabel("test accuracy")
@@ -137,7 +146,7 @@ def plot_learning_curves(results: dict[str, Any], path: Path) -> None:
 
 def _html(results: dict[str, Any], png: bytes) -> str:
     esc = html.escape
-    head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns(results))
     body = "".join(
         "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
         for row in summary_rows(results)
@@ -161,10 +170,11 @@ img {{ max-width: 100%; }}
 <p><strong>{esc(headline(results))}</strong></p>
 <table><tr>{head}</tr>{body}</table>
 <p>AULC is the mean test accuracy over the labeling range (trapezoidal area under the
-learning curve divided by its width). "Labels to 95% of full" is the mean, over the repeats
-that reached it, of the first label count whose accuracy is at least 95% of the accuracy of
-the same model trained on the whole training split ({results['full_data_accuracy']['mean']:.4f}
-on average); in brackets, how many repeats reached it. "Saved vs random" compares the mean
+learning curve divided by its width). "Labels to {_percent(results)}" is the mean over repeats
+of the first label count whose accuracy is at least {_percent(results)} of the accuracy of the
+same model trained on the whole training split ({results['full_data_accuracy']['mean']:.4f} on
+average); a repeat that never got there counts as the budget, and the mean is then marked ≥
+(a lower bound). In brackets: how many repeats got there. "Saved vs random" compares the mean
 learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
 <img alt="learning curves" src="data:image/png;base64,{image}">
 <h2>Settings</h2><table>{settings}</table>
