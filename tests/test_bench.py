@@ -7,31 +7,22 @@ import copy
 import html
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import raises_user_error
 
 from activelab import __version__
 from activelab.bench.metrics import aulc, labels_to_reach, mean_curve
 from activelab.bench.report import columns, headline, summary_rows, write_outputs
 from activelab.bench.runner import TARGET_FRACTION, BenchSettings, run_bench
 from activelab.datasets import Dataset, load
-from activelab.errors import ActiveLabError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@contextmanager
-def raises_user_error(match: str) -> Iterator[pytest.ExceptionInfo[ActiveLabError]]:
-    """pytest.raises(ActiveLabError, match=...) that also demands a one-line message."""
-    with pytest.raises(ActiveLabError, match=match) as excinfo:
-        yield excinfo
-    message = str(excinfo.value)
-    assert message and "\n" not in message
 
 
 def naive_trapezoid_mean(points: list[list[float]]) -> float:

@@ -166,20 +166,13 @@ def test_bench_target_on_bundled_data_set() -> None:
     )
 
 
-def test_bench_nan_features(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("row", "column", "bad"), [(5, "height", np.nan), (7, "width", np.inf)])
+def test_bench_non_finite_features(tmp_path: Path, row: int, column: str, bad: float) -> None:
     frame = labelled_frame()
-    frame.loc[5, "height"] = np.nan
+    frame.loc[row, column] = bad
     path = write_csv(tmp_path, frame)
     result = invoke("bench", "--data", str(path), "--target", "kind")
-    assert_one_line_error(result, "NaN or infinite", "1 row", "height")
-
-
-def test_bench_infinite_features(tmp_path: Path) -> None:
-    frame = labelled_frame()
-    frame.loc[7, "width"] = np.inf
-    path = write_csv(tmp_path, frame)
-    result = invoke("bench", "--data", str(path), "--target", "kind")
-    assert_one_line_error(result, "NaN or infinite", "1 row", "width")
+    assert_one_line_error(result, "NaN or infinite", "1 row", column)
 
 
 def test_bench_budget_larger_than_pool(tmp_path: Path) -> None:

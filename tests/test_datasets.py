@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse
+from conftest import raises_user_error
 from sklearn.datasets import dump_svmlight_file
 
 from activelab.datasets import BUNDLED, Dataset, bundled_names, load
-from activelab.errors import ActiveLabError
-
-
-@contextmanager
-def raises_user_error(match: str) -> Iterator[pytest.ExceptionInfo[ActiveLabError]]:
-    """pytest.raises(ActiveLabError, match=...) that also demands a one-line message."""
-    with pytest.raises(ActiveLabError, match=match) as excinfo:
-        yield excinfo
-    message = str(excinfo.value)
-    assert message and "\n" not in message
 
 
 def labelled_frame(n: int = 40) -> pd.DataFrame:
