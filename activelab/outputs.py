@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .errors import ActiveLabError
 from .pool import Pool
@@ -116,6 +117,36 @@ class ModelOutputs:
         self._require("decision_function")
         return self.of_items("decision", self.model.decision_function)
 
+    def features(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
+        """The items as a float matrix (dense, or CSR for a sparse pool), one row per item.
+
+        ``of`` is ``"candidates"`` (``self.ids``, in order) or ``"labeled"``
+        (``pool.labeled_ids``, in pool order). Raw items (texts, paths) have no features:
+        give the model an ``embed`` method, or build the pool from feature vectors.
+        """
+        return self._of(of, "features", _as_float_rows)
+
+    def embeddings(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
+        """``model.embed(items)`` if the model has it, else :meth:`features`.
+
+        The space diversity selectors measure distances in; ``of`` as in :meth:`features`.
+        """
+        embed = getattr(self.model, "embed", None)
+        if embed is None:
+            return self.features(of)
+        return self._of(of, "embeddings", embed)
+
+    def _of(self, of: str, key: str, compute: Callable[[Any], Any]) -> Any:
+        if of == "candidates":
+            return self.of_items(key, compute)
+        if of != "labeled":
+            raise ActiveLabError(f"of must be 'candidates' or 'labeled'; got {of!r}")
+        cache_key = f"labeled_{key}"
+        if cache_key not in self._cache:
+            positions = np.flatnonzero(self.pool._labeled)
+            self._cache[cache_key] = self._in_chunks(compute, positions)
+        return self._cache[cache_key]
+
     def _require(self, method: str) -> None:
         if self.model is None:
             raise ActiveLabError(
@@ -127,28 +158,40 @@ class ModelOutputs:
                 "or a strategy that does not need it"
             )
 
-    def _in_chunks(self, compute: Callable[[Any], np.ndarray]) -> np.ndarray:
+    def _in_chunks(
+        self, compute: Callable[[Any], Any], positions: np.ndarray | None = None
+    ) -> Any:
         from sklearn.exceptions import NotFittedError
 
-        n = len(self._positions)
+        positions = self._positions if positions is None else positions
+        n = len(positions)
+        parts: list[Any] = []
         out: np.ndarray | None = None
         for start in range(0, n, self.chunk_size):
-            rows = self.pool._rows(self._positions[start : start + self.chunk_size])
+            rows = self.pool._rows(positions[start : start + self.chunk_size])
             try:
-                part = np.asarray(compute(rows))
+                part = compute(rows)
+                part = part if sp.issparse(part) else np.asarray(part)
             except NotFittedError as err:
                 raise ActiveLabError(
                     f"{type(self.model).__name__} is not fitted; fit it on "
                     "pool.labeled_data() first (ActiveLoop does this for you)"
                 ) from err
+            except ActiveLabError:
+                raise
             except ValueError as err:
                 raise ActiveLabError(
                     f"{type(self.model).__name__} could not predict on the pool's items "
                     f"({first_line(err)}); check that they look like what it was fit on"
                 ) from err
+            if sp.issparse(part):
+                parts.append(part)
+                continue
             if out is None:
                 out = np.empty((n, *part.shape[1:]), dtype=np.result_type(part.dtype, np.float32))
             out[start : start + len(part)] = part
+        if parts:
+            return sp.vstack(parts, format="csr")
         if out is None:
             return np.zeros((0,))
         return out
@@ -169,3 +212,22 @@ def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
             f"{ids[labeled][:3].tolist()}; candidates must come from pool.unlabeled_ids"
         )
     return ids
+
+
+def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
+    """A chunk of items as float rows; raw items such as texts are refused."""
+    if sp.issparse(rows):
+        return rows.astype(np.float64)
+    try:
+        values = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ActiveLabError(
+            "this strategy needs numeric features, but the pool holds raw items; give the "
+            "model an embed(items) method, or build the Pool from feature vectors"
+        ) from err
+    if values.ndim != 2:
+        raise ActiveLabError(
+            "this strategy needs one numeric row per item; give the model an embed(items) "
+            "method, or build the Pool from feature vectors"
+        )
+    return values

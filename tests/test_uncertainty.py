@@ -151,3 +151,30 @@ def test_exhausted_pool_is_an_error():
 def test_unknown_strategy_name_suggests_the_closest():
     with pytest.raises(ActiveLabError, match="did you mean 'margin'"):
         strategies.get("margn")
+
+
+def test_features_and_embeddings_of_candidates_and_labeled_items():
+    import pandas as pd
+    import scipy.sparse as sp
+
+    X = np.arange(20.0).reshape(10, 2)
+    for items in (X, sp.csr_matrix(X), pd.DataFrame(X)):
+        pool = Pool(items, ids=[f"i{k}" for k in range(10)])
+        pool.add_labels(["i0", "i9"], [0, 1])
+        model = LogisticRegression().fit(*pool.labeled_data())
+        outputs = ModelOutputs(model, pool, chunk_size=3)
+        dense = lambda a: a.toarray() if sp.issparse(a) else a  # noqa: E731
+        assert np.array_equal(dense(outputs.features()), X[1:9])
+        assert np.array_equal(dense(outputs.features("labeled")), X[[0, 9]])
+        assert np.array_equal(dense(outputs.embeddings()), X[1:9])
+
+    class Embeds(LogisticRegression):
+        def embed(self, rows):
+            return np.asarray(rows)[:, :1] * 10
+
+    pool = Pool(X)
+    pool.add_labels([0, 9], [0, 1])
+    outputs = ModelOutputs(Embeds().fit(*pool.labeled_data()), pool)
+    assert outputs.embeddings("labeled").ravel().tolist() == [0.0, 180.0]
+    with pytest.raises(ActiveLabError, match="numeric features"):
+        ModelOutputs(None, Pool(["a text", "another"])).features()

@@ -58,6 +58,10 @@ class Strategy(ABC):
     #: Whether :meth:`query` needs a fitted model (``False`` for random sampling).
     needs_model: ClassVar[bool] = True
 
+    #: The kinds of model the strategy works with, as named in
+    #: :data:`activelab.testing.MODEL_KINDS`; the contract check runs it with each.
+    contract_models: ClassVar[tuple[str, ...]] = ("proba", "decision")
+
     @property
     def name(self) -> str:
         from .registry import name_of

@@ -24,6 +24,10 @@ class RandomSampling(ScoringStrategy):
     """
 
     needs_model = False
+    contract_models = (
+        "proba", "decision", "ensemble", "regressor", "regressor_std", "ensemble_regressor",
+        "multilabel",
+    )
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return rng.random(len(outputs))
