@@ -64,11 +64,18 @@ def _csv_list(value: str) -> list[str]:
 @main.command()
 @click.option("--data", required=True, help="A bundled data set name (see `activelab datasets`) "
               "or a .csv, .parquet, .npz, .svm or .jsonl file.")
-@click.option("--target", default=None, help="The label column of a table file.")
+@click.option("--target", default=None, help="The label column of a table file; several "
+              "comma-separated 0/1 columns (a,b,c) make multi-label data.")
+@click.option("--task", default="auto", show_default=True,
+              type=click.Choice(["auto", "classification", "regression", "multilabel"],
+                                case_sensitive=False),
+              help="What the labels are. auto: a 0/1 label matrix is multilabel, real numbers "
+              "with more than 20 distinct values are regression, anything else classification.")
 @click.option("--strategies", "strategy_names", default="margin,entropy,random",
               show_default=True, help="Comma-separated strategy names (see `activelab strategies`).")
-@click.option("--model", default="logreg", show_default=True,
-              help="logreg, svm, rf, knn, nb or mlp.")
+@click.option("--model", default=None,
+              help="classification: logreg (default), svm, rf, knn, nb, mlp; regression: "
+              "ridge (default), rf, gp, knn; multilabel: logreg (default), rf.")
 @click.option("--initial", default=10, show_default=True, type=int,
               help="Labels drawn at random before the first query.")
 @click.option("--budget", default=200, show_default=True, type=int,
@@ -85,8 +92,9 @@ def _csv_list(value: str) -> list[str]:
 @click.option("--out", default="bench-output", show_default=True, type=click.Path(),
               help="Folder for results.json, learning_curves.png and report.html.")
 def bench(
-    data: str, target: str | None, strategy_names: str, model: str, initial: int, budget: int,
-    batch_size: int, repeats: int, test_size: float, seed: int, jobs: int, out: str,
+    data: str, target: str | None, task: str, strategy_names: str, model: str | None,
+    initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
+    jobs: int, out: str,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     from rich.console import Console
@@ -102,9 +110,9 @@ def bench(
     settings = BenchSettings(
         data=data, target=target, strategies=_csv_list(strategy_names), model=model,
         initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,
-        test_size=test_size, seed=seed, jobs=jobs,
+        test_size=test_size, seed=seed, jobs=jobs, task=task,
     )
-    dataset = load(data, target=target)
+    dataset = load(data, target=target).for_task(settings.task)
     settings.check(dataset)
     out_dir = _writable_folder(Path(out))
     console.print(f"[bold]{escape(dataset.name)}[/]: {escape(dataset.description)}")
@@ -122,7 +130,9 @@ def bench(
     except OSError as err:
         raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
 
-    table = Table(title=escape(f"{dataset.name} · {model} · {repeats} repeats · budget {budget}"))
+    ran = results["settings"]
+    table = Table(title=escape(f"{dataset.name} · {ran['task']} · {ran['model']} · "
+                               f"{repeats} repeats · budget {budget}"))
     for column in columns(results):
         table.add_column(escape(column))
     for row in summary_rows(results):
@@ -163,7 +173,7 @@ def list_datasets() -> None:
     from .datasets import bundled_names, load
 
     for name in bundled_names():
-        click.echo(f"{name:15s} {load(name).description}")
+        click.echo(f"{name:17s} {load(name).description}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,20 @@
 Nothing is downloaded: the bundled sets ship with scikit-learn or are generated
 with a fixed seed. pandas, pyarrow and scikit-learn are imported only when a
 loader needs them, so importing this module stays cheap.
+
+Every data set has a task, found from its labels (:func:`detect_task`) unless the
+loader knows better:
+
+* **classification** — one label per item (numbers or strings);
+* **regression** — one number per item, with many distinct non-integral values
+  (the bundled ``diabetes`` and ``friedman`` are regression by declaration);
+* **multilabel** — a 0/1 indicator row per item: several 0/1 columns named with
+  ``--target a,b,c``, or a 2-D ``y`` in an ``.npz`` file.
+
+>>> load("multilabel_synth").y.shape
+(1000, 5)
+>>> load("friedman").task
+'regression'
 """
 
 from __future__ import annotations
@@ -25,10 +39,13 @@ from activelab.validation import nonfinite_cells
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BUNDLED", "Dataset", "bundled_names", "load"]
+__all__ = ["BUNDLED", "TASKS", "Dataset", "bundled_names", "detect_task", "load"]
 
 MAX_CATEGORIES = 50
 LABEL_COLUMN_NAMES = ("target", "label", "y", "class")
+TASKS = ("classification", "regression", "multilabel")
+#: A numeric label with more distinct non-integral values than this is a regression target.
+MAX_FLOAT_CLASSES = 20
 
 # What a broken or mislabelled file makes pandas, pyarrow, numpy or scikit-learn raise.
 _READ_ERRORS = (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile)
@@ -39,13 +56,18 @@ _T = TypeVar("_T")
 # eq=False: comparing arrays field by field is ambiguous, so a Dataset equals only itself.
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A labelled pool: float64 features ``X`` (dense or CSR) and 1-D labels ``y``."""
+    """A labelled pool: float64 features ``X`` (dense or CSR) and labels ``y``.
+
+    ``y`` is 1-D for classification (int64 or strings) and regression (float64), and an
+    ``(n_items, n_labels)`` int64 0/1 matrix for multi-label data.
+    """
 
     name: str
     X: np.ndarray | scipy.sparse.csr_matrix
     y: np.ndarray
     feature_names: list[str]
     description: str
+    task: str = "classification"
 
     @property
     def n_items(self) -> int:
@@ -53,18 +75,96 @@ class Dataset:
 
     @property
     def classes(self) -> np.ndarray:
+        """The distinct labels; for multi-label data, the label indices ``0..n_labels-1``."""
+        if self.y.ndim == 2:
+            return np.arange(self.y.shape[1])
         return np.unique(self.y)
+
+    def for_task(self, task: str) -> Dataset:
+        """This data set with its labels as ``task`` needs them (``"auto"``: unchanged).
+
+        Integral numbers become a regression target with ``"regression"``; numeric
+        targets become class labels with ``"classification"``. A label matrix is only
+        multi-label and a single label column never is.
+        """
+        if task == "auto" or task == self.task:
+            return self
+        if task not in TASKS:
+            raise ActiveLabError(f"--task must be auto or one of {', '.join(TASKS)}; got {task!r}")
+        if self.task == "multilabel":
+            raise ActiveLabError(
+                f"{self.name} has a label matrix ({self.y.shape[1]} labels): it is multi-label "
+                "data; use --task multilabel or auto"
+            )
+        if task == "multilabel":
+            raise ActiveLabError(
+                f"{self.name} has one label column; multi-label data needs several 0/1 columns "
+                "(--target a,b,c) or a 2-D y array"
+            )
+        if task == "regression":
+            if self.y.dtype.kind not in "biuf":
+                raise ActiveLabError(
+                    f"{self.name}: the labels are not numbers ({self.y[0]!r}, ...); "
+                    "regression needs a numeric target"
+                )
+            y = self.y.astype(np.float64)
+        else:
+            y = _class_labels(self.y)
+        base = self.description.rsplit(", ", 1)[0]
+        return Dataset(self.name, self.X, y, self.feature_names,
+                       f"{base}, {_label_summary(y, task)}", task)
+
+
+def detect_task(y: np.ndarray) -> str:
+    """``"multilabel"`` for a 2-D 0/1 matrix, ``"regression"`` for float labels with more
+    than 20 distinct values not all integral, else ``"classification"``.
+
+    >>> import numpy as np
+    >>> detect_task(np.array([[0, 1], [1, 1]])), detect_task(np.linspace(0, 1, 50))
+    ('multilabel', 'regression')
+    >>> detect_task(np.array([0.5, 1.5, 0.5]))
+    'classification'
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+        return "multilabel"
+    if (
+        y.ndim == 1
+        and y.dtype.kind == "f"
+        and np.isfinite(y).all()
+        and not (y == np.trunc(y)).all()
+        and len(np.unique(y)) > MAX_FLOAT_CLASSES
+    ):
+        return "regression"
+    return "classification"
+
+
+def _class_labels(y: np.ndarray) -> np.ndarray:
+    """Labels a classifier accepts: integral numbers as int64, anything else as strings."""
+    if y.dtype.kind in "biu":
+        return y.astype(np.int64)
+    if y.dtype.kind == "f" and np.isfinite(y).all() and (y == np.trunc(y)).all():
+        return y.astype(np.int64)
+    return y.astype(str)
+
+
+def _label_summary(y: np.ndarray, task: str) -> str:
+    if task == "multilabel":
+        return f"{y.shape[1]} labels"
+    if task == "regression":
+        return "regression target"
+    return f"{len(np.unique(y))} classes"
 
 
 # --- bundled data sets ------------------------------------------------------------------
 
 
-def _from_sklearn(name: str, loader_name: str, what: str) -> Dataset:
+def _from_sklearn(name: str, loader_name: str, what: str, task: str | None = None) -> Dataset:
     from sklearn import datasets as sklearn_datasets
 
     bunch = getattr(sklearn_datasets, loader_name)()
     feature_names = [str(feature) for feature in bunch.feature_names]
-    return _build_dataset(name, bunch.data, bunch.target, feature_names, what, "target")
+    return _build_dataset(name, bunch.data, bunch.target, feature_names, what, "target", task)
 
 
 def _load_digits() -> Dataset:
@@ -106,6 +206,32 @@ def _load_moons() -> Dataset:
     return _build_dataset("moons", X, y, _numbered_names(2), what, "target")
 
 
+def _load_diabetes() -> Dataset:
+    what = "disease progression one year after baseline"
+    return _from_sklearn("diabetes", "load_diabetes", what, task="regression")
+
+
+def _load_friedman() -> Dataset:
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=1000, noise=1.0, random_state=0)
+    what = "Friedman #1 (make_friedman1, noise 1.0, seed 0)"
+    return _build_dataset("friedman", X, y, _numbered_names(10), what, "target", "regression")
+
+
+def _load_multilabel_synth() -> Dataset:
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(
+        n_samples=1000, n_features=20, n_classes=5, random_state=0
+    )
+    what = "synthetic multi-label documents (make_multilabel_classification, seed 0)"
+    names = [f"label{index}" for index in range(Y.shape[1])]
+    return _build_dataset(
+        "multilabel_synth", X, Y, _numbered_names(20), what, names, "multilabel"
+    )
+
+
 BUNDLED: dict[str, Callable[[], Dataset]] = {
     "digits": _load_digits,
     "breast_cancer": _load_breast_cancer,
@@ -113,6 +239,9 @@ BUNDLED: dict[str, Callable[[], Dataset]] = {
     "iris": _load_iris,
     "blobs": _load_blobs,
     "moons": _load_moons,
+    "diabetes": _load_diabetes,
+    "friedman": _load_friedman,
+    "multilabel_synth": _load_multilabel_synth,
 }
 
 
@@ -128,7 +257,8 @@ def load(name_or_path: str | os.PathLike[str], target: str | None = None) -> Dat
     """Load a bundled data set by name, or a data file chosen by its suffix.
 
     ``target`` names the label column (or the label array of an ``.npz`` file);
-    when it is None a column called target, label, y or class is used.
+    when it is None a column called target, label, y or class is used. Several
+    comma-separated 0/1 columns (``"a,b,c"``) make a multi-label data set.
     """
     name = os.fspath(name_or_path)
     if name in BUNDLED:
@@ -267,9 +397,60 @@ def _read(path: Path, kind: str, reader: Callable[[Path], _T]) -> _T:
 
 def _dataset_from_table(path: Path, frame: pd.DataFrame, target: str | None, what: str) -> Dataset:
     frame.columns = [str(column) for column in frame.columns]
-    label = _label_column(path.name, list(frame.columns), target)
+    columns = list(frame.columns)
+    if target is not None and target not in columns and "," in target:
+        labels = _label_columns(path.name, columns, target)
+        X, feature_names = _encode_features(path.name, frame.drop(columns=labels))
+        Y = np.column_stack([_indicator_values(path.name, frame[label]) for label in labels])
+        return _build_dataset(path.name, X, Y, feature_names, what, labels)
+    label = _label_column(path.name, columns, target)
     X, feature_names = _encode_features(path.name, frame.drop(columns=[label]))
     return _build_dataset(path.name, X, _label_values(frame[label]), feature_names, what, label)
+
+
+def _label_columns(source: str, columns: list[str], target: str) -> list[str]:
+    """The columns of a multi-label ``--target a,b,c``: at least two, each once, all present."""
+    names = [name.strip() for name in target.split(",") if name.strip()]
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise ActiveLabError(
+            f"{source} has no column {missing[0]!r}; columns are: {_short_list(columns, 20)}"
+        )
+    if len(set(names)) != len(names):
+        raise ActiveLabError(f"{source}: a column is listed twice in --target {target!r}")
+    if len(names) < 2:
+        raise ActiveLabError(
+            f"{source}: --target {target!r} names one column; give one label column, or "
+            "several 0/1 columns a,b,c for multi-label data"
+        )
+    return names
+
+
+def _indicator_values(source: str, column: pd.Series) -> np.ndarray:
+    """A multi-label column as 0/1 int64; anything but 0, 1, true and false is refused."""
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    missing = np.flatnonzero(column.isna().to_numpy())
+    if missing.size:
+        raise ActiveLabError(
+            f"{source}: {_count(missing.size, 'row')} without a value in the label column "
+            f"{column.name!r} (first is data row {missing[0] + 1}); drop or label those rows"
+        )
+    if is_bool_dtype(column):
+        return column.to_numpy(dtype=np.int64)
+    numbers = column if is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isin(values, (0, 1))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        value = column.iloc[first]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ActiveLabError(
+            f"{source}: the label column {column.name!r} holds {value!r} (data row "
+            f"{first + 1}); a multi-label column must hold only 0 and 1 (or true and false)"
+        )
+    return values.astype(np.int64)
 
 
 def _label_column(source: str, columns: list[str], target: str | None) -> str:
@@ -351,20 +532,39 @@ def _build_dataset(
     y: Any,
     feature_names: list[str],
     what: str,
-    label_name: str,
+    label_name: str | list[str],
+    task: str | None = None,
 ) -> Dataset:
-    """Validate and normalise what a loader read; every loader ends here."""
+    """Validate and normalise what a loader read; every loader ends here.
+
+    ``label_name`` is one column name, or one name per column of a 2-D ``y``;
+    ``task`` is found from the labels when it is None.
+    """
     X = _as_float_matrix(name, X)
     y = np.asarray(y)
     _check_shapes(name, X, y)
-    labels = _normalise_labels(name, y, label_name)
-    _check_finite(name, X, feature_names)
-    _check_two_classes(name, labels, label_name)
+    single = label_name if isinstance(label_name, str) else ", ".join(label_name)
+    if y.ndim == 2:
+        names = label_name if isinstance(label_name, list) else [
+            f"{label_name}[:, {index}]" for index in range(y.shape[1])
+        ]
+        labels = _normalise_indicators(name, y, names)
+        _check_finite(name, X, feature_names)
+        _check_each_label_varies(name, labels, names)
+        task = "multilabel"
+    else:
+        labels = _normalise_labels(name, y, single, task)
+        task = task or detect_task(labels)
+        _check_finite(name, X, feature_names)
+        if task == "regression":
+            _check_target_varies(name, labels, single)
+        else:
+            _check_two_classes(name, labels, single)
     n_items, n_features = X.shape
     description = (
-        f"{what}, {n_items} items, {n_features} features, {len(np.unique(labels))} classes"
+        f"{what}, {n_items} items, {n_features} features, {_label_summary(labels, task)}"
     )
-    return Dataset(name, X, labels, feature_names, description)
+    return Dataset(name, X, labels, feature_names, description, task)
 
 
 def _as_float_matrix(source: str, X: Any) -> np.ndarray | scipy.sparse.csr_matrix:
@@ -383,9 +583,10 @@ def _check_shapes(source: str, X: np.ndarray | scipy.sparse.csr_matrix, y: np.nd
         raise ActiveLabError(
             f"{source}: X must be 2-D (items x features) but has shape {X.shape}; reshape it"
         )
-    if y.ndim != 1:
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] < 2):
         raise ActiveLabError(
-            f"{source}: the labels must be 1-D (one per item) but have shape {y.shape}; flatten them"
+            f"{source}: the labels must be 1-D (one per item), or a 0/1 matrix with one column "
+            f"per label for multi-label data, but have shape {y.shape}; flatten them"
         )
     if X.shape[0] != y.shape[0]:
         raise ActiveLabError(
@@ -400,8 +601,11 @@ def _check_shapes(source: str, X: np.ndarray | scipy.sparse.csr_matrix, y: np.nd
         )
 
 
-def _normalise_labels(source: str, y: np.ndarray, label_name: str) -> np.ndarray:
-    """Integral numbers become int64, anything else becomes strings; missing labels fail."""
+def _normalise_labels(
+    source: str, y: np.ndarray, label_name: str, task: str | None = None
+) -> np.ndarray:
+    """Missing labels fail. A regression target (declared, or found by :func:`detect_task`)
+    stays float64; otherwise integral numbers become int64 and anything else strings."""
     import pandas as pd
 
     missing = np.flatnonzero(pd.isna(y))
@@ -410,11 +614,40 @@ def _normalise_labels(source: str, y: np.ndarray, label_name: str) -> np.ndarray
             f"{source}: {_count(missing.size, 'row')} without a value in the label column "
             f"{label_name!r} (first is data row {missing[0] + 1}); drop or label those rows"
         )
-    if y.dtype.kind in "biu":
+    if task == "regression" or (task is None and detect_task(y) == "regression"):
+        try:
+            values = y.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise ActiveLabError(
+                f"{source}: the label column {label_name!r} is not numeric; "
+                "a regression target must be numbers"
+            ) from err
+        if not np.isfinite(values).all():
+            raise ActiveLabError(
+                f"{source}: the label column {label_name!r} holds infinite values; "
+                "drop those rows"
+            )
+        return values
+    return _class_labels(y)
+
+
+def _normalise_indicators(source: str, y: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """A multi-label matrix as int64 0/1, naming the first column that holds anything else."""
+    if y.dtype.kind == "b":
         return y.astype(np.int64)
-    if y.dtype.kind == "f" and np.isfinite(y).all() and (y == np.trunc(y)).all():
-        return y.astype(np.int64)
-    return y.astype(str)
+    if y.dtype.kind not in "iuf":
+        raise ActiveLabError(
+            f"{source}: a 2-D label array must be a 0/1 matrix (multi-label), "
+            f"but it holds {y.dtype} values"
+        )
+    bad = ~np.isin(y, (0, 1))
+    if bad.any():
+        row, column = (int(v[0]) for v in np.nonzero(bad))
+        raise ActiveLabError(
+            f"{source}: the label column {names[column]!r} holds {y[row, column].item()!r} "
+            f"(data row {row + 1}); a multi-label matrix must hold only 0 and 1"
+        )
+    return y.astype(np.int64)
 
 
 def _check_finite(
@@ -436,6 +669,25 @@ def _check_two_classes(source: str, labels: np.ndarray, label_name: str) -> None
         raise ActiveLabError(
             f"{source}: the label column {label_name!r} has one class ({classes[0].item()!r}); "
             "active learning for classification needs at least two"
+        )
+
+
+def _check_target_varies(source: str, values: np.ndarray, label_name: str) -> None:
+    if np.all(values == values[0]):
+        raise ActiveLabError(
+            f"{source}: the target {label_name!r} has one value ({values[0].item()!r}) for every "
+            "item; a regression target must vary"
+        )
+
+
+def _check_each_label_varies(source: str, labels: np.ndarray, names: Sequence[str]) -> None:
+    """Every label of a multi-label matrix must be on for some items and off for others."""
+    on = labels.sum(axis=0)
+    for index in np.flatnonzero((on == 0) | (on == len(labels))):
+        state = "never" if on[index] == 0 else "always"
+        raise ActiveLabError(
+            f"{source}: label {names[index]!r} is {state} on; drop that column, a label needs "
+            "items with and without it"
         )
 
 

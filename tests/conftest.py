@@ -6,8 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from activelab import ActiveLabError
+
+# The suite fits thousands of tiny models; BLAS threads only fight over the cores there.
+threadpool_limits(1)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from activelab import Pool, __version__
+from activelab import Pool, __version__, strategies
 from activelab.cli import main
 from activelab.errors import ActiveLabError
 
@@ -257,7 +257,8 @@ def test_strategies_lists_registered_names() -> None:
     result = invoke("strategies")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    assert names == ["entropy", "least_confidence", "margin", "random"]
+    assert names == strategies.available()
+    assert {"entropy", "least_confidence", "margin", "random"} <= set(names)
     assert all(len(line.split(maxsplit=1)) == 2 for line in result.stdout.splitlines())
 
 
@@ -342,3 +343,41 @@ def test_rich_markup_in_a_file_name_is_printed_as_is(tmp_path, monkeypatch):
                                        "--budget", "20", "--repeats", "1", "--out", "o"])
     assert result.exit_code == 0, result.output
     assert "data[v2].csv" in result.output
+
+
+# --- --task (active once activelab.cli has the option) ---------------------------------------
+
+needs_task_option = pytest.mark.skipif(
+    "task" not in {param.name for param in main.commands["bench"].params},
+    reason="activelab bench has no --task option yet",
+)
+
+
+@needs_task_option
+def test_bench_regression_gets_the_regression_default_model(tmp_path: Path) -> None:
+    import activelab.strategies.regression  # noqa: F401  (registers emcm)
+
+    result = invoke("bench", "--data", "friedman", "--strategies", "emcm,random",
+                    "--initial", "10", "--budget", "30", "--repeats", "1", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert (results["task"], results["metric"], results["settings"]["model"]) == (
+        "regression", "r2", "ridge")
+    assert "final R²" in result.stdout and "regression · ridge" in result.stdout
+
+
+@needs_task_option
+def test_bench_task_option_forces_the_task(tmp_path: Path) -> None:
+    result = invoke("bench", "--data", "iris", "--task", "Regression", "--strategies", "random",
+                    "--initial", "10", "--budget", "30", "--repeats", "1", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "regression target" in result.stdout
+    assert json.loads((tmp_path / "results.json").read_text())["metric"] == "r2"
+
+
+@needs_task_option
+def test_bench_unknown_task_and_model_of_another_task() -> None:
+    assert_one_line_error(invoke("bench", "--data", "iris", "--task", "clustering"),
+                          "'clustering'")
+    assert_one_line_error(invoke("bench", "--data", "friedman", "--model", "svm"),
+                          "unknown model 'svm'", "(the regression models)")

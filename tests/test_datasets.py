@@ -36,7 +36,8 @@ def write_csv(tmp_path: Path, frame: pd.DataFrame, name: str = "data.csv") -> Pa
 
 
 def test_bundled_names_are_sorted_and_complete() -> None:
-    expected = ["blobs", "breast_cancer", "digits", "iris", "moons", "wine"]
+    expected = ["blobs", "breast_cancer", "diabetes", "digits", "friedman", "iris", "moons",
+                "multilabel_synth", "wine"]
     assert bundled_names() == expected
     assert sorted(BUNDLED) == expected
 
@@ -70,12 +71,44 @@ def test_bundled_data_set_shape_and_classes(
     assert "\n" not in dataset.description
 
 
+def test_bundled_regression_sets() -> None:
+    from sklearn.datasets import load_diabetes, make_friedman1
+
+    friedman = load("friedman")
+    X, y = make_friedman1(n_samples=1000, noise=1.0, random_state=0)
+    np.testing.assert_array_equal(friedman.X, X)
+    np.testing.assert_array_equal(friedman.y, y)
+    diabetes = load("diabetes")
+    assert diabetes.X.shape == (442, 10)
+    np.testing.assert_array_equal(diabetes.y, load_diabetes().target)
+    for dataset, n_features in ((friedman, 10), (diabetes, 10)):
+        assert dataset.task == "regression"
+        assert dataset.y.dtype == np.float64  # diabetes' integral targets stay numbers
+        assert dataset.description.endswith(
+            f"{dataset.n_items} items, {n_features} features, regression target"
+        )
+
+
+def test_bundled_multilabel_set() -> None:
+    from sklearn.datasets import make_multilabel_classification
+
+    dataset = load("multilabel_synth")
+    X, Y = make_multilabel_classification(n_samples=1000, n_features=20, n_classes=5,
+                                          random_state=0)
+    np.testing.assert_array_equal(dataset.X, X)
+    np.testing.assert_array_equal(dataset.y, Y)
+    assert dataset.task == "multilabel"
+    assert dataset.y.dtype == np.int64
+    assert dataset.classes.tolist() == [0, 1, 2, 3, 4]
+    assert dataset.description.endswith("1000 items, 20 features, 5 labels")
+
+
 def test_bundled_feature_names_come_from_sklearn() -> None:
     assert load("iris").feature_names[0] == "sepal length (cm)"
     assert load("digits").feature_names[:2] == ["pixel_0_0", "pixel_0_1"]
 
 
-@pytest.mark.parametrize("name", ["blobs", "moons"])
+@pytest.mark.parametrize("name", ["blobs", "moons", "friedman", "multilabel_synth"])
 def test_generated_data_sets_are_identical_across_loads(name: str) -> None:
     first, second = load(name), load(name)
     np.testing.assert_array_equal(first.X, second.X)
@@ -366,7 +399,9 @@ def test_npz_nan_features_are_rejected(tmp_path: Path) -> None:
     ("X", "y", "match"),
     [
         (np.ones(4), np.array([0, 1, 0, 1]), "X must be 2-D"),
-        (np.ones((4, 2)), np.array([[0, 1], [0, 1]]), "labels must be 1-D"),
+        (np.ones((4, 2)), np.zeros((4, 2, 2)), "labels must be 1-D"),
+        (np.ones((4, 2)), np.array([[0], [1], [0], [1]]), "labels must be 1-D"),
+        (np.ones((4, 2)), np.array([[0, 1], [0, 1]]), "X has 4 rows but there are 2 labels"),
         (np.ones((4, 2)), np.array([0, 1, 0]), "X has 4 rows but there are 3 labels"),
     ],
 )
@@ -452,10 +487,110 @@ def test_nonexistent_name_lists_bundled_sets_and_suffixes() -> None:
         load("digitz")
     message = str(excinfo.value)
     assert "did you mean 'digits'?" in message
-    assert "bundled: blobs, breast_cancer, digits, iris, moons, wine" in message
+    assert ("bundled: blobs, breast_cancer, diabetes, digits, friedman, iris, moons, "
+            "multilabel_synth, wine") in message
     assert "files: .csv" in message
 
 
 def test_nonexistent_file_says_check_the_path(tmp_path: Path) -> None:
     with raises_user_error("file '.*missing.csv' does not exist; check the path"):
         load(tmp_path / "missing.csv")
+
+
+# --- regression and multi-label tables -----------------------------------------------------
+
+
+def multilabel_frame(n: int = 30) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "width": rng.normal(size=n),
+            "color": ["red", "blue", "green"] * (n // 3),
+            "a": np.arange(n) % 2,
+            "b": (np.arange(n) % 3 == 0).astype(float),
+            "c": np.arange(n) % 5 == 0,
+        }
+    )
+
+
+def test_csv_with_several_targets_is_multilabel(tmp_path: Path) -> None:
+    frame = multilabel_frame()
+    dataset = load(write_csv(tmp_path, frame), target="a, b,c")
+    assert dataset.task == "multilabel"
+    assert dataset.feature_names == ["width", "color=blue", "color=green", "color=red"]
+    assert dataset.y.dtype == np.int64
+    np.testing.assert_array_equal(
+        dataset.y, np.column_stack([frame.a, frame.b, frame.c]).astype(int)
+    )
+    assert dataset.description.endswith("30 items, 4 features, 3 labels")
+
+
+@pytest.mark.parametrize(
+    ("change", "target", "match"),
+    [
+        ({"b": 2.0}, "a,b,c",
+         r"the label column 'b' holds 2\.0 \(data row 4\); a multi-label column must hold only 0"),
+        ({"b": "yes"}, "a,b,c", r"the label column 'b' holds 'yes' \(data row 4\)"),
+        ({"b": np.nan}, "a,b,c", r"1 row without a value in the label column 'b' \(first is data row 4\)"),
+        ({}, "a,b,d", r"has no column 'd'; columns are: width, color, a, b, c"),
+        ({}, "a,a", r"a column is listed twice in --target 'a,a'"),
+        ({}, "a,", r"--target 'a,' names one column"),
+    ],
+)
+def test_bad_multilabel_targets_are_refused(
+    tmp_path: Path, change: dict, target: str, match: str
+) -> None:
+    frame = multilabel_frame().astype({"b": object})
+    for column, value in change.items():
+        frame.loc[3, column] = value
+    with raises_user_error(match):
+        load(write_csv(tmp_path, frame), target=target)
+
+
+def test_a_label_that_is_never_on_is_refused(tmp_path: Path) -> None:
+    frame = multilabel_frame()
+    frame["c"] = False
+    with raises_user_error(r"label 'c' is never on; drop that column"):
+        load(write_csv(tmp_path, frame), target="a,b,c")
+    frame["c"] = 1
+    with raises_user_error(r"label 'c' is always on"):
+        load(write_csv(tmp_path, frame), target="a,b,c")
+
+
+def test_npz_with_a_label_matrix_is_multilabel(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    Y = np.array([[1, 0], [0, 1], [1, 1]] * 4)
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X, y=Y)
+    dataset = load(path)
+    assert dataset.task == "multilabel"
+    np.testing.assert_array_equal(dataset.y, Y)
+    np.savez(path, X=X, y=np.where(Y == 1, 3, 0))
+    with raises_user_error(r"the label column 'y\[:, 0\]' holds 3 \(data row 1\)"):
+        load(path)
+
+
+def test_csv_with_a_real_valued_target_is_regression(tmp_path: Path) -> None:
+    frame = labelled_frame(40)
+    frame["label"] = np.linspace(0.5, 20.25, 40)
+    dataset = load(write_csv(tmp_path, frame))
+    assert dataset.task == "regression"
+    assert dataset.y.dtype == np.float64
+    np.testing.assert_allclose(dataset.y, frame["label"])
+    assert dataset.description.endswith("40 items, 2 features, regression target")
+
+
+def test_few_real_values_stay_class_labels(tmp_path: Path) -> None:
+    frame = labelled_frame(40)
+    frame["label"] = [0.5, 1.5] * 20
+    dataset = load(write_csv(tmp_path, frame))
+    assert dataset.task == "classification"
+    assert dataset.y.tolist() == ["0.5", "1.5"] * 20
+
+
+def test_a_constant_regression_target_is_refused() -> None:
+    from activelab.datasets import _build_dataset
+
+    with raises_user_error(r"the target 'target' has one value \(2\.5\) for every item"):
+        _build_dataset("flat", np.ones((5, 2)), np.full(5, 2.5), ["x0", "x1"], "flat",
+                       "target", "regression")

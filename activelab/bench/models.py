@@ -1,4 +1,10 @@
-"""The models ``activelab bench --model`` knows by name."""
+"""The models ``activelab bench --model`` knows by name, per task.
+
+>>> sorted(TASK_MODELS["regression"])
+['gp', 'knn', 'rf', 'ridge']
+>>> type(make_model("rf", 0, task="multilabel")).__name__
+'RandomForestClassifier'
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 
-__all__ = ["MODELS", "make_model"]
+__all__ = ["DEFAULT_MODELS", "MODELS", "TASK_MODELS", "make_model"]
 
 
 def _to_dense(X: Any) -> np.ndarray:
@@ -62,6 +68,46 @@ def _mlp(seed: int, sparse: bool) -> Any:
     return _scaled(MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed), sparse)
 
 
+def _ridge(seed: int, sparse: bool) -> Any:
+    from sklearn.linear_model import Ridge
+
+    return _scaled(Ridge(), sparse)
+
+
+def _rf_regressor(seed: int, sparse: bool) -> Any:
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1)
+
+
+def _gp(seed: int, sparse: bool) -> Any:
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, WhiteKernel
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    gp = GaussianProcessRegressor(kernel=RBF() + WhiteKernel(), normalize_y=True,
+                                  random_state=seed)
+    if sparse:
+        return make_pipeline(StandardScaler(with_mean=False),
+                             FunctionTransformer(_to_dense, accept_sparse=True), gp)
+    return make_pipeline(StandardScaler(), gp)
+
+
+def _knn_regressor(seed: int, sparse: bool) -> Any:
+    from sklearn.neighbors import KNeighborsRegressor
+
+    return _scaled(KNeighborsRegressor(n_neighbors=3), sparse)  # bench's MIN_LABELS_KNN
+
+
+def _one_vs_rest_logreg(seed: int, sparse: bool) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    return _scaled(OneVsRestClassifier(LogisticRegression(max_iter=2000, random_state=seed)),
+                   sparse)
+
+
 MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
     "logreg": (_logreg, "standardised logistic regression"),
     "svm": (_svm, "standardised RBF SVC, decision_function only (no probabilities)"),
@@ -71,9 +117,34 @@ MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
     "mlp": (_mlp, "standardised MLP, one hidden layer of 64"),
 }
 
+REGRESSION_MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
+    "ridge": (_ridge, "standardised ridge regression"),
+    "rf": (_rf_regressor, "random forest regressor, 100 trees"),
+    "gp": (_gp, "standardised Gaussian process, RBF + white-noise kernel, normalised targets"),
+    "knn": (_knn_regressor, "standardised 3-nearest-neighbours regressor"),
+}
 
-def make_model(name: str, seed: int, sparse: bool = False) -> Any:
-    """A fresh, unfitted model named ``name``, seeded with ``seed``."""
-    if name not in MODELS:
-        raise ActiveLabError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return MODELS[name][0](seed, sparse)
+MULTILABEL_MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
+    "logreg": (_one_vs_rest_logreg, "standardised one-vs-rest logistic regression per label"),
+    "rf": (_rf, "random forest, 100 trees, natively multi-output"),
+}
+
+#: task -> {model name -> (factory(seed, sparse), description)}
+TASK_MODELS: dict[str, dict[str, tuple[Callable[[int, bool], Any], str]]] = {
+    "classification": MODELS,
+    "regression": REGRESSION_MODELS,
+    "multilabel": MULTILABEL_MODELS,
+}
+
+#: The model a task gets when none is named.
+DEFAULT_MODELS = {"classification": "logreg", "regression": "ridge", "multilabel": "logreg"}
+
+
+def make_model(name: str, seed: int, sparse: bool = False, task: str = "classification") -> Any:
+    """A fresh, unfitted model named ``name`` for ``task``, seeded with ``seed``."""
+    models = TASK_MODELS[task]
+    if name not in models:
+        raise ActiveLabError(
+            f"unknown model {name!r}; choose one of: {', '.join(models)} (the {task} models)"
+        )
+    return models[name][0](seed, sparse)

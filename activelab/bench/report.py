@@ -1,4 +1,8 @@
-"""Writing a bench run out: results.json, learning_curves.png, report.html, and a summary."""
+"""Writing a bench run out: results.json, learning_curves.png, report.html, and a summary.
+
+Every label names the run's primary metric (``results["metric"]``: accuracy, R² or
+micro-F1); a results document without one is read as accuracy.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,45 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["columns", "headline", "markdown_summary", "summary_rows", "write_outputs"]
+from .metrics import METRIC_LABELS
+
+__all__ = [
+    "columns",
+    "headline",
+    "markdown_summary",
+    "secondary_rows",
+    "summary_rows",
+    "write_outputs",
+]
+
+_SHORT = {"accuracy": "acc"}
+
 
 def _percent(results: dict[str, Any]) -> str:
     return f"{100 * results['target_fraction']:g}%"
 
 
+def _metric(results: dict[str, Any]) -> str:
+    return str(results.get("metric", "accuracy"))
+
+
+def _label(name: str) -> str:
+    return METRIC_LABELS.get(name, name)
+
+
+def _target(results: dict[str, Any]) -> float:
+    return float(results[f"target_{_metric(results)}"])
+
+
+def _full(results: dict[str, Any]) -> dict[str, Any]:
+    return results[f"full_data_{_metric(results)}"]
+
+
 def columns(results: dict[str, Any]) -> list[str]:
     """The summary table's column names."""
-    return ["strategy", "AULC ± std", "final acc", f"labels to {_percent(results)}",
-            "saved vs random", "query ms"]
+    metric = _metric(results)
+    return ["strategy", "AULC ± std", f"final {_SHORT.get(metric, _label(metric))}",
+            f"labels to {_percent(results)}", "saved vs random", "query ms"]
 
 
 def _labels_to_target_text(entry: dict[str, Any], repeats: int) -> str:
@@ -53,7 +86,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         [
             name,
             f"{e['aulc']['mean']:.4f} ± {e['aulc']['std']:.4f}",
-            f"{e['final_accuracy']['mean']:.4f}",
+            f"{e[f'final_{_metric(results)}']['mean']:.4f}",
             _labels_to_target_text(e, repeats),
             _saved_text(name, e),
             f"{1000 * e['mean_query_time']:.1f}",
@@ -62,9 +95,22 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def secondary_rows(results: dict[str, Any]) -> list[list[str]]:
+    """``[strategy, final mean of each secondary metric...]``, in the order of :func:`summary_rows`.
+
+    Empty when the run recorded no secondary metrics (classification).
+    """
+    others = results.get("secondary_metrics", [])
+    if not others:
+        return []
+    entries = sorted(results["strategies"].items(), key=lambda kv: -kv[1]["aulc"]["mean"])
+    return [[name, *(f"{e[f'final_{m}']['mean']:.4f}" for m in others)] for name, e in entries]
+
+
 def headline(results: dict[str, Any]) -> str:
     """One or two sentences on what active learning saved against random."""
-    target = results["target_accuracy"]
+    target = _target(results)
+    label = _label(_metric(results))
     entries = results["strategies"]
     best = max(entries, key=lambda n: entries[n]["aulc"]["mean"])
     if "random" not in entries:
@@ -82,19 +128,19 @@ def headline(results: dict[str, Any]) -> str:
     mine, theirs = vs["labels_to_target_mean_curve"], vs["random_labels_to_target_mean_curve"]
     if mine is not None and theirs is not None:
         text += (
-            f" On the mean learning curve it reached {_percent(results)} of full-data accuracy "
+            f" On the mean learning curve it reached {_percent(results)} of full-data {label} "
             f"({target:.3f}) with {mine} labels; random needed {theirs} "
             f"({theirs - mine} labels saved)."
         )
     elif mine is not None:
         last = int(entries["random"]["mean_curve"][-1][0])
         text += (
-            f" It reached {_percent(results)} of full-data accuracy ({target:.3f}) with {mine} labels; "
+            f" It reached {_percent(results)} of full-data {label} ({target:.3f}) with {mine} labels; "
             f"random did not within {last} (more than {last - mine} labels saved)."
         )
     elif vs["labels_to_match_random_final"] is not None:
         text += (
-            f" It matched random's final accuracy with {vs['labels_to_match_random_final']} "
+            f" It matched random's final {label} with {vs['labels_to_match_random_final']} "
             f"labels ({vs['labels_saved_at_random_final']} saved)."
         )
     return text
@@ -105,12 +151,18 @@ def markdown_summary(results: dict[str, Any]) -> str:
     names = columns(results)
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     lines += ["| " + " | ".join(row) + " |" for row in summary_rows(results)]
-    full = results["full_data_accuracy"]
+    full = _full(results)
+    label = _label(_metric(results))
     lines += [
         "",
-        f"Full-data accuracy (same model on the whole training split): "
+        f"Full-data {label} (same model on the whole training split): "
         f"{full['mean']:.4f} ± {full['std']:.4f}. {headline(results)}",
     ]
+    extra = secondary_rows(results)
+    if extra:
+        names = ["strategy", *(f"final {_label(m)}" for m in results["secondary_metrics"])]
+        lines += ["", "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+        lines += ["| " + " | ".join(row) + " |" for row in extra]
     return "\n".join(lines) + "\n"
 
 
@@ -128,13 +180,14 @@ def plot_learning_curves(results: dict[str, Any], path: Path) -> None:
                        ls="--" if name == "random" else "-")[0]
         ax.fill_between(curve[:, 0], curve[:, 1] - curve[:, 2], curve[:, 1] + curve[:, 2],
                         color=line.get_color(), alpha=0.15)
-    full = results["full_data_accuracy"]["mean"]
+    full = _full(results)["mean"]
+    target = _target(results)
     ax.axhline(full, color="black", lw=1, ls=":", label=f"full data ({full:.3f})")
-    ax.axhline(results["target_accuracy"], color="grey", lw=1, ls="-.",
-               label=f"{_percent(results)} of full ({results['target_accuracy']:.3f})")
+    ax.axhline(target, color="grey", lw=1, ls="-.",
+               label=f"{_percent(results)} of full ({target:.3f})")
     settings = results["settings"]
     ax.set_xlabel("labeled items")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel(f"test {_label(_metric(results))}")
     ax.set_title(f"{results['data']['name']} · {settings['model']} · "
                  f"{settings['repeats']} repeats (mean ± std)")
     ax.grid(alpha=0.3)
@@ -156,6 +209,26 @@ def _html(results: dict[str, Any], png: bytes) -> str:
     )
     image = base64.b64encode(png).decode()
     data = results["data"]
+    label = esc(_label(_metric(results)))
+    negative = (
+        " R² is negative while the model predicts worse than the test mean; the AULC is still "
+        "the mean over the range."
+        if _metric(results) == "r2" else ""
+    )
+    extra = secondary_rows(results)
+    secondary = ""
+    if extra:
+        heads = "".join(
+            f"<th>final {esc(_label(m))}</th>" for m in results["secondary_metrics"]
+        )
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in extra
+        )
+        secondary = (
+            "<h2>Other metrics</h2><p>Mean over repeats at the end of the budget; the full "
+            "curves are in results.json (<code>secondary_curves</code>).</p>"
+            f"<table><tr><th>strategy</th>{heads}</tr>{cells}</table>"
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>activelab bench: {esc(data['name'])}</title>
@@ -169,14 +242,15 @@ img {{ max-width: 100%; }}
 <p>{esc(data['description'])}</p>
 <p><strong>{esc(headline(results))}</strong></p>
 <table><tr>{head}</tr>{body}</table>
-<p>AULC is the mean test accuracy over the labeling range (trapezoidal area under the
-learning curve divided by its width). "Labels to {_percent(results)}" is the mean over repeats
-of the first label count whose accuracy is at least {_percent(results)} of the accuracy of the
-same model trained on the whole training split ({results['full_data_accuracy']['mean']:.4f} on
+<p>AULC is the mean test {label} over the labeling range (trapezoidal area under the
+learning curve divided by its width).{negative} "Labels to {_percent(results)}" is the mean over
+repeats of the first label count whose {label} is at least {_percent(results)} of the {label} of
+the same model trained on the whole training split ({_full(results)['mean']:.4f} on
 average); a repeat that never got there counts as the budget, and the mean is then marked ≥
 (a lower bound). In brackets: how many repeats got there. "Saved vs random" compares the mean
 learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
 <img alt="learning curves" src="data:image/png;base64,{image}">
+{secondary}
 <h2>Settings</h2><table>{settings}</table>
 <p>activelab {esc(results['activelab_version'])}, {results['elapsed_seconds']:.1f} s.</p>
 </body></html>

@@ -1,8 +1,14 @@
 """The experiment runner behind ``activelab bench``: simulated active learning, repeated.
 
-Each repeat draws its own stratified train/test split and its own initial labeled set,
-and every strategy in that repeat starts from exactly the same split, initial set and
-model seed, so the only difference between strategies is what they choose to label.
+Each repeat draws its own train/test split (stratified for classification) and its own
+initial labeled set, and every strategy in that repeat starts from exactly the same
+split, initial set and model seed, so the only difference between strategies is what
+they choose to label.
+
+The task (classification, regression or multi-label) decides the models on offer
+(:data:`~activelab.bench.models.TASK_MODELS`) and the metrics
+(:data:`~activelab.bench.metrics.TASK_METRICS`); learning curves, AULC and the target
+are built on the task's primary metric.
 """
 
 from __future__ import annotations
@@ -10,22 +16,22 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .. import __version__, strategies
-from ..datasets import Dataset
+from ..datasets import TASKS, Dataset
 from ..errors import ActiveLabError
 from ..loop import ActiveLoop
 from ..oracles import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget
 from ..strategies.registry import canonical_name
-from .metrics import aulc, labels_to_reach, mean_curve
-from .models import make_model
+from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
+from .models import DEFAULT_MODELS, make_model
 
 __all__ = ["BenchSettings", "run_bench"]
 
@@ -35,11 +41,17 @@ MIN_LABELS_KNN = 3
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """Everything that defines a bench run; written to ``results.json`` as ``settings``."""
+    """Everything that defines a bench run; written to ``results.json`` as ``settings``.
+
+    ``task`` is ``"auto"`` (the data set's own task, see
+    :func:`activelab.datasets.detect_task`), ``"classification"``, ``"regression"`` or
+    ``"multilabel"``. ``model`` ``None`` means the task's default (``logreg``, ``ridge``
+    for regression). ``results.json`` records both as resolved for the run.
+    """
 
     data: str
     strategies: list[str] = field(default_factory=lambda: ["margin", "entropy", "random"])
-    model: str = "logreg"
+    model: str | None = None
     initial: int = 10
     budget: int = 200
     batch_size: int = 10
@@ -48,10 +60,23 @@ class BenchSettings:
     seed: int = 0
     target: str | None = None
     jobs: int = 1
+    task: str = "auto"
 
     def __post_init__(self) -> None:
         names = [canonical_name(name) for name in self.strategies]
         object.__setattr__(self, "strategies", names)
+        task = str(self.task).strip().lower()
+        if task not in ("auto", *TASKS):
+            raise ActiveLabError(
+                f"--task must be auto, {', '.join(TASKS)}; got {self.task!r}"
+            )
+        object.__setattr__(self, "task", task)
+
+    def resolved(self, dataset: Dataset) -> BenchSettings:
+        """These settings with ``task`` and ``model`` made concrete for ``dataset``."""
+        task = dataset.task if self.task == "auto" else self.task
+        model = DEFAULT_MODELS[task] if self.model is None else self.model
+        return replace(self, task=task, model=model)
 
     def check(self, dataset: Dataset) -> None:
         """Refuse settings that cannot run on ``dataset``, before any work starts."""
@@ -59,7 +84,12 @@ class BenchSettings:
             raise ActiveLabError("give at least one strategy with --strategies")
         if len(set(self.strategies)) != len(self.strategies):
             raise ActiveLabError("a strategy is listed twice in --strategies; list each once")
-        make_model(self.model, 0)
+        if self.task == "auto" or self.model is None:
+            self.resolved(dataset).check(dataset.for_task(self.task))
+            return
+        dataset = dataset.for_task(self.task)
+        make_model(self.model, 0, task=self.task)
+        _check_strategies_fit(self.strategies, self.task)
         for option, value, low in [
             ("--batch-size", self.batch_size, 1),
             ("--repeats", self.repeats, 1),
@@ -87,10 +117,27 @@ class BenchSettings:
                 f"--model knn compares each item with its {MIN_LABELS_KNN} nearest labeled "
                 f"items, so it needs --initial {MIN_LABELS_KNN} or more; got {self.initial}"
             )
-        if n_test < len(dataset.classes):
+        if self.task == "classification" and n_test < len(dataset.classes):
             raise ActiveLabError(
                 f"--test-size {self.test_size} leaves {n_test} test items for "
                 f"{len(dataset.classes)} classes; raise --test-size"
+            )
+
+
+def _check_strategies_fit(names: list[str], task: str) -> None:
+    """Refuse a strategy whose ``contract_models`` name no model kind of ``task``."""
+    from ..testing import MODEL_KINDS
+
+    def tasks_of(name: str) -> set[str]:
+        kinds = type(strategies.get(name)).contract_models
+        return {MODEL_KINDS[kind][0] for kind in kinds if kind in MODEL_KINDS}
+
+    for name in names:
+        if task not in tasks_of(name):
+            fitting = [other for other in strategies.available() if task in tasks_of(other)]
+            raise ActiveLabError(
+                f"strategy {name!r} is not made for {task} data (see its contract_models); "
+                f"for {task} use: {', '.join(fitting)}"
             )
 
 
@@ -104,10 +151,11 @@ def _split(dataset: Dataset, settings: BenchSettings, repeat: int) -> tuple[Any,
     from sklearn.model_selection import train_test_split
 
     seed = settings.seed + repeat
+    stratify = dataset.y if settings.task == "classification" else None
     try:
         parts = train_test_split(
             dataset.X, dataset.y, test_size=settings.test_size, random_state=seed,
-            stratify=dataset.y,
+            stratify=stratify,
         )
     except ValueError:  # a class too rare to stratify: fall back to a plain split
         parts = train_test_split(
@@ -123,29 +171,33 @@ def _run_task(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
+        # one-vs-rest on a label that the first few items all have (or all lack)
+        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
         return _simulate(dataset, settings, task)
 
 
 def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[str, Any]:
     seed = settings.seed + task.repeat
     X_train, X_test, y_train, y_test, initial = _split(dataset, settings, task.repeat)
-    model = make_model(settings.model, seed, sparse=sp.issparse(dataset.X))
+    model = make_model(settings.model, seed, sparse=sp.issparse(dataset.X), task=settings.task)
+    names = TASK_METRICS[settings.task]
+    metrics = [metric_function(name) for name in names]
     if task.strategy is None:
         model.fit(X_train, y_train)
-        return {"task": task, "accuracy": float(model.score(X_test, y_test))}
+        return {"task": task, "scores": {m.__name__: m(model, X_test, y_test) for m in metrics}}
     pool = Pool(X_train)
     if len(initial):
         pool.add_labels(initial, y_train[initial], annotator="initial")
     loop = ActiveLoop(
         model, pool, strategies.get(task.strategy), SimulatedOracle(y_train),
         batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
-        eval_set=(X_test, y_test), metrics=["accuracy"], random_state=seed,
+        eval_set=(X_test, y_test), metrics=metrics, random_state=seed,
     )
     history = loop.run()
     query_times = [r.query_time for r in history if r.query_time is not None]
     return {
         "task": task,
-        "curve": history.curve("accuracy"),
+        "curves": {name: history.curve(name) for name in names},
         "query_time": float(np.mean(query_times)) if query_times else 0.0,
         "fit_time": float(np.mean([r.fit_time for r in history])),
     }
@@ -175,6 +227,8 @@ def run_bench(
 ) -> dict[str, Any]:
     """Run the bench and return the ``results.json`` document (see docs/bench.md)."""
     settings.check(dataset)
+    dataset = dataset.for_task(settings.task)
+    settings = settings.resolved(dataset)
     started = time.perf_counter()
     tasks = [_Task(r, None) for r in range(settings.repeats)] + [
         _Task(r, name) for r in range(settings.repeats) for name in settings.strategies
@@ -185,34 +239,41 @@ def run_bench(
         if on_task_done is not None:
             on_task_done(len(done), len(tasks))
 
-    full = [done[_Task(r, None)]["accuracy"] for r in range(settings.repeats)]
+    metric, *secondary = TASK_METRICS[settings.task]
+    full = {
+        name: [done[_Task(r, None)]["scores"][name] for r in range(settings.repeats)]
+        for name in (metric, *secondary)
+    }
     results: dict[str, Any] = {
         "activelab_version": __version__,
         "settings": asdict(settings),
+        "task": settings.task,
         "data": {
             "name": dataset.name,
             "description": dataset.description,
             "n_items": dataset.n_items,
             "n_features": int(dataset.X.shape[1]),
-            "n_classes": len(dataset.classes),
+            "n_classes": None if settings.task == "regression" else len(dataset.classes),
         },
-        "metric": "accuracy",
-        "full_data_accuracy": _summary(full),
+        "metric": metric,
+        "secondary_metrics": secondary,
+        **{f"full_data_{name}": _summary(values) for name, values in full.items()},
         "target_fraction": TARGET_FRACTION,
-        "target_accuracy": TARGET_FRACTION * float(np.mean(full)),
+        f"target_{metric}": TARGET_FRACTION * float(np.mean(full[metric])),
         "strategies": {},
     }
     for name in settings.strategies:
         runs = [done[_Task(r, name)] for r in range(settings.repeats)]
-        curves = [run["curve"] for run in runs]
-        to_target = [labels_to_reach(c, TARGET_FRACTION * f) for c, f in zip(curves, full)]
+        curves = [run["curves"][metric] for run in runs]
+        targets = [TARGET_FRACTION * f for f in full[metric]]
+        to_target = [labels_to_reach(c, t) for c, t in zip(curves, targets)]
         reached = [n for n in to_target if n is not None]
         censored = [n if n is not None else int(c[-1, 0]) for n, c in zip(to_target, curves)]
-        results["strategies"][name] = {
+        entry: dict[str, Any] = {
             "curves": [c.tolist() for c in curves],
             "mean_curve": mean_curve(curves).tolist(),
             "aulc": _summary([aulc(c) for c in curves]),
-            "final_accuracy": _summary([float(c[-1, 1]) for c in curves]),
+            f"final_{metric}": _summary([float(c[-1, 1]) for c in curves]),
             "labels_to_target": {
                 "per_repeat": to_target,
                 "reached": len(reached),
@@ -222,6 +283,15 @@ def run_bench(
             "mean_query_time": float(np.mean([run["query_time"] for run in runs])),
             "mean_fit_time": float(np.mean([run["fit_time"] for run in runs])),
         }
+        if secondary:
+            entry["secondary_curves"] = {
+                other: [run["curves"][other].tolist() for run in runs] for other in secondary
+            }
+            for other in secondary:
+                entry[f"final_{other}"] = _summary(
+                    [float(run["curves"][other][-1, 1]) for run in runs]
+                )
+        results["strategies"][name] = entry
     if "random" in results["strategies"]:
         _compare_with_random(results)
     results["elapsed_seconds"] = time.perf_counter() - started
@@ -230,7 +300,7 @@ def run_bench(
 
 def _compare_with_random(results: dict[str, Any]) -> None:
     """Add ``vs_random`` to every strategy: AULC gain and labels saved, on the mean curves."""
-    target = results["target_accuracy"]
+    target = results[f"target_{results['metric']}"]
     random = results["strategies"]["random"]
     random_curve = np.array(random["mean_curve"])[:, :2]
     random_final = float(random_curve[-1, 1])
