@@ -1,12 +1,13 @@
 """Query strategies, by class or by name.
 
 >>> from activelab import strategies
->>> {"margin", "coreset", "badge", "qbc_variance"} <= set(strategies.available())
+>>> {"margin", "coreset", "badge", "vote_entropy", "qbc_variance"} <= set(strategies.available())
 True
 """
 
 from .badge import BADGE
 from .base import Query, ScoringStrategy, Strategy
+from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
 from .density import GraphDensity, InformationDensity
 from .diversity import (
     ClusterMargin,
@@ -21,6 +22,7 @@ from .diversity import (
     StochasticMargin,
     TypiClust,
 )
+from .expected import ExpectedErrorReduction, ExpectedGradientLength, ExpectedLogLossReduction
 from .hybrid import AdaptiveDensityUncertainty, BanditStrategy, Shortlist, WeightedScores
 from .multilabel import (
     BinaryRelevanceUncertainty,
@@ -31,19 +33,29 @@ from .multilabel import (
 from .random_sampling import RandomSampling
 from .registry import available, get, register
 from .regression import EMCM, CommitteeVariance, PredictiveStd
-from .uncertainty import EntropySampling, LeastConfidenceSampling, MarginSampling
+from .svm import MaxMinMargin, RatioMargin, SimpleMargin
+from .uncertainty import (
+    EntropySampling,
+    LeastConfidenceSampling,
+    MarginSampling,
+    RatioSampling,
+)
 
 __all__ = [
-    "BADGE",
-    "EMCM",
     "AdaptiveDensityUncertainty",
+    "BADGE",
     "BanditStrategy",
     "BinaryRelevanceUncertainty",
     "ClusterMargin",
     "ClusterStratified",
     "CommitteeVariance",
+    "ConsensusEntropy",
     "CoreSet",
+    "EMCM",
     "EntropySampling",
+    "ExpectedErrorReduction",
+    "ExpectedGradientLength",
+    "ExpectedLogLossReduction",
     "GraphDensity",
     "GreedySamplingX",
     "GreedySamplingY",
@@ -53,18 +65,24 @@ __all__ = [
     "LabelCardinalityInconsistency",
     "LeastConfidenceSampling",
     "MarginSampling",
+    "MaxDisagreement",
     "MaxLoss",
+    "MaxMinMargin",
     "MaximumLossReduction",
     "PredictiveStd",
     "ProbCover",
     "Query",
     "RandomSampling",
     "RankedBatchSampling",
+    "RatioMargin",
+    "RatioSampling",
     "ScoringStrategy",
     "Shortlist",
+    "SimpleMargin",
     "StochasticMargin",
     "Strategy",
     "TypiClust",
+    "VoteEntropy",
     "WeightedScores",
     "available",
     "get",
