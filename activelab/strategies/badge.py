@@ -8,9 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..outputs import ModelOutputs
-from ..pool import Pool
-from ..validation import check_random_state
-from .base import Query, Strategy, check_batch_size, prepare_round
+from .base import Query, Strategy
 from .registry import register
 from .uncertainty import class_probabilities
 
@@ -120,18 +118,7 @@ class BADGE(Strategy):
     def __init__(self) -> None:
         pass
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
         residual, X = gradient_parts(outputs)
         n = len(outputs)
         g_sq = gradient_sq_norms(residual, X)
@@ -156,7 +143,6 @@ class BADGE(Strategy):
         return Query(
             ids=outputs.ids[chosen],
             scores=np.minimum.accumulate(np.asarray(scores, dtype=float)),
-            strategy=self.name,
         )
 
 

@@ -18,14 +18,17 @@ stateful ones (a bandit over strategies, say) learn from it.
 
 Most strategies are a *scorer* followed by a *selector*: subclass
 :class:`ScoringStrategy`, implement :meth:`ScoringStrategy.score`, and any selector
-from :mod:`activelab.selection` can pick the batch from those scores.
+from :mod:`activelab.selection` can pick the batch from those scores. A strategy that
+picks its batch as a whole (k-center, BADGE, a bandit) implements
+:meth:`Strategy.select_batch` instead; :meth:`Strategy.query` checks the arguments and
+prepares the round's outputs for both.
 """
 
 from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,7 +55,7 @@ class Query:
         return len(self.ids)
 
 
-class Strategy(ABC):
+class Strategy:
     """Base class of every query strategy. See the module docstring for the contract."""
 
     #: Whether :meth:`query` needs a fitted model (``False`` for random sampling).
@@ -68,7 +71,6 @@ class Strategy(ABC):
 
         return name_of(self)
 
-    @abstractmethod
     def query(
         self,
         model: Any,
@@ -81,8 +83,22 @@ class Strategy(ABC):
         """Choose up to ``batch_size`` unlabeled ids of ``pool`` to label next.
 
         ``outputs`` lets several strategies share one round's model outputs; when it is
-        ``None`` the strategy computes its own.
+        ``None`` the strategy computes its own. Checks the arguments, then calls
+        :meth:`select_batch`.
         """
+        k = check_batch_size(batch_size)
+        outputs = prepare_round(model, pool, outputs)
+        rng = check_random_state(random_state)
+        chosen = self.select_batch(outputs, min(k, len(outputs)), rng)
+        return replace(chosen, strategy=self.name)
+
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        """Pick ``k`` of ``outputs.ids`` (``1 <= k <= len(outputs)``), best first.
+
+        Subclasses implement this (or override :meth:`query` whole). ``outputs.model``
+        and ``outputs.pool`` are the round's model and pool.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement select_batch")
 
     def update(self, pool: Pool, query: Query, labels: np.ndarray) -> None:  # noqa: B027
         """Hook called after the items of ``query`` were labeled. Default: nothing."""
@@ -117,7 +133,7 @@ def prepare_round(model: Any, pool: Pool, outputs: ModelOutputs | None) -> Model
     return outputs
 
 
-class ScoringStrategy(Strategy):
+class ScoringStrategy(Strategy, ABC):
     """A strategy made of a per-item score and a selector that picks the batch.
 
     Parameters
@@ -133,19 +149,8 @@ class ScoringStrategy(Strategy):
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         """One utility per candidate in ``outputs.ids``; higher = more informative."""
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
         scores = np.asarray(self.score(outputs, rng), dtype=float)
         selector = self.selector if self.selector is not None else TopK()
-        ids, chosen_scores = selector.select(outputs, scores, min(k, len(outputs)), rng)
-        return Query(ids=ids, scores=chosen_scores, strategy=self.name)
+        ids, chosen_scores = selector.select(outputs, scores, k, rng)
+        return Query(ids=ids, scores=chosen_scores)

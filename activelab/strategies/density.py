@@ -22,10 +22,9 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..pool import Pool
 from ..selection import Selector
-from ..validation import check_int, check_random_state
-from .base import Query, ScoringStrategy, check_batch_size, prepare_round
+from ..validation import check_int
+from .base import Query, ScoringStrategy
 from .registry import register
 from .uncertainty import class_probabilities, entropy, least_confidence, margin
 
@@ -303,23 +302,12 @@ class GraphDensity(ScoringStrategy):
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return self._graph(outputs)[1].copy()
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
-        outputs = prepare_round(model, pool, outputs)
-        check_random_state(random_state)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
         graph, density = self._graph(outputs)
         left = density.copy()
         id_rank = np.argsort(np.argsort(outputs.ids, kind="stable"), kind="stable")
         picks, scores = [], []
-        for _ in range(min(k, len(outputs))):
+        for _ in range(k):
             tied = np.flatnonzero(left == left.max())
             pick = int(tied[np.argmin(id_rank[tied])])
             value = float(left[pick])
@@ -332,5 +320,4 @@ class GraphDensity(ScoringStrategy):
         return Query(
             ids=outputs.ids[chosen],
             scores=np.minimum.accumulate(np.asarray(scores, dtype=float)),
-            strategy=self.name,
         )

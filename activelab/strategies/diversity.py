@@ -39,8 +39,8 @@ from ..selection import (
     kmeans_labels,
     nearest_distances,
 )
-from ..validation import check_int, check_random_state
-from .base import Query, ScoringStrategy, Strategy, check_batch_size, prepare_round
+from ..validation import check_int
+from .base import Query, ScoringStrategy, Strategy
 from .registry import register
 from .uncertainty import MarginSampling, class_probabilities, least_confidence
 
@@ -199,18 +199,8 @@ class _GreedyRegression(Strategy):
     def __init__(self) -> None:
         pass
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
-        outputs = prepare_round(model, pool, outputs)
-        check_random_state(random_state)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        pool = outputs.pool
         labels = _numeric_labels(pool)
         spaces = [RunningMinDistance(_predictions(outputs), labels)]
         if self._use_inputs:
@@ -219,9 +209,9 @@ class _GreedyRegression(Strategy):
             )
         first = closeness_to_mean(outputs.embeddings()) if pool.n_labeled == 0 else None
         positions, scores = greedy_farthest(
-            spaces, _product, id_ranks(outputs.ids), min(k, len(outputs)), first_scores=first
+            spaces, _product, id_ranks(outputs.ids), k, first_scores=first
         )
-        return Query(ids=outputs.ids[positions], scores=scores, strategy=self.name)
+        return Query(ids=outputs.ids[positions], scores=scores)
 
 
 def _product(distances: list[np.ndarray], step: int) -> np.ndarray:
@@ -462,20 +452,9 @@ class _EmbeddingStrategy(Strategy):
     needs_model = False
     contract_models = ANY_MODEL
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
-        positions, scores = self._select(outputs, min(k, len(outputs)), rng)
-        return Query(ids=outputs.ids[positions], scores=scores, strategy=self.name)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        positions, scores = self._select(outputs, k, rng)
+        return Query(ids=outputs.ids[positions], scores=scores)
 
     def _select(
         self, outputs: ModelOutputs, k: int, rng: np.random.Generator

@@ -20,10 +20,9 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..pool import Pool
 from ..selection import top_k
-from ..validation import check_int, check_random_state, first_line
-from .base import Query, ScoringStrategy, Strategy, check_batch_size, prepare_round
+from ..validation import check_int, first_line
+from .base import Query, ScoringStrategy, Strategy
 from .registry import register
 from .uncertainty import entropy
 
@@ -161,22 +160,12 @@ class ExpectedErrorReduction(Strategy):
     def name(self) -> str:
         return "eer_log" if self.loss == "log" else "eer_01"
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        model, pool = outputs.model, outputs.pool
         if self.loss not in LOSSES:
             raise ActiveLabError(f"loss must be one of {LOSSES}; got {self.loss!r}")
         shortlist = check_int(self.shortlist, "shortlist")
         eval_sample = check_int(self.eval_sample, "eval_sample")
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
         proba = outputs.proba()
         classes = outputs.classes
         unlabeled = pool.unlabeled_ids
@@ -208,9 +197,9 @@ class ExpectedErrorReduction(Strategy):
             return scores
 
         ids, scores = shortlisted_ranking(
-            outputs.ids, entropy(proba), expected_loss, shortlist, min(k, len(outputs))
+            outputs.ids, entropy(proba), expected_loss, shortlist, k
         )
-        return Query(ids=ids, scores=scores, strategy=self.name)
+        return Query(ids=ids, scores=scores)
 
 
 @register("eer_log")

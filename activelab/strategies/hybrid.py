@@ -23,8 +23,8 @@ from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
 from ..selection import Selector, top_k
-from ..validation import check_int, check_random_state, first_line
-from .base import Query, ScoringStrategy, Strategy, check_batch_size, prepare_round
+from ..validation import check_int, first_line
+from .base import Query, ScoringStrategy, Strategy
 from .density import GraphDensity, InformationDensity, fixed_sample, mean_similarity
 from .random_sampling import RandomSampling
 from .registry import register
@@ -195,16 +195,8 @@ class Shortlist(Strategy):
         self.expensive = expensive
         self.size = size
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        model, pool = outputs.model, outputs.pool
         size = check_int(self.size, "size")
         cheap = MarginSampling() if self.cheap is None else self.cheap
         expensive = GraphDensity() if self.expensive is None else self.expensive
@@ -217,8 +209,6 @@ class Shortlist(Strategy):
             raise ActiveLabError(
                 f"Shortlist's expensive strategy must be a Strategy; got {expensive!r}"
             )
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
         shortlist, _ = top_k(outputs.ids, cheap.score(outputs, rng), max(size, k))
         chosen = expensive.query(
             model, pool, k, random_state=rng, outputs=_restricted(outputs, shortlist)
@@ -226,7 +216,6 @@ class Shortlist(Strategy):
         return Query(
             ids=chosen.ids,
             scores=chosen.scores,
-            strategy=self.name,
             info={"shortlist_size": len(shortlist)},
         )
 
@@ -339,20 +328,10 @@ class AdaptiveDensityUncertainty(Strategy):
             raise ActiveLabError(f"betas must be numbers in [0, 1], at least one; got {self.betas!r}")
         return betas
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        model = outputs.model
         max_eval = check_int(self.max_eval, "max_eval")
         betas = self._betas()
-        outputs = prepare_round(model, pool, outputs)
-        check_random_state(random_state)
         if outputs.classes is None:
             raise ActiveLabError(
                 f"adaptive_density needs a classifier with classes_; {type(model).__name__} "
@@ -381,7 +360,6 @@ class AdaptiveDensityUncertainty(Strategy):
         return Query(
             ids=ids,
             scores=scores,
-            strategy=self.name,
             info={
                 "beta": beta_star,
                 "expected_errors": dict(
@@ -511,20 +489,10 @@ class BanditStrategy(Strategy):
         log_weights = np.zeros(n_arms) if state is None else state.log_weights
         return _mixed(log_weights, p_min)
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        model, pool = outputs.model, outputs.pool
         arms = self._arms()
         horizon, delta, p_min = self._settings(len(arms))
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
         state = self._state(pool, len(arms))
         if state.told:
             self._learn(state, model, pool, horizon, delta, p_min)
@@ -532,17 +500,17 @@ class BanditStrategy(Strategy):
         advice = []
         for arm in arms:
             ranked = arm.query(model, pool, k, random_state=rng, outputs=outputs).ids.tolist()
-            if len(ranked) < min(k, len(outputs)):
+            if len(ranked) < k:
                 raise ActiveLabError(
                     f"albl's arm {arm!r} returned {len(ranked)} ids for a batch of "
-                    f"{min(k, len(outputs))}; it must return a full batch"
+                    f"{k}; it must return a full batch"
                 )
             advice.append(ranked)
         chosen: list[Any] = []
         taken: set[Any] = set()
         cursors = [0] * len(arms)
         drawn, probabilities = [], []
-        for _ in range(min(k, len(outputs))):
+        for _ in range(k):
             nexts = []
             for m, ranked in enumerate(advice):
                 while ranked[cursors[m]] in taken:
@@ -560,7 +528,6 @@ class BanditStrategy(Strategy):
         return Query(
             ids=np.asarray(chosen, dtype=outputs.ids.dtype),
             scores=np.minimum.accumulate(np.asarray(probabilities, dtype=float)),
-            strategy=self.name,
             info={
                 "arms": drawn,
                 "arm_probabilities": p.tolist(),

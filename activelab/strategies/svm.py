@@ -38,9 +38,8 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..pool import Pool
-from ..validation import check_int, check_random_state
-from .base import Query, ScoringStrategy, Strategy, check_batch_size, prepare_round
+from ..validation import check_int
+from .base import Query, ScoringStrategy, Strategy
 from .expected import append_item, fit_clone, shortlisted_ranking
 from .registry import register
 
@@ -172,19 +171,9 @@ class _RetrainedMargin(Strategy):
     def _combine(self, margins: np.ndarray) -> float:
         raise NotImplementedError
 
-    def query(
-        self,
-        model: Any,
-        pool: Pool,
-        batch_size: int,
-        random_state: Any = None,
-        *,
-        outputs: ModelOutputs | None = None,
-    ) -> Query:
-        k = check_batch_size(batch_size)
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        model, pool = outputs.model, outputs.pool
         shortlist = check_int(self.shortlist, "shortlist")
-        outputs = prepare_round(model, pool, outputs)
-        rng = check_random_state(random_state)
         _fitted_svm(model)
         cheap = simple_margin(outputs.decision())
         classes = np.asarray(outputs.classes)
@@ -202,9 +191,9 @@ class _RetrainedMargin(Strategy):
             ])
 
         ids, scores = shortlisted_ranking(
-            outputs.ids, cheap, retrained, shortlist, min(k, len(outputs))
+            outputs.ids, cheap, retrained, shortlist, k
         )
-        return Query(ids=ids, scores=scores, strategy=self.name)
+        return Query(ids=ids, scores=scores)
 
 
 @register("svm_maxmin_margin")
