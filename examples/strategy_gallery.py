@@ -80,7 +80,7 @@ def main() -> None:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"What each strategy asks for: {BATCH} picks, 9 labels (black)", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out)
     print(f"wrote {args.out} ({len(panels)} strategies)")

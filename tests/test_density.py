@@ -208,3 +208,43 @@ def test_bad_parameters_are_refused_with_a_clear_message(strategy, message):
     model, pool = _fitted_pool(X, y, np.arange(6))
     with raises_user_error(message):
         strategy.query(model, pool, 3)
+
+
+def test_graph_density_remembers_labeled_regions_like_a_naive_dense_reference():
+    """Labeled items sit in the graph and discount their neighbours before any pick."""
+    from activelab import ModelOutputs, Pool
+    from activelab.strategies.density import GraphDensity
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(40, 2))
+    labeled = np.array([3, 11, 12, 25, 30])
+    pool = Pool(X)
+    pool.add_labels(labeled, np.zeros(len(labeled), dtype=int))
+    k_nn = 4
+
+    d = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    nearest = np.argsort(d, axis=1)[:, :k_nn]
+    sigma = np.mean([d[i, j] for i in range(40) for j in nearest[i]])
+    adjacency = np.zeros((40, 40), dtype=bool)
+    for i in range(40):
+        adjacency[i, nearest[i]] = True
+    adjacency |= adjacency.T
+    weight = np.where(adjacency, np.exp(-(d**2) / (2 * sigma**2)), 0.0)
+    density = weight.sum(1) / adjacency.sum(1)
+
+    def spend(row):
+        if np.isfinite(density[row]):
+            density[adjacency[row]] -= max(density[row], 0.0)
+        density[row] = -np.inf
+
+    for row in labeled:
+        spend(row)
+    expected = []
+    for _ in range(6):
+        pick = int(np.argmax(density))
+        expected.append(pick)
+        spend(pick)
+
+    query = GraphDensity(n_neighbors=k_nn).query(None, pool, 6, outputs=ModelOutputs(None, pool))
+    assert query.ids.tolist() == expected

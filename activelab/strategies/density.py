@@ -288,36 +288,56 @@ class GraphDensity(ScoringStrategy):
         self.n_neighbors = n_neighbors
 
     def _graph(self, outputs: ModelOutputs) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The kNN graph over candidates and labeled items, and the candidates' densities.
+
+        The graph holds the labeled items too, and each one discounts its neighbours as a
+        pick would, so regions labeled in earlier rounds stay discounted (the paper's
+        densities persist across rounds). Rows ``0..n-1`` are the candidates; the
+        labeled rows get density ``-inf`` so they are never picked.
+        """
         k = check_int(self.n_neighbors, "n_neighbors")
 
         def compute() -> tuple[sp.csr_matrix, np.ndarray]:
-            graph = knn_graph(outputs.embeddings(), k)
+            candidates, labeled = outputs.embeddings(), outputs.embeddings("labeled")
+            stack = sp.vstack if sp.issparse(candidates) else np.vstack
+            items = stack([candidates, labeled]) if labeled.shape[0] else candidates
+            graph = knn_graph(sp.csr_matrix(items) if sp.issparse(items) else items, k)
             degree = np.diff(graph.indptr)
             total = np.asarray(graph.sum(axis=1), dtype=float).ravel()
             density = np.divide(total, degree, out=np.zeros(len(total)), where=degree > 0)
+            for row in range(len(outputs), graph.shape[0]):
+                _discount_neighbours(graph, density, row)
             return graph, density
 
         return outputs.derived(f"graph_density_{k}", compute)
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        return self._graph(outputs)[1].copy()
+        return self._graph(outputs)[1][: len(outputs)].copy()
 
     def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
         graph, density = self._graph(outputs)
+        n = len(outputs)
         left = density.copy()
+        left[n:] = -np.inf
         id_rank = np.argsort(np.argsort(outputs.ids, kind="stable"), kind="stable")
         picks, scores = [], []
         for _ in range(k):
-            tied = np.flatnonzero(left == left.max())
+            tied = np.flatnonzero(left[:n] == left[:n].max())
             pick = int(tied[np.argmin(id_rank[tied])])
-            value = float(left[pick])
-            neighbours = graph.indices[graph.indptr[pick] : graph.indptr[pick + 1]]
-            left[neighbours] -= max(value, 0.0)
-            left[pick] = -np.inf
+            scores.append(float(left[pick]))
+            _discount_neighbours(graph, left, pick)
             picks.append(pick)
-            scores.append(value)
         chosen = np.asarray(picks, dtype=np.intp)
         return Query(
             ids=outputs.ids[chosen],
             scores=np.minimum.accumulate(np.asarray(scores, dtype=float)),
         )
+
+
+def _discount_neighbours(graph: sp.csr_matrix, density: np.ndarray, row: int) -> None:
+    """RALF's update after ``row`` is labeled: its neighbours lose its density; it is spent."""
+    value = float(density[row])
+    neighbours = graph.indices[graph.indptr[row] : graph.indptr[row + 1]]
+    if np.isfinite(value):
+        density[neighbours] -= max(value, 0.0)
+    density[row] = -np.inf
