@@ -3,7 +3,8 @@
     python examples/bench_catalogue.py --strategies margin,entropy,coreset,random \
         --model logreg --repeats 10 --out docs/results/catalogue-logreg
 
-For each data set it writes the usual bench outputs into OUT/<data set>/ and then
+For each data set it writes results.json, learning_curves.png and summary.md into
+OUT/<data set>/ (not report.html, which repeats them), and then
 OUT/README.md: mean AULC per strategy and data set, the difference to random, and
 whether the strategy beat random by more than the spread of the two (std over repeats).
 """
@@ -48,7 +49,8 @@ def main() -> None:
                                  jobs=args.jobs)
         started = time.perf_counter()
         results = run_bench(load(data), settings)
-        write_outputs(results, out / data)
+        paths = write_outputs(results, out / data)
+        paths["report"].unlink()  # the catalogue keeps the JSON, plot and summary it repeats
         rows[data] = results["strategies"]
         print(f"{data}: {time.perf_counter() - started:.0f} s")
 

@@ -305,8 +305,9 @@ class GraphDensity(ScoringStrategy):
             degree = np.diff(graph.indptr)
             total = np.asarray(graph.sum(axis=1), dtype=float).ravel()
             density = np.divide(total, degree, out=np.zeros(len(total)), where=degree > 0)
-            for row in range(len(outputs), graph.shape[0]):
-                _discount_neighbours(graph, density, row)
+            labeled_rows = len(outputs) + np.argsort(outputs.pool.labeled_ids, kind="stable")
+            for row in labeled_rows:  # in id order, so the pool's row order does not matter
+                _discount_neighbours(graph, density, int(row))
             return graph, density
 
         return outputs.derived(f"graph_density_{k}", compute)

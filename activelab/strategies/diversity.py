@@ -384,8 +384,10 @@ class ClusterMargin(_SelectorStrategy, MarginSampling):
     Citovsky et al., "Batch Active Learning at Scale", NeurIPS 2021. Shortlists the
     ``shortlist_factor * batch_size`` smallest-margin candidates, clusters them with
     average-linkage agglomerative clustering, and takes the best-margin item of each
-    cluster in turn, smallest cluster first. Unlike the paper, which clusters the whole
-    pool once up front, the shortlist is clustered in every query (see
+    cluster in turn, smallest cluster first. It departs from the paper in two ways. The
+    paper clusters the whole pool once up front; here the shortlist is clustered in every
+    query. The paper takes a random item of each cluster; here it is the best-margin one
+    (``ClusterMarginSelector(pick="random")`` does as the paper does; see
     :class:`~activelab.selection.ClusterMarginSelector`).
 
     Needs ``predict_proba`` or ``decision_function``. ``O(n)`` for the margins plus

@@ -88,7 +88,13 @@ def fit_clone(model: Any, X: Any, y: np.ndarray, seed: int) -> Any:
     """
     from sklearn.base import clone
 
-    fresh = clone(model)
+    try:
+        fresh = clone(model)
+    except (TypeError, RuntimeError) as err:
+        raise ActiveLabError(
+            f"this strategy refits copies of the model, but {type(model).__name__} cannot be "
+            f"cloned ({first_line(err)}); use a scikit-learn estimator"
+        ) from err
     unseeded = {
         key: seed
         for key, value in fresh.get_params(deep=True).items()
@@ -100,9 +106,9 @@ def fit_clone(model: Any, X: Any, y: np.ndarray, seed: int) -> Any:
         return fresh.fit(X, y)
     except ValueError as err:
         raise ActiveLabError(
-            f"could not fit a clone of {type(model).__name__} with a candidate added "
-            f"({first_line(err)}); this strategy refits clones, so the model must fit on "
-            "pool.labeled_data() plus one item"
+            f"could not fit a copy of {type(model).__name__} on {len(y)} labels "
+            f"({first_line(err)}); this strategy refits copies of the model, so it must fit "
+            "on variations of the labeled items: label more items first"
         ) from err
 
 

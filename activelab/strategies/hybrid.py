@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
 from ..selection import Selector, top_k
-from ..validation import check_int, first_line
+from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
 from .density import GraphDensity, InformationDensity, fixed_sample, mean_similarity
+from .expected import append_item, fit_clone
 from .random_sampling import RandomSampling
 from .registry import register
 from .uncertainty import (
@@ -220,54 +220,22 @@ class Shortlist(Strategy):
         )
 
 
-def _clone(model: Any) -> Any:
-    from sklearn.base import clone
-
-    try:
-        return clone(model)
-    except (TypeError, RuntimeError) as err:
-        raise ActiveLabError(
-            f"this strategy refits copies of the model, but {type(model).__name__} cannot be "
-            f"cloned ({first_line(err)}); use a scikit-learn estimator"
-        ) from err
-
-
-def _append_row(items: Any, row: Any) -> Any:
-    """The labeled items with one more item, in the same container type."""
-    if sp.issparse(items):
-        return sp.vstack([items, row], format="csr")
-    if hasattr(items, "iloc"):
-        import pandas as pd
-
-        return pd.concat([items, row])
-    if isinstance(items, np.ndarray):
-        return np.concatenate([items, np.asarray(row)])
-    return list(items) + list(row)
-
-
 def expected_error(
-    outputs: ModelOutputs, position: int, eval_ids: np.ndarray, proba: np.ndarray
+    outputs: ModelOutputs, position: int, eval_ids: np.ndarray, proba: np.ndarray, seed: int
 ) -> float:
     """Expected 0/1 loss over ``eval_ids`` after labeling candidate ``position``.
 
     ``sum_y p(y|x) · sum_u (1 - max_c p'(c|u))`` where ``p'`` is a clone of the model
-    refit on the labeled items plus ``(x, y)`` (Roy & McCallum, 2001).
+    (seeded with ``seed``) refit on the labeled items plus ``(x, y)`` (Roy & McCallum, 2001).
     """
     pool = outputs.pool
     items, labels = pool.labeled_data()
-    with_x = _append_row(items, pool.items(outputs.ids[position : position + 1]))
+    row = pool.items(outputs.ids[position : position + 1])
     total = 0.0
     for label, p in zip(outputs.classes, proba[position]):
         if p <= 0:
             continue
-        refit = _clone(outputs.model)
-        try:
-            refit.fit(with_x, np.concatenate([labels, np.asarray([label], dtype=labels.dtype)]))
-        except ValueError as err:
-            raise ActiveLabError(
-                f"refitting a copy of {type(outputs.model).__name__} with one more label "
-                f"failed ({first_line(err)})"
-            ) from err
+        refit = fit_clone(outputs.model, *append_item(items, labels, row, label), seed)
         after = class_probabilities(ModelOutputs(refit, pool, ids=eval_ids))
         total += float(p) * float((1.0 - after.max(axis=1)).sum())
     return total
@@ -353,7 +321,10 @@ class AdaptiveDensityUncertainty(Strategy):
         errors = np.zeros(len(proposals))
         if len(proposals) > 1:
             eval_ids = outputs.ids[fixed_sample(outputs.ids, max_eval)]
-            errors = np.array([expected_error(outputs, p, eval_ids, proba) for p in proposals])
+            seed = int(rng.integers(2**31))
+            errors = np.array(
+                [expected_error(outputs, p, eval_ids, proba, seed) for p in proposals]
+            )
         winner = proposals[np.lexsort((outputs.ids[proposals], errors))[0]]
         beta_star = min(proposers[int(winner)])
         ids, scores = top_k(outputs.ids, combined(beta_star), k)
@@ -395,8 +366,11 @@ class BanditStrategy(Strategy):
     """Active learning by learning: a bandit learns which strategy to follow (Hsu & Lin, 2015, AAAI).
 
     The arms are the member strategies (default: random, margin, entropy, least
-    confidence); each advises its best candidate, as in ALBL. The bandit is Exp4.P:
-    arm probabilities ``p = (1 - M·p_min)·softmax(log w) + p_min``.
+    confidence); each advises its best candidate, as in ALBL. The bandit is Exp4.P-like,
+    with arm probabilities ``p = (1 - M·p_min)·softmax(log w) + p_min``. It differs from
+    Exp4.P in two ways. Its exploration floor and confidence bonus count the ``M`` arms
+    where Exp4.P counts the actions. The bonus divides by the arm's own probability
+    ``p_m`` rather than by the probability of the item that arm advised.
 
     *Batch mode.* Each of the ``batch_size`` slots draws an arm from ``p`` (with the
     query's ``random_state``) and takes that arm's best candidate not chosen yet; every

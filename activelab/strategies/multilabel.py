@@ -111,10 +111,12 @@ class BinaryRelevanceUncertainty(ScoringStrategy):
     """Binary-relevance uncertainty: ``1 - |2 p_l - 1|`` per label, aggregated over labels.
 
     Each label is a binary problem (binary relevance); an item is informative when its labels
-    sit near ``p = 0.5``. ``aggregate`` is ``"mean"`` (the average over labels), ``"max"``
-    (the most uncertain label; Brinker, 2006, "On active learning in multi-label
-    classification") or ``"min"`` (the least uncertain label; Esuli & Sebastiani, 2009, ECIR,
-    MinConfidence). Scores lie in ``[0, 1]``.
+    sit near ``p = 0.5``. ``aggregate`` is ``"mean"`` (the average over labels; Esuli &
+    Sebastiani, 2009, ECIR, AvgConfidence), ``"max"`` (the most uncertain label, which is
+    the label of least confidence: Brinker, 2006, "On active learning in multi-label
+    classification"; Esuli & Sebastiani's MinConfidence) or ``"min"`` (the least uncertain
+    label: an item counts as informative only when all its labels are). Scores lie in
+    ``[0, 1]``.
 
     Needs a fitted multi-label model with ``predict_proba``. Cost per query: one
     ``predict_proba`` over the candidates, ``O(n L)`` time and memory.

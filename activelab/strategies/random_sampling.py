@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..outputs import ModelOutputs
+from ..selection import id_ranks
 from .base import ScoringStrategy
 from .registry import register
 
@@ -30,4 +31,5 @@ class RandomSampling(ScoringStrategy):
     )
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        return rng.random(len(outputs))
+        keys = rng.random(len(outputs))
+        return keys[id_ranks(outputs.ids)]  # drawn in id order: row order does not matter

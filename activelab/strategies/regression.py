@@ -20,8 +20,9 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..validation import check_int, first_line
+from ..validation import check_int
 from .base import ScoringStrategy
+from .expected import fit_clone
 from .registry import register
 
 __all__ = ["EMCM", "CommitteeVariance", "PredictiveStd"]
@@ -304,10 +305,10 @@ class EMCM(ScoringStrategy):
     def _bootstrap_predictions(
         self, outputs: ModelOutputs, rng: np.random.Generator
     ) -> list[np.ndarray]:
-        from sklearn.base import clone
-
         k = check_int(self.n_members, "n_members")
-        items, labels = outputs.pool.labeled_data()
+        pool = outputs.pool
+        in_id_order = np.sort(pool.labeled_ids)
+        items, labels = pool.items(in_id_order), pool.labels_of(in_id_order)
         if len(labels) == 0:
             raise ActiveLabError("emcm needs labeled items to bootstrap its members; label some first")
         draw = int(rng.integers(2**62))
@@ -315,13 +316,7 @@ class EMCM(ScoringStrategy):
         predictions = []
         for i in range(k):
             rows = resample.integers(0, len(labels), size=len(labels))
-            try:
-                member = clone(outputs.model).fit(_take(items, rows), labels[rows])
-            except ValueError as err:
-                raise ActiveLabError(
-                    f"emcm could not fit a bootstrap copy of {type(outputs.model).__name__} "
-                    f"({first_line(err)}); label more items first"
-                ) from err
+            member = fit_clone(outputs.model, _take(items, rows), labels[rows], draw % 2**31)
             predictions.append(
                 outputs.of_items(
                     f"emcm_{draw}_member{i}_pred",
