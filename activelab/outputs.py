@@ -112,6 +112,11 @@ class ModelOutputs:
         self._require("predict_proba")
         return self.of_items("proba", self.model.predict_proba)
 
+    def predict(self) -> np.ndarray:
+        """``predict`` of every candidate (for regressors: the predicted values)."""
+        self._require("predict")
+        return self.of_items("predict", self.model.predict)
+
     def decision(self) -> np.ndarray:
         """``decision_function`` of every candidate: ``(n,)`` for two classes, else ``(n, k)``."""
         self._require("decision_function")

@@ -225,3 +225,28 @@ def test_emcm_refuses_a_classifier_and_a_bad_member_count() -> None:
     ridge = Ridge().fit(*regression.labeled_data())
     with raises_user_error("n_members must be"):
         EMCM(n_members=0).query(ridge, regression, 3)
+
+
+def test_gsy_and_emcm_share_one_prediction_per_round():
+    from sklearn.linear_model import Ridge
+
+    from activelab import ModelOutputs, Pool
+    from activelab.strategies import EMCM, GreedySamplingY
+
+    calls = []
+
+    class CountingRidge(Ridge):
+        def predict(self, X):
+            calls.append(len(X))
+            return super().predict(X)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    pool = Pool(X)
+    pool.add_labels(range(10), X[:10, 0])
+    model = CountingRidge().fit(*pool.labeled_data())
+    outputs = ModelOutputs(model, pool)
+    GreedySamplingY().query(model, pool, 3, random_state=0, outputs=outputs)
+    EMCM().query(model, pool, 3, random_state=0, outputs=outputs)
+    # one shared prediction for both strategies, plus one per EMCM bootstrap clone (4)
+    assert calls == [40] * 5

@@ -230,7 +230,7 @@ def knn_graph(X: np.ndarray | sp.spmatrix, n_neighbors: int) -> sp.csr_matrix:
     if k < 1:
         return sp.csr_matrix((n, n), dtype=float)
     index = NearestNeighbors(n_neighbors=k + 1).fit(X)
-    rows = max(1, _BLOCK_CELLS // max(n, 1))
+    rows = max(1, _BLOCK_CELLS // (k + 1))  # the index bounds its own distance memory
     sources, targets, distances = [], [], []
     for start in range(0, n, rows):
         dist, nbr = index.kneighbors(X[start : start + rows])

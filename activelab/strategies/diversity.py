@@ -167,7 +167,7 @@ def _predictions(outputs: ModelOutputs) -> np.ndarray:
             "this strategy needs a fitted regressor with predict; "
             f"got {'model=None' if model is None else type(model).__name__}"
         )
-    predictions = outputs.of_items("predict", model.predict)
+    predictions = outputs.predict()
     try:
         return np.asarray(predictions, dtype=np.float64).reshape(len(outputs), -1)
     except (TypeError, ValueError) as err:

@@ -280,7 +280,7 @@ class EMCM(ScoringStrategy):
                 f"emcm needs a fitted regressor (a linear one such as Ridge, as in the paper); "
                 f"got {name}"
             )
-        prediction = outputs.of_items("prediction", lambda rows: _one_target(model.predict(rows)))
+        prediction = _one_target(outputs.predict())
         if isinstance(getattr(final, "estimators_", None), list):
             members = _member_predictions(outputs, "emcm")
         else:
