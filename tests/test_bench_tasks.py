@@ -288,3 +288,37 @@ def test_cli_bench_on_a_multilabel_csv(tmp_path: Path) -> None:
     check_schema(results, "multilabel", "f1_micro", ["f1_macro", "subset_accuracy"])
     assert results["data"]["n_features"] == 3 and results["data"]["n_classes"] == 3
     assert "final micro-F1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("data", "strategy", "model", "hint"),
+    [
+        ("iris", "vote_entropy", "logreg", "use --model rf"),
+        ("friedman", "predictive_std", "ridge", "use --model gp"),
+        ("friedman", "qbc_variance", "ridge", "use --model rf"),
+    ],
+)
+def test_a_strategy_the_model_cannot_serve_is_refused_before_simulating(data, strategy, model, hint):
+    from activelab import ActiveLabError
+    from activelab.bench import BenchSettings, run_bench
+    from activelab.datasets import load
+
+    settings = BenchSettings(data=data, strategies=[strategy, "random"], model=model,
+                             initial=6, budget=20, repeats=1)
+    started = []
+    with pytest.raises(ActiveLabError, match=f"needs a model of kind .*{hint}"):
+        run_bench(load(data), settings, on_task_done=lambda *a: started.append(a))
+    assert started == []
+
+
+def test_model_kinds_follow_the_models_structure():
+    from activelab.bench.models import make_model
+    from activelab.bench.runner import model_kinds
+
+    assert model_kinds(make_model("logreg", 0), "classification") == {"proba", "decision"}
+    assert model_kinds(make_model("svm", 0), "classification") == {"decision"}
+    assert model_kinds(make_model("rf", 0), "classification") == {"proba", "ensemble"}
+    assert model_kinds(make_model("gp", 0, task="regression"), "regression") == {
+        "regressor", "regressor_std"}
+    assert model_kinds(make_model("rf", 0, task="regression"), "regression") == {
+        "regressor", "ensemble_regressor"}

@@ -31,7 +31,7 @@ from ..pool import Pool
 from ..stopping import LabelBudget
 from ..strategies.registry import canonical_name
 from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
-from .models import DEFAULT_MODELS, make_model
+from .models import DEFAULT_MODELS, TASK_MODELS, make_model
 
 __all__ = ["BenchSettings", "run_bench"]
 
@@ -88,8 +88,8 @@ class BenchSettings:
             self.resolved(dataset).check(dataset.for_task(self.task))
             return
         dataset = dataset.for_task(self.task)
-        make_model(self.model, 0, task=self.task)
-        _check_strategies_fit(self.strategies, self.task)
+        model = make_model(self.model, 0, task=self.task)
+        _check_strategies_fit(self.strategies, self.task, model_kinds(model, self.task), self.model)
         for option, value, low in [
             ("--batch-size", self.batch_size, 1),
             ("--repeats", self.repeats, 1),
@@ -124,8 +124,37 @@ class BenchSettings:
             )
 
 
-def _check_strategies_fit(names: list[str], task: str) -> None:
-    """Refuse a strategy whose ``contract_models`` name no model kind of ``task``."""
+def model_kinds(model: Any, task: str) -> set[str]:
+    """The kinds of :data:`activelab.testing.MODEL_KINDS` an unfitted bench model offers."""
+    import inspect
+
+    from sklearn.ensemble import BaseEnsemble
+
+    final = model[-1] if hasattr(model, "steps") else model
+    ensemble = isinstance(final, BaseEnsemble)
+    if task == "multilabel":
+        return {"multilabel"}
+    if task == "regression":
+        kinds = {"regressor"}
+        if "return_std" in inspect.signature(final.predict).parameters:
+            kinds.add("regressor_std")
+        if ensemble:
+            kinds.add("ensemble_regressor")
+        return kinds
+    kinds = set()
+    if hasattr(model, "predict_proba"):
+        kinds.add("proba")
+    if hasattr(model, "decision_function"):
+        kinds.add("decision")
+    if ensemble:
+        kinds.add("ensemble")
+    return kinds
+
+
+def _check_strategies_fit(
+    names: list[str], task: str, offered: set[str], model_name: str
+) -> None:
+    """Refuse a strategy made for another task, or for a kind of model the bench's lacks."""
     from ..testing import MODEL_KINDS
 
     def tasks_of(name: str) -> set[str]:
@@ -138,6 +167,18 @@ def _check_strategies_fit(names: list[str], task: str) -> None:
             raise ActiveLabError(
                 f"strategy {name!r} is not made for {task} data (see its contract_models); "
                 f"for {task} use: {', '.join(fitting)}"
+            )
+        strategy = strategies.get(name)
+        wanted = set(type(strategy).contract_models)
+        if strategy.needs_model and not wanted & offered:
+            suitable = [
+                other for other in TASK_MODELS[task]
+                if wanted & model_kinds(make_model(other, 0, task=task), task)
+            ]
+            raise ActiveLabError(
+                f"strategy {name!r} needs a model of kind {', '.join(sorted(wanted))}, and "
+                f"--model {model_name} is {', '.join(sorted(offered)) or 'none of those'}; "
+                f"use --model {' or '.join(suitable) if suitable else 'of that kind'}"
             )
 
 
