@@ -15,6 +15,7 @@ accuracy (95%) on the test points; a run that never gets there within ``max_call
 
 from __future__ import annotations
 
+import difflib
 import json
 import time
 from collections.abc import Callable
@@ -56,7 +57,11 @@ BLACK_BOXES: dict[str, tuple[int, Callable[[np.ndarray], np.ndarray], str]] = {
 
 def black_box(name: str) -> tuple[int, Callable[[np.ndarray], np.ndarray], str]:
     if name not in BLACK_BOXES:
-        raise ActiveLabError(f"unknown black box {name!r}; available: {', '.join(BLACK_BOXES)}")
+        close = difflib.get_close_matches(name, BLACK_BOXES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ActiveLabError(
+            f"unknown black box {name!r}{hint}; available: {', '.join(BLACK_BOXES)}"
+        )
     return BLACK_BOXES[name]
 
 
@@ -88,7 +93,13 @@ class SynthesisBenchSettings:
             black_box(name)
         for method in self.methods:
             if method not in METHODS:
-                raise ActiveLabError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+                close = difflib.get_close_matches(method, METHODS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ActiveLabError(
+                    f"unknown synthesis bench method {method!r}{hint}; available: {', '.join(METHODS)}"
+                )
+        if len(set(self.methods)) != len(self.methods) or not self.methods:
+            raise ActiveLabError("list each method once, and at least one, in --rules")
         if self.seeds < 1:
             raise ActiveLabError(f"--repeats must be at least 1; got {self.seeds}")
         if not 0 < self.target <= 1:
@@ -263,3 +274,23 @@ def write_synthesis_outputs(results: dict[str, Any], out_dir: Path) -> dict[str,
     if plot_queries(results, paths["plot"]) is None:
         del paths["plot"]
     return paths
+
+
+def run_from_cli(data: str | None, methods: str | None, initial: int, max_calls: int,
+                 repeats: int, seed: int, out: Path) -> None:
+    """``activelab bench --scenario synthesis``: run, write the outputs, print the table."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    settings = SynthesisBenchSettings(
+        boxes=[b.strip() for b in data.split(",") if b.strip()] if data else list(BLACK_BOXES),
+        methods=[m.strip() for m in methods.split(",") if m.strip()] if methods else list(METHODS),
+        seeds=repeats, seed=seed, initial=initial, max_calls=max_calls,
+    )
+    settings.check()
+    results = run_synthesis_bench(settings)
+    paths = write_synthesis_outputs(results, out)
+    console = Console(width=110)
+    console.print(escape(summary_markdown(results)))
+    console.print(escape(f"Results: {paths['results']}  (summary: {paths['summary']}"
+                         + (f", plot: {paths['plot']})" if "plot" in paths else ")")))
