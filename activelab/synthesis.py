@@ -63,8 +63,10 @@ __all__ = [
 
 
 def _point_text(x: np.ndarray) -> str:
-    return np.array2string(np.asarray(x, dtype=float).ravel(), precision=4, threshold=12,
-                           max_line_width=10_000, separator=", ")
+    values = [f"{v:.6g}" for v in np.asarray(x, dtype=float).ravel()]
+    if len(values) > 12:
+        values = values[:10] + [f"... ({len(values)} features)"]
+    return "[" + ", ".join(values) + "]"
 
 
 # --------------------------------------------------------------------------- space
@@ -538,7 +540,7 @@ class ScoreOptimisation(Synthesiser):
         scores = strategy_scores(self.strategy, model, candidates, rng)
         best = scores >= scores.max() - self.tolerance * max(abs(scores.max()), 1.0)
         distance = _distance_to(candidates, X, span)
-        order = np.lexsort((-distance, -best))
+        order = np.lexsort((-distance, ~best))
         chosen = candidates[order[:n]]
         if len(chosen) < n:
             chosen = np.vstack([chosen, space.sample(n - len(chosen), rng)])
