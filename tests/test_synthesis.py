@@ -209,8 +209,8 @@ def test_the_loop_keeps_integer_and_categorical_constraints():
 
 def test_ask_and_tell_drive_the_loop_by_hand():
     space = InputSpace([0, 0], [1, 1])
-    loop = SynthesisLoop(LogisticRegression(C=100), ScoreOptimisation(n_restarts=2), None or
-                         (lambda x: 0), space, initial=2, random_state=0)
+    loop = SynthesisLoop(LogisticRegression(C=100), ScoreOptimisation(n_restarts=2),
+                         lambda x: 0, space, initial=2, random_state=0)
     first = loop.ask()
     assert first.shape == (1, 2)
     loop.tell([[0.1, 0.1], [0.9, 0.9]], [0, 1])

@@ -231,8 +231,10 @@ def plot_curves(results: dict[str, Any], path: Path) -> Path:
                 color="k" if rule == "random" else None)
     s = results["settings"]
     ax.set_xlabel("items seen")
-    ax.set_ylabel(f"prequential accuracy (blocks of {s['block']}, mean of seeds, smoothed)")
-    ax.set_title(f"{s['stream']}: {s['n_items']:,} items, {100 * s['budget']:g}% budget")
+    ax.set_ylabel("prequential accuracy")
+    ax.set_title(f"{s['stream']}: {s['n_items']:,} items, {100 * s['budget']:g}% budget; accuracy "
+                 f"per {s['block']:,} items, mean of {s['seeds']} seeds, 5-block moving average",
+                 fontsize=9)
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
     fig.tight_layout()
