@@ -54,6 +54,7 @@ __all__ = [
     "NearestItemOracle",
     "PCAGenerator",
     "PointAnswers",
+    "RandomInputs",
     "ScoreOptimisation",
     "SynthesisLoop",
     "SynthesisRecord",
@@ -417,6 +418,13 @@ def _new_points(X: np.ndarray, known: np.ndarray, n: int) -> np.ndarray:
         if len(kept) == n:
             break
     return np.asarray(kept).reshape(-1, X.shape[1])
+
+
+class RandomInputs(Synthesiser):
+    """Uniform random valid inputs: the baseline every synthesiser should beat."""
+
+    def propose(self, model, X, y, space, n, rng):
+        return space.sample(n, rng)
 
 
 class BoundaryBisection(Synthesiser):

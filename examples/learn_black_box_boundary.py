@@ -18,7 +18,7 @@ from sklearn.svm import SVC
 
 from activelab import ActiveLoop, InputSpace, Pool, SimulatedOracle, SynthesisLoop, strategies
 from activelab.stopping import LabelBudget, TargetScore
-from activelab.synthesis import BoundaryBisection, FunctionOracle
+from activelab.synthesis import BoundaryBisection, FunctionOracle, RandomInputs
 
 
 def simulator(x: np.ndarray) -> int:
@@ -58,17 +58,13 @@ def main(seed: int = 0, target: float = 0.95, max_calls: int = 300) -> dict[str,
 
     # 3. random inputs, through the same loop as synthesis
     random_oracle = FunctionOracle(simulator)
-    loop = SynthesisLoop(model(), _Random(), random_oracle, space, initial=4,
+    loop = SynthesisLoop(model(), RandomInputs(), random_oracle, space, initial=4,
                          eval_set=(X_test, y_test), random_state=seed)
     loop.run(n_queries=max_calls, target=target)
     reached["random"] = (random_oracle.n_calls
                          if loop.history[-1].metrics["accuracy"] >= target else None)
     return reached
 
-
-class _Random(BoundaryBisection):
-    def propose(self, model, X, y, space, n, rng):
-        return space.sample(n, rng)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from ..oracles import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget, TargetScore
 from ..strategies import get as get_strategy
-from ..synthesis import BoundaryBisection, InputSpace, SynthesisLoop
+from ..synthesis import BoundaryBisection, InputSpace, RandomInputs, SynthesisLoop
 
 __all__ = ["BLACK_BOXES", "METHODS", "SynthesisBenchSettings", "black_box", "run_synthesis_bench",
            "write_synthesis_outputs"]
@@ -141,7 +141,7 @@ def run_one(box: str, method: str, seed: int, settings: SynthesisBenchSettings) 
         curve = [[r.n_labeled, r.metrics.get("accuracy", 0.0)] for r in history]
         asked = candidates[pool.positions(pool.labeled_ids)].tolist()
     else:
-        synthesiser = BoundaryBisection() if method == "synthesis" else _RandomInputs()
+        synthesiser = BoundaryBisection() if method == "synthesis" else RandomInputs()
         loop = SynthesisLoop(_model(dim, seed), synthesiser, lambda x: int(label(x[None])[0]),
                              space, initial=settings.initial, eval_set=(X_test, y_test),
                              random_state=seed)
@@ -160,12 +160,6 @@ def run_one(box: str, method: str, seed: int, settings: SynthesisBenchSettings) 
         "asked": asked if dim == 2 else [], "seconds": time.perf_counter() - started,
     }
 
-
-class _RandomInputs(BoundaryBisection):
-    """Uniform random inputs, through the same loop (the synthesis bench's baseline)."""
-
-    def propose(self, model, X, y, space, n, rng):
-        return space.sample(n, rng)
 
 
 def run_synthesis_bench(settings: SynthesisBenchSettings,
