@@ -243,3 +243,17 @@ def test_the_loop_refuses_bad_parts(bad, message):
     parts.update(bad)
     with raises_user_error(message):
         SynthesisLoop(parts["model"], parts["synthesiser"], parts["oracle"], parts["space"])
+
+
+def test_the_loop_with_the_human_fallback_trains_on_the_real_items_it_asked_about():
+    rng = np.random.default_rng(7)
+    items = rng.uniform(0, 1, (300, 2))
+    truth = (items[:, 0] > 0.4).astype(int)
+    people = SimulatedOracle(truth)
+    loop = SynthesisLoop(SVC(C=10), BoundaryBisection(), NearestItemOracle(items, people),
+                         InputSpace([0, 0], [1, 1]), initial=4, random_state=0)
+    loop.run(n_queries=15)
+    positions = [int(np.flatnonzero((items == row).all(axis=1))[0]) for row in loop.X]
+    assert len(set(positions)) == len(positions) == 19            # each real item asked once
+    np.testing.assert_array_equal(loop.y, truth[positions])
+    assert loop.model.predict([[0.3, 0.5], [0.5, 0.5]]).tolist() == [0, 1]
