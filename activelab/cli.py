@@ -72,7 +72,7 @@ def _csv_list(value: str) -> list[str]:
               "sea or a CSV file whose last column is the label; synthesis: black boxes "
               "wavy-2d,tilted-10d (default both).")
 @click.option("--rules", default=None, help="stream: decision rules (default all); synthesis: "
-              "methods synthesis,pool,random (default all).")
+              "methods synthesis,optimisation,latent,pool,random (default all).")
 @click.option("--label-fraction", default=0.05, show_default=True, type=float,
               help="stream: share of the stream that may be labeled, in (0, 1].")
 @click.option("--items", default=100_000, show_default=True, type=int,

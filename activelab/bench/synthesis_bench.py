@@ -6,7 +6,11 @@ the same model, the same initial random points and the same held-out test points
 * ``synthesis`` — :class:`~activelab.synthesis.BoundaryBisection` builds every query;
 * ``pool`` — margin sampling (:class:`~activelab.loop.ActiveLoop`) over a fixed set of
   candidate inputs: a grid in 2-D, uniform random points in higher dimensions;
-* ``random`` — uniform random inputs.
+* ``random`` — uniform random inputs;
+* ``optimisation`` and ``latent`` — the other synthesisers,
+  :class:`~activelab.synthesis.ScoreOptimisation` (margin, 8 restarts) and
+  :class:`~activelab.synthesis.LatentSynthesis` (a Gaussian mixture fit on 2,000 unlabeled
+  uniform inputs, margin over 500 samples per query).
 
 The number that matters is how many oracle calls each needs to reach the target
 accuracy (95%) on the test points; a run that never gets there within ``max_calls`` counts
@@ -32,12 +36,19 @@ from ..oracles import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget, TargetScore
 from ..strategies import get as get_strategy
-from ..synthesis import BoundaryBisection, InputSpace, RandomInputs, SynthesisLoop
+from ..synthesis import (
+    BoundaryBisection,
+    InputSpace,
+    LatentSynthesis,
+    RandomInputs,
+    ScoreOptimisation,
+    SynthesisLoop,
+)
 
 __all__ = ["BLACK_BOXES", "METHODS", "SynthesisBenchSettings", "black_box", "run_synthesis_bench",
            "write_synthesis_outputs"]
 
-METHODS = ("synthesis", "pool", "random")
+METHODS = ("synthesis", "optimisation", "latent", "pool", "random")
 
 
 def _wavy(X: np.ndarray) -> np.ndarray:
@@ -141,10 +152,12 @@ def run_one(box: str, method: str, seed: int, settings: SynthesisBenchSettings) 
         curve = [[r.n_labeled, r.metrics.get("accuracy", 0.0)] for r in history]
         asked = candidates[pool.positions(pool.labeled_ids)].tolist()
     else:
-        synthesiser = BoundaryBisection() if method == "synthesis" else RandomInputs()
+        synthesiser = {"synthesis": BoundaryBisection, "optimisation": ScoreOptimisation,
+                       "latent": LatentSynthesis, "random": RandomInputs}[method]()
+        unlabeled = rng.uniform(-1, 1, (settings.pool_size, dim)) if method == "latent" else None
         loop = SynthesisLoop(_model(dim, seed), synthesiser, lambda x: int(label(x[None])[0]),
-                             space, initial=settings.initial, eval_set=(X_test, y_test),
-                             random_state=seed)
+                             space, initial=settings.initial, unlabeled=unlabeled,
+                             eval_set=(X_test, y_test), random_state=seed)
         curve = []
         while loop.n_calls < settings.max_calls:
             record = loop.step()
