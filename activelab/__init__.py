@@ -5,7 +5,7 @@
 True
 """
 
-from . import strategies
+from . import strategies, stream, synthesis
 from .errors import ActiveLabError
 from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
@@ -13,6 +13,8 @@ from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
 from .stopping import LabelBudget, StoppingRule, TargetScore
 from .strategies import Query, Strategy
+from .stream import BudgetManager, StreamLearner
+from .synthesis import FunctionOracle, InputSpace, SynthesisLoop
 
 __version__ = "0.1.0"
 
@@ -20,8 +22,11 @@ __all__ = [
     "ActiveLabError",
     "ActiveLoop",
     "Answers",
+    "BudgetManager",
     "ConsoleOracle",
+    "FunctionOracle",
     "History",
+    "InputSpace",
     "LabelBudget",
     "LabelEvent",
     "ModelOutputs",
@@ -32,7 +37,11 @@ __all__ = [
     "SimulatedOracle",
     "StoppingRule",
     "Strategy",
+    "StreamLearner",
+    "SynthesisLoop",
     "TargetScore",
     "log_round",
     "strategies",
+    "stream",
+    "synthesis",
 ]

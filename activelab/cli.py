@@ -62,8 +62,21 @@ def _csv_list(value: str) -> list[str]:
 
 
 @main.command()
-@click.option("--data", required=True, help="A bundled data set name (see `activelab datasets`) "
-              "or a .csv, .parquet, .npz, .svm or .jsonl file.")
+@click.option("--scenario", default="pool", show_default=True,
+              type=click.Choice(["pool", "stream", "synthesis"], case_sensitive=False),
+              help="pool: strategies on a labeled data set. stream: decision rules on a drifting "
+              "stream (docs/stream.md). synthesis: synthesised queries to a black box "
+              "(docs/synthesis.md).")
+@click.option("--data", default=None, help="A bundled data set name (see `activelab datasets`) "
+              "or a .csv, .parquet, .npz, .svm or .jsonl file. stream: hyperplane (default), "
+              "sea or a CSV file whose last column is the label; synthesis: black boxes "
+              "wavy-2d,tilted-10d (default both).")
+@click.option("--rules", default=None, help="stream: decision rules (default all); synthesis: "
+              "methods synthesis,optimisation,latent,pool,random (default all).")
+@click.option("--label-fraction", default=0.05, show_default=True, type=float,
+              help="stream: share of the stream that may be labeled, in (0, 1].")
+@click.option("--items", default=100_000, show_default=True, type=int,
+              help="stream: items in the stream.")
 @click.option("--target", default=None, help="The label column of a table file; several "
               "comma-separated 0/1 columns (a,b,c) make multi-label data.")
 @click.option("--task", default="auto", show_default=True,
@@ -92,11 +105,23 @@ def _csv_list(value: str) -> list[str]:
 @click.option("--out", default="bench-output", show_default=True, type=click.Path(),
               help="Folder for results.json, learning_curves.png and report.html.")
 def bench(
-    data: str, target: str | None, task: str, strategy_names: str, model: str | None,
+    scenario: str, data: str | None, rules: str | None, label_fraction: float, items: int,
+    target: str | None, task: str, strategy_names: str, model: str | None,
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
     jobs: int, out: str,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
+    if scenario.lower() == "stream":
+        from .bench.stream_bench import run_from_cli as run_stream
+
+        return run_stream(data, rules, items, label_fraction, repeats, seed, model,
+                          _writable_folder(Path(out)))
+    if scenario.lower() == "synthesis":
+        from .bench.synthesis_bench import run_from_cli as run_synthesis
+
+        return run_synthesis(data, rules, initial, budget, repeats, seed, _writable_folder(Path(out)))
+    if data is None:
+        raise click.UsageError("Missing option '--data'.")
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
