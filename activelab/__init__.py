@@ -11,8 +11,18 @@ from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
 from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
-from .stopping import LabelBudget, StoppingRule, TargetScore
+from .stopping import (
+    CostBudget,
+    LabelBudget,
+    LabelsNeededForecast,
+    MaxUncertainty,
+    OverallUncertainty,
+    StabilizingPredictions,
+    StoppingRule,
+    TargetScore,
+)
 from .strategies import Query, Strategy
+from .training import CEAL, FullRefit, Incremental, SelfTraining, TrainingContext, TrainingPolicy
 
 __version__ = "0.1.0"
 
@@ -20,19 +30,30 @@ __all__ = [
     "ActiveLabError",
     "ActiveLoop",
     "Answers",
+    "CEAL",
     "ConsoleOracle",
+    "CostBudget",
+    "FullRefit",
     "History",
+    "Incremental",
     "LabelBudget",
     "LabelEvent",
+    "LabelsNeededForecast",
+    "MaxUncertainty",
     "ModelOutputs",
     "Oracle",
+    "OverallUncertainty",
     "Pool",
     "Query",
     "RoundRecord",
+    "SelfTraining",
     "SimulatedOracle",
+    "StabilizingPredictions",
     "StoppingRule",
     "Strategy",
     "TargetScore",
+    "TrainingContext",
+    "TrainingPolicy",
     "log_round",
     "strategies",
 ]
