@@ -2,6 +2,7 @@
 full refits, and pseudo-labels chosen by brute force."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from scipy.stats import entropy as scipy_entropy
@@ -229,10 +230,14 @@ def test_pseudo_labels_never_reach_the_pools_real_labels(policy):
                                   Y[loop.pool.labeled_ids])
 
 
-def test_self_training_works_on_sparse_pools_and_needs_probabilities():
+def test_self_training_works_on_sparse_and_dataframe_pools_and_needs_probabilities():
     loop, history = run_loop(LogisticRegression(max_iter=500), SelfTraining(0.6),
                              X=sp.csr_matrix(X), budget=16)
     assert history[-1].info["n_pseudo_labels"] > 0
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    loop, history = run_loop(LogisticRegression(max_iter=500), SelfTraining(0.6), X=frame,
+                             budget=11)
+    assert history[-1].info["n_pseudo_labels"] > 0 and loop.pool.n_labeled == 11
     with pytest.raises(ActiveLabError, match="predict_proba"):
         run_loop(SVC(), SelfTraining(), budget=16)
     for bad in (0, 1.5, True):
