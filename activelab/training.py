@@ -156,7 +156,8 @@ class Incremental(TrainingPolicy):
         :class:`FullRefit`.
 
     A full refit also happens when a label was corrected (an update cannot unlearn it)
-    or, with ``partial_fit``, when a new label is of a class the model has not seen. In a
+    or when a new label is of a class the model has not seen (neither ``partial_fit``
+    nor a warm-started solver can add a class). In a
     pipeline, the steps before the last are fit at full refits only and only transform
     in between. An ensemble's ``warm_start`` (which adds members) does not count.
 
@@ -235,7 +236,7 @@ class Incremental(TrainingPolicy):
             return "scheduled"
         if len(context.corrected_ids):
             return "labels were corrected"
-        if method == "partial_fit" and len(context.new_ids):
+        if len(context.new_ids):  # neither partial_fit nor a warm start can add a class
             known = getattr(_final_step(model), "classes_", None)
             if known is not None:
                 new_labels = context.pool.labels_of(context.new_ids)

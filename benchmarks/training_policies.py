@@ -82,11 +82,12 @@ def one_run(data: str, budget: int, model: str, policy: str, seed: int) -> dict[
             "aulc": aulc(curve), "final": float(curve[-1, 1])}
 
 
-def incremental(seeds: int) -> dict[str, Any]:
+def incremental(seeds: int, datasets: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     print("| data | model | policy | fit time / round (ratio to full) | AULC | final accuracy |")
     print("|---|---|---|---|---|---|")
-    for data, budget in INCREMENTAL_DATA.items():
+    for data in datasets:
+        budget = INCREMENTAL_DATA[data]
         for model in ("sgd", "nb", "mlp", "logreg"):
             runs = {p: [one_run(data, budget, model, p, s) for s in range(seeds)]
                     for p in POLICIES}
@@ -138,16 +139,24 @@ def main() -> None:
     parser.add_argument("part", choices=["incremental", "semi"])
     parser.add_argument("--seeds", type=int, default=None,
                         help="repeats (default: 3 for incremental, 10 for semi)")
+    parser.add_argument("--data", default=None,
+                        help="comma-separated data sets (incremental only; default: all)")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     seeds = args.seeds or (3 if args.part == "incremental" else 10)
     started = time.perf_counter()
-    results = incremental(seeds) if args.part == "incremental" else semi(seeds)
+    name = f"training_{args.part}"
+    if args.part == "incremental":
+        datasets = args.data.split(",") if args.data else list(INCREMENTAL_DATA)
+        results = incremental(seeds, datasets)
+        name += "_" + "_".join(datasets) if args.data else ""
+    else:
+        results = semi(seeds)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"training_{args.part}.json").write_text(json.dumps(
+    (out / f"{name}.json").write_text(json.dumps(
         {"seeds": seeds, "results": results, "seconds": time.perf_counter() - started}, indent=1))
-    print(f"\n{time.perf_counter() - started:.0f} s; numbers in {out}/training_{args.part}.json")
+    print(f"\n{time.perf_counter() - started:.0f} s; numbers in {out}/{name}.json")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,16 @@ def test_a_new_class_or_a_correction_forces_a_full_refit():
     assert context.info == {"training": "full refit", "full_refit_reason": "a new class appeared"}
     assert list(model.classes_) == [0, 1, 2]
 
+    warm, model = Incremental(method="warm_start"), LogisticRegression(max_iter=500)
+    pool = Pool(X)
+    pool.add_labels(two_classes, Y[two_classes])
+    model = warm.train(model, *pool.labeled_data(), TrainingContext.first_fit(pool))
+    pool.add_labels([100], Y[[100]])
+    context = TrainingContext(pool=pool, new_ids=np.array([100]), n_fits=1)
+    model = warm.train(model, *pool.labeled_data(), context)  # old coef has the wrong shape
+    assert context.info["full_refit_reason"] == "a new class appeared"
+    assert model.coef_.shape == (3, 4)
+
     loop, _ = run_loop(SGDClassifier(random_state=0), Incremental(), budget=16)
     loop.pool.correct_labels([0], [1])
     loop.pool.add_labels([3], [0])
