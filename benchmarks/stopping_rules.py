@@ -167,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--data", default=",".join(DATA))
-    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--out", default="docs/results/training-stopping")
     args = parser.parse_args()
     started = time.perf_counter()
     all_runs, summaries = {}, {}

@@ -5,8 +5,9 @@
 
 ``incremental``: for each model and data set, the same seeded active-learning runs (margin,
 10 initial labels, batches of 10) with a full refit every round, with ``Incremental()``
-(update only, full refit at the first fit), and with ``Incremental(refit_every=5)``; reports
-the fit time per round as a ratio to the full refit measured in the same run, and the AULC.
+(update only, full refit at the first fit), and with ``Incremental(refit_every=5)``, the
+policies interleaved seed by seed; reports the fit time per round (process CPU time, and
+wall time) as a ratio to the full refit measured in the same run, and the AULC.
 
 ``semi``: ``activelab bench`` (logistic regression, entropy sampling) with ``--training full``,
 ``self-training`` and ``ceal`` on the same splits and seeds; reports AULC and final accuracy,
@@ -31,7 +32,7 @@ from activelab.bench.metrics import aulc
 from activelab.bench.runner import BenchSettings, run_bench
 from activelab.datasets import load
 from activelab.stopping import LabelBudget
-from activelab.training import FullRefit, Incremental
+from activelab.training import FullRefit, Incremental, TrainingContext, TrainingPolicy
 
 INCREMENTAL_DATA = {"digits": 200, "breast_cancer": 150}
 SEMI_DATA = {"digits": 150, "breast_cancer": 60, "wine": 40}
@@ -61,6 +62,20 @@ POLICIES = {
 }
 
 
+class CpuTimed(TrainingPolicy):
+    """Runs another policy and keeps the process CPU time of each fit (robust to a busy machine)."""
+
+    def __init__(self, inner: TrainingPolicy) -> None:
+        self.inner = inner
+        self.cpu_times: list[float] = []
+
+    def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
+        started = time.process_time()
+        model = self.inner.train(model, X, y, context)
+        self.cpu_times.append(time.process_time() - started)
+        return model
+
+
 def one_run(data: str, budget: int, model: str, policy: str, seed: int) -> dict[str, Any]:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
@@ -71,37 +86,45 @@ def one_run(data: str, budget: int, model: str, policy: str, seed: int) -> dict[
     initial = np.random.default_rng(seed).choice(len(y_train), 10, replace=False)
     pool = Pool(X_train)
     pool.add_labels(initial, y_train[initial])
+    timed = CpuTimed(POLICIES[policy]())
     loop = ActiveLoop(make_model(model, seed), pool, strategies.get("margin"),
                       SimulatedOracle(y_train), batch_size=10, stopping=[LabelBudget(budget)],
-                      eval_set=(X_test, y_test), training=POLICIES[policy](), random_state=seed)
+                      eval_set=(X_test, y_test), training=timed, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         history = loop.run()
     curve = history.curve("accuracy")
     return {"fit_time": float(np.mean([r.fit_time for r in history])),
+            "fit_cpu": float(np.mean(timed.cpu_times)),
             "aulc": aulc(curve), "final": float(curve[-1, 1])}
 
 
 def incremental(seeds: int, datasets: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    print("| data | model | policy | fit time / round (ratio to full) | AULC | final accuracy |")
-    print("|---|---|---|---|---|---|")
+    print("| data | model | policy | fit CPU time / round (ratio to full) | fit wall time / round "
+          "(ratio) | AULC | final accuracy |")
+    print("|---|---|---|---|---|---|---|")
     for data in datasets:
         budget = INCREMENTAL_DATA[data]
         for model in ("sgd", "nb", "mlp", "logreg"):
-            runs = {p: [one_run(data, budget, model, p, s) for s in range(seeds)]
-                    for p in POLICIES}
-            full_time = np.mean([r["fit_time"] for r in runs["full"]])
+            runs: dict[str, list[dict[str, Any]]] = {p: [] for p in POLICIES}
+            for seed in range(seeds):  # interleaved, so a change of load hits every policy
+                for policy in POLICIES:
+                    runs[policy].append(one_run(data, budget, model, policy, seed))
+            full_cpu = np.mean([r["fit_cpu"] for r in runs["full"]])
+            full_wall = np.mean([r["fit_time"] for r in runs["full"]])
             for policy, rs in runs.items():
-                fit = float(np.mean([r["fit_time"] for r in rs]))
+                cpu = float(np.mean([r["fit_cpu"] for r in rs]))
+                wall = float(np.mean([r["fit_time"] for r in rs]))
                 a = [r["aulc"] for r in rs]
                 f = [r["final"] for r in rs]
                 results[f"{data}/{model}/{policy}"] = {
-                    "fit_time_per_round_s": fit, "ratio_to_full": fit / full_time,
+                    "fit_cpu_per_round_s": cpu, "cpu_ratio_to_full": cpu / full_cpu,
+                    "fit_wall_per_round_s": wall, "wall_ratio_to_full": wall / full_wall,
                     "aulc": a, "final": f}
-                print(f"| {data} | {model} | {policy} | {fit * 1000:.1f} ms "
-                      f"({fit / full_time:.2f}) | {np.mean(a):.4f} ± {np.std(a):.4f} | "
-                      f"{np.mean(f):.4f} ± {np.std(f):.4f} |", flush=True)
+                print(f"| {data} | {model} | {policy} | {cpu * 1000:.1f} ms ({cpu / full_cpu:.2f})"
+                      f" | {wall * 1000:.1f} ms ({wall / full_wall:.2f}) | {np.mean(a):.4f} ± "
+                      f"{np.std(a):.4f} | {np.mean(f):.4f} ± {np.std(f):.4f} |", flush=True)
     return results
 
 
@@ -141,7 +164,7 @@ def main() -> None:
                         help="repeats (default: 3 for incremental, 10 for semi)")
     parser.add_argument("--data", default=None,
                         help="comma-separated data sets (incremental only; default: all)")
-    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--out", default="docs/results/training-stopping")
     args = parser.parse_args()
     seeds = args.seeds or (3 if args.part == "incremental" else 10)
     started = time.perf_counter()
