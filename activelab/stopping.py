@@ -17,6 +17,7 @@ labels it allows (or ``None`` for no limit), so the last batch never overshoots 
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from dataclasses import dataclass
@@ -457,7 +458,8 @@ class LabelsNeededForecast(StoppingRule):
     After every fit, :func:`forecast_labels` is fit to the loop's curve of ``metric``
     (the rounds where a model was fit) and the round's ``info`` gets
     ``forecast_total_labels`` (``None``: the fitted curve never reaches ``target``) and
-    ``forecast_labels_needed`` (beyond the labels already in the pool). The rule only
+    ``forecast_labels_needed`` (beyond the labels already in the pool), also logged at
+    INFO level to the ``activelab`` logger. The rule only
     stops the loop when ``give_up_above`` is set and the forecast total exceeds it (or
     the target looks unreachable): more labels are not worth buying for this target.
     The first ``min_rounds`` fitted rounds are not forecast from.
@@ -499,6 +501,12 @@ class LabelsNeededForecast(StoppingRule):
         record.info["forecast_total_labels"] = None if total is None else math.ceil(total)
         record.info["forecast_labels_needed"] = (
             None if total is None else max(math.ceil(total) - record.n_labeled, 0)
+        )
+        logging.getLogger("activelab").info(
+            "round %d: %s to reach %s %s (forecast from %d points)", record.round,
+            "not reachable" if total is None
+            else f"{record.info['forecast_labels_needed']} more labels",
+            self.metric, self.target, len(curve),
         )
         if self.give_up_above is None or self.forecast_ is None:
             return None

@@ -269,9 +269,14 @@ def test_labels_needed_forecast_gives_up_above_a_cap_and_refuses_unmeasured_metr
         rule.reason(loop)
 
 
-def test_forecast_in_a_real_loop_lands_in_the_round_records():
+def test_forecast_in_a_real_loop_lands_in_the_round_records(caplog):
     loop = iris_loop([LabelsNeededForecast(0.99)], budget=40)
-    history = loop.run()
+    with caplog.at_level("INFO", logger="activelab"):
+        history = loop.run()
+    logged = [r.getMessage() for r in caplog.records if "to reach accuracy 0.99" in r.getMessage()]
+    forecast_rounds = [r for r in history if "forecast_total_labels" in r.info
+                       and r.metrics["accuracy"] < 0.99]
+    assert len(logged) == len(forecast_rounds) > 0
     forecasts = [r.info.get("forecast_labels_needed", "none") for r in history]
     assert forecasts[:3] == ["none"] * 3
     assert all(f is None or (isinstance(f, int) and f >= 0) for f in forecasts[3:])
