@@ -11,10 +11,20 @@ from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
 from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
-from .stopping import LabelBudget, StoppingRule, TargetScore
+from .stopping import (
+    CostBudget,
+    LabelBudget,
+    LabelsNeededForecast,
+    MaxUncertainty,
+    OverallUncertainty,
+    StabilizingPredictions,
+    StoppingRule,
+    TargetScore,
+)
 from .strategies import Query, Strategy
 from .stream import BudgetManager, StreamLearner
 from .synthesis import FunctionOracle, InputSpace, SynthesisLoop
+from .training import CEAL, FullRefit, Incremental, SelfTraining, TrainingContext, TrainingPolicy
 
 __version__ = "0.1.0"
 
@@ -23,23 +33,34 @@ __all__ = [
     "ActiveLoop",
     "Answers",
     "BudgetManager",
+    "CEAL",
     "ConsoleOracle",
+    "CostBudget",
+    "FullRefit",
     "FunctionOracle",
     "History",
+    "Incremental",
     "InputSpace",
     "LabelBudget",
     "LabelEvent",
+    "LabelsNeededForecast",
+    "MaxUncertainty",
     "ModelOutputs",
     "Oracle",
+    "OverallUncertainty",
     "Pool",
     "Query",
     "RoundRecord",
+    "SelfTraining",
     "SimulatedOracle",
+    "StabilizingPredictions",
     "StoppingRule",
     "Strategy",
     "StreamLearner",
     "SynthesisLoop",
     "TargetScore",
+    "TrainingContext",
+    "TrainingPolicy",
     "log_round",
     "strategies",
     "stream",

@@ -102,13 +102,17 @@ def _csv_list(value: str) -> list[str]:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the first repeat.")
 @click.option("--jobs", default=1, show_default=True, type=int,
               help="Parallel worker processes (joblib).")
+@click.option("--training", default="full", show_default=True,
+              type=click.Choice(["full", "incremental", "self-training", "ceal"]),
+              help="How the model is retrained each round: full refit, incremental "
+              "(partial_fit / warm start), self-training or CEAL (see docs/training.md).")
 @click.option("--out", default="bench-output", show_default=True, type=click.Path(),
               help="Folder for results.json, learning_curves.png and report.html.")
 def bench(
     scenario: str, data: str | None, rules: str | None, label_fraction: float, items: int,
     target: str | None, task: str, strategy_names: str, model: str | None,
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
-    jobs: int, out: str,
+    jobs: int, out: str, training: str = "full",
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     if scenario.lower() == "stream":
@@ -135,7 +139,7 @@ def bench(
     settings = BenchSettings(
         data=data, target=target, strategies=_csv_list(strategy_names), model=model,
         initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,
-        test_size=test_size, seed=seed, jobs=jobs, task=task,
+        test_size=test_size, seed=seed, jobs=jobs, task=task, training=training,
     )
     dataset = load(data, target=target).for_task(settings.task)
     settings.check(dataset)

@@ -39,7 +39,7 @@ from .pool import Pool, to_python
 from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
-from .training import FullRefit, TrainingPolicy, can_fit
+from .training import FullRefit, TrainingContext, TrainingPolicy, can_fit
 from .validation import check_random_state, first_line
 
 __all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
@@ -61,6 +61,7 @@ class RoundRecord:
     strategy: str | None = None
     cost: float = 0.0
     stop_reason: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,6 +171,9 @@ class ActiveLoop:
         self._skipped = np.zeros(len(pool), dtype=bool)
         self._pending: list[tuple[Strategy, Query]] = []
         self._stop_requested: str | None = None
+        self._n_fits = 0
+        self._labeled_at_fit = np.zeros(len(pool), dtype=bool)
+        self._events_at_fit = 0
 
     # ---- ask / tell -------------------------------------------------------------------
 
@@ -292,9 +296,14 @@ class ActiveLoop:
         X, y = self.pool.labeled_data()
         started = time.perf_counter()
         self._model_fitted = can_fit(self.model, y)
+        context = None
         if self._model_fitted:
+            context = self._training_context()
             try:
-                self.model = self.training.fit(self.model, X, y)
+                if hasattr(self.training, "train"):
+                    self.model = self.training.train(self.model, X, y, context)
+                else:  # a policy written before train() existed: fit(model, X, y) only
+                    self.model = self.training.fit(self.model, X, y)
             except ActiveLabError:
                 raise
             except ValueError as err:
@@ -303,6 +312,10 @@ class ActiveLoop:
                     f"{first_line(err)}"
                 ) from err
         fit_time = time.perf_counter() - started
+        if context is not None:
+            self._n_fits += 1
+            self._labeled_at_fit = self.pool._labeled.copy()
+            self._events_at_fit = len(self.pool._events)
         record = RoundRecord(
             round=len(self.history),
             n_labeled=self.pool.n_labeled,
@@ -310,12 +323,24 @@ class ActiveLoop:
             fit_time=fit_time,
             model_fitted=self._model_fitted,
             cost=self.total_cost,
+            info=dict(context.info) if context is not None else {},
         )
         self._fitted_version = self.pool.version
         self.history.append(record)
         for callback in self.callbacks:
             callback(self, record)
         return record
+
+    def _training_context(self) -> TrainingContext:
+        """The labels new or corrected since the last fit, for the training policy."""
+        recent = self.pool._events[self._events_at_fit:]
+        corrected = [e.id for e in recent if e.kind == "correction"]
+        new = self.pool._labeled & ~self._labeled_at_fit
+        return TrainingContext(
+            pool=self.pool, new_ids=self.pool.ids[new],
+            corrected_ids=self.pool.ids[np.isin(self.pool.ids, corrected)],
+            n_fits=self._n_fits,
+        )
 
     def _evaluate(self, y_train: np.ndarray) -> dict[str, float]:
         if self.eval_set is None or not self._scorers:
@@ -359,10 +384,11 @@ class ActiveLoop:
     def _stop_check(self) -> str | None:
         if self._stop_requested is not None:
             return self._stop_requested
-        for rule in self.stopping:
-            reason = rule.reason(self)
-            if reason is not None:
-                return reason
+        # every rule sees every round (some note measurements in it), the first one decides
+        reasons = [rule.reason(self) for rule in self.stopping]
+        reason = next((r for r in reasons if r is not None), None)
+        if reason is not None:
+            return reason
         if len(self._candidates()) == 0:
             return "no unlabeled items left"
         return None

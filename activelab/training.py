@@ -1,12 +1,57 @@
-"""How the model is (re)trained between rounds."""
+"""How the model is (re)trained between rounds.
+
+A policy's :meth:`TrainingPolicy.train` gets the model, every real label so far, and a
+:class:`TrainingContext` from the loop: the pool, the ids labeled (or corrected) since
+the last fit, how many fits came before, and a dict in which the policy may note what it
+did (it ends up in the round's :attr:`~activelab.RoundRecord.info`).
+
+* :class:`FullRefit` refits from scratch every round (the default);
+* :class:`Incremental` updates the model with ``partial_fit`` on the new labels only (or
+  warm-starts it on all of them), with a full refit every ``refit_every`` fits;
+* :class:`SelfTraining` adds confident pseudo-labels from the unlabeled pool;
+* :class:`CEAL` pseudo-labels low-entropy items with a threshold that decays each round
+  (Wang et al., 2016).
+
+Pseudo-labels only ever reach the model: they are never written into the pool.
+
+>>> import numpy as np
+>>> from sklearn.datasets import load_iris
+>>> from sklearn.naive_bayes import GaussianNB
+>>> from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
+>>> from activelab.stopping import LabelBudget
+>>> from activelab.training import Incremental
+>>> X, y = load_iris(return_X_y=True)
+>>> pool = Pool(X)
+>>> pool.add_labels([0, 50, 100], y[[0, 50, 100]])
+>>> loop = ActiveLoop(GaussianNB(), pool, strategies.get("entropy"), SimulatedOracle(y),
+...                   batch_size=5, stopping=[LabelBudget(18)], training=Incremental(),
+...                   random_state=0)
+>>> [r.info["training"] for r in loop.run()]
+['full refit', 'partial_fit', 'partial_fit', 'partial_fit']
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["FullRefit", "TrainingPolicy", "can_fit"]
+from .errors import ActiveLabError
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = [
+    "CEAL",
+    "FullRefit",
+    "Incremental",
+    "SelfTraining",
+    "TrainingContext",
+    "TrainingPolicy",
+    "can_fit",
+]
 
 
 def can_fit(model: Any, y: np.ndarray) -> bool:
@@ -20,14 +65,44 @@ def can_fit(model: Any, y: np.ndarray) -> bool:
     return len(y) >= 2
 
 
+@dataclass
+class TrainingContext:
+    """What the loop tells a training policy about the round it fits for.
+
+    ``new_ids`` are the ids labeled since the last fit (all labels at the first fit),
+    ``corrected_ids`` those whose label was corrected since then, ``n_fits`` how many
+    fits came before this one in the loop. A policy writes what it did into ``info``.
+    """
+
+    pool: Pool
+    new_ids: np.ndarray
+    corrected_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    n_fits: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def first_fit(cls, pool: Pool) -> TrainingContext:
+        """The context of a first fit on every label in ``pool``."""
+        return cls(pool=pool, new_ids=pool.labeled_ids)
+
+
 class TrainingPolicy:
-    """Fits the model on the labeled items. Subclasses override :meth:`fit`."""
+    """Fits the model on the labeled items.
+
+    Subclasses override :meth:`fit` when the labels are all they need, or :meth:`train`
+    when they also need the pool or the new labels (the loop always calls ``train``).
+    """
 
     def fit(self, model: Any, X: Any, y: np.ndarray) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement fit or train")
+
+    def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
+        """Fit ``model`` on ``(X, y)``, every real label so far; returns the fitted model."""
+        return self.fit(model, X, y)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({params})"
 
 
 class FullRefit(TrainingPolicy):
@@ -36,3 +111,296 @@ class FullRefit(TrainingPolicy):
     def fit(self, model: Any, X: Any, y: np.ndarray) -> Any:
         model.fit(X, y)
         return model
+
+    def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
+        context.info["training"] = "full refit"
+        return self.fit(model, X, y)
+
+
+# ---- incremental ---------------------------------------------------------------------------
+
+
+def _final_step(model: Any) -> Any:
+    """The estimator at the end of a pipeline, or the model itself."""
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def _is_ensemble(estimator: Any) -> bool:
+    from sklearn.ensemble import BaseEnsemble
+
+    return isinstance(estimator, BaseEnsemble)
+
+
+def _warm_start_param(model: Any) -> str | None:
+    """The ``set_params`` name of the final step's ``warm_start``, if it means "continue"."""
+    final = _final_step(model)
+    if _is_ensemble(final) or "warm_start" not in getattr(final, "get_params", dict)():
+        return None  # an ensemble's warm_start adds members, it does not continue training
+    return f"{model.steps[-1][0]}__warm_start" if hasattr(model, "steps") else "warm_start"
+
+
+class Incremental(TrainingPolicy):
+    """Update the model instead of refitting it: ``partial_fit`` or warm start.
+
+    Parameters
+    ----------
+    method : {"auto", "partial_fit", "warm_start"}
+        ``partial_fit`` calls ``partial_fit`` on the labels that are new since the last
+        fit only, with ``classes=`` the classes the model already knows. ``warm_start``
+        sets the model's ``warm_start=True`` and fits on every label, starting from the
+        last solution. ``auto`` takes ``partial_fit`` when the model (or a pipeline's
+        last step) has it, else ``warm_start``.
+    refit_every : int or None
+        Every ``refit_every``-th fit is a full refit (``model.fit`` from scratch); the
+        first fit always is. ``None``: only the first. ``refit_every=1`` is
+        :class:`FullRefit`.
+
+    A full refit also happens when a label was corrected (an update cannot unlearn it)
+    or when a new label is of a class the model has not seen (neither ``partial_fit``
+    nor a warm-started solver can add a class). In a
+    pipeline, the steps before the last are fit at full refits only and only transform
+    in between. An ensemble's ``warm_start`` (which adds members) does not count.
+
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> Incremental(refit_every=5).method_for(SGDClassifier())
+    'partial_fit'
+    """
+
+    def __init__(self, method: str = "auto", refit_every: int | None = None) -> None:
+        if method not in ("auto", "partial_fit", "warm_start"):
+            raise ActiveLabError(
+                f"method must be 'auto', 'partial_fit' or 'warm_start'; got {method!r}"
+            )
+        if refit_every is not None and (
+            isinstance(refit_every, bool) or not isinstance(refit_every, (int, np.integer))
+            or refit_every < 1
+        ):
+            raise ActiveLabError(
+                f"refit_every must be a positive integer or None; got {refit_every!r}"
+            )
+        self.method = method
+        self.refit_every = refit_every
+
+    def method_for(self, model: Any) -> str:
+        """The update this policy uses for ``model``; refuses a model that has neither."""
+        final = _final_step(model)
+        has_partial = callable(getattr(final, "partial_fit", None))
+        has_warm = _warm_start_param(model) is not None
+        if self.method in ("auto", "partial_fit") and has_partial:
+            return "partial_fit"
+        if self.method in ("auto", "warm_start") and has_warm:
+            return "warm_start"
+        wanted = {"auto": "partial_fit or a warm_start parameter",
+                  "partial_fit": "partial_fit", "warm_start": "a warm_start parameter"}
+        raise ActiveLabError(
+            f"Incremental(method={self.method!r}) needs a model with {wanted[self.method]} "
+            f"(e.g. SGDClassifier, GaussianNB, MLPClassifier, LogisticRegression); "
+            f"{type(final).__name__} has not: use FullRefit"
+        )
+
+    def fit(self, model: Any, X: Any, y: np.ndarray) -> Any:
+        raise ActiveLabError(
+            "Incremental needs to know which labels are new: use it as "
+            "ActiveLoop(training=Incremental()), or call train(model, X, y, context)"
+        )
+
+    def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
+        method = self.method_for(model)
+        reason = self._full_refit_reason(model, method, context)
+        if reason is not None:
+            context.info["training"] = "full refit"
+            if reason != "scheduled":
+                context.info["full_refit_reason"] = reason
+            if method == "warm_start":
+                model.set_params(**{_warm_start_param(model): False})
+            model.fit(X, y)
+            return model
+        context.info["training"] = method
+        if method == "warm_start":
+            model.set_params(**{_warm_start_param(model): True})
+            model.fit(X, y)
+            return model
+        if len(context.new_ids) == 0:
+            return model
+        X_new = context.pool.items(context.new_ids)
+        y_new = context.pool.labels_of(context.new_ids)
+        final = _final_step(model)
+        if hasattr(model, "steps"):
+            X_new = model[:-1].transform(X_new)
+        kwargs = {"classes": final.classes_} if hasattr(final, "classes_") else {}
+        final.partial_fit(X_new, y_new, **kwargs)
+        return model
+
+    def _full_refit_reason(self, model: Any, method: str, context: TrainingContext) -> str | None:
+        if context.n_fits == 0 or (self.refit_every and context.n_fits % self.refit_every == 0):
+            return "scheduled"
+        if len(context.corrected_ids):
+            return "labels were corrected"
+        if len(context.new_ids):  # neither partial_fit nor a warm start can add a class
+            known = getattr(_final_step(model), "classes_", None)
+            if known is not None:
+                new_labels = context.pool.labels_of(context.new_ids)
+                if not np.isin(new_labels, known).all():
+                    return "a new class appeared"
+        return None
+
+
+# ---- pseudo-labels ---------------------------------------------------------------------------
+
+
+def _stack(X_a: Any, X_b: Any) -> Any:
+    """Rows of ``X_b`` under those of ``X_a``, in ``X_a``'s container type."""
+    if sp.issparse(X_a):
+        return sp.vstack([X_a, X_b], format="csr")
+    if hasattr(X_a, "iloc"):
+        import pandas as pd
+
+        return pd.concat([X_a, X_b], ignore_index=True)
+    if isinstance(X_a, np.ndarray):
+        return np.concatenate([X_a, X_b])
+    return list(X_a) + list(X_b)
+
+
+def entropy(proba: np.ndarray) -> np.ndarray:
+    """Shannon entropy of each row of class probabilities, in nats (``0·log 0 = 0``)."""
+    p = np.clip(proba, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return -terms.sum(axis=1)
+
+
+class _PseudoLabeling(TrainingPolicy):
+    """Fit on the labels, pseudo-label confident unlabeled items, fit again on both."""
+
+    max_per_class: int | None
+
+    def confident(self, proba: np.ndarray, n_fits: int) -> np.ndarray:
+        """A mask of the rows of ``proba`` confident enough to pseudo-label."""
+        raise NotImplementedError
+
+    def confidence(self, proba: np.ndarray) -> np.ndarray:
+        """Higher is more confident; decides which items a per-class cap keeps."""
+        return proba.max(axis=1)
+
+    def describe(self, n_fits: int) -> dict[str, Any]:
+        """What to note in the round's info besides the number of pseudo-labels."""
+        return {}
+
+    def fit(self, model: Any, X: Any, y: np.ndarray) -> Any:
+        raise ActiveLabError(
+            f"{type(self).__name__} needs the unlabeled pool: use it as "
+            f"ActiveLoop(training={type(self).__name__}()), or call train(model, X, y, context)"
+        )
+
+    def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
+        from .outputs import ModelOutputs
+
+        model.fit(X, y)
+        if not hasattr(model, "predict_proba"):
+            raise ActiveLabError(
+                f"{type(self).__name__} pseudo-labels from predict_proba, which "
+                f"{type(model).__name__} lacks; use a probabilistic model or FullRefit"
+            )
+        pool = context.pool
+        ids = pool.unlabeled_ids
+        chosen = np.zeros(0, dtype=int)
+        if len(ids):
+            proba = ModelOutputs(model, pool, ids=ids).proba()
+            chosen = self._choose(proba, context.n_fits)
+        context.info["training"] = type(self).__name__
+        context.info.update(self.describe(context.n_fits))
+        context.info["n_pseudo_labels"] = len(chosen)
+        if len(chosen) == 0:
+            return model
+        classes = np.asarray(model.classes_)
+        pseudo_y = classes[np.argmax(proba[chosen], axis=1)]
+        model.fit(_stack(X, pool.items(ids[chosen])), np.concatenate([y, pseudo_y]))
+        return model
+
+    def _choose(self, proba: np.ndarray, n_fits: int) -> np.ndarray:
+        """Positions of the items to pseudo-label; a per-class cap keeps the most confident."""
+        chosen = np.flatnonzero(self.confident(proba, n_fits))
+        if self.max_per_class is None or len(chosen) == 0:
+            return chosen
+        predicted = np.argmax(proba[chosen], axis=1)
+        conf = self.confidence(proba[chosen])
+        keep = []
+        for c in np.unique(predicted):
+            members = chosen[predicted == c]
+            order = np.lexsort((members, -conf[predicted == c]))  # most confident, then by position
+            keep.append(members[order[: self.max_per_class]])
+        return np.sort(np.concatenate(keep))
+
+
+def _check_cap(max_per_class: int | None) -> int | None:
+    if max_per_class is not None and (
+        isinstance(max_per_class, bool) or not isinstance(max_per_class, (int, np.integer))
+        or max_per_class < 1
+    ):
+        raise ActiveLabError(f"max_per_class must be a positive integer or None; got {max_per_class!r}")
+    return max_per_class
+
+
+class SelfTraining(_PseudoLabeling):
+    """Self-training: unlabeled items predicted with probability >= ``threshold`` join the fit.
+
+    Each fit: fit on the real labels, predict the unlabeled pool, give every item whose
+    top probability is at least ``threshold`` its predicted class as a pseudo-label
+    (at most ``max_per_class`` per class, the most confident first), and fit again on
+    the real and pseudo-labels together. Pseudo-labels are chosen afresh each round and
+    never written into the pool. The round's ``info`` holds ``n_pseudo_labels``.
+
+    >>> SelfTraining(threshold=0.95, max_per_class=50)
+    SelfTraining(threshold=0.95, max_per_class=50)
+    """
+
+    def __init__(self, threshold: float = 0.9, max_per_class: int | None = None) -> None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not (
+            0 < threshold <= 1
+        ):
+            raise ActiveLabError(f"threshold must be a probability in (0, 1]; got {threshold!r}")
+        self.threshold = threshold
+        self.max_per_class = _check_cap(max_per_class)
+
+    def confident(self, proba: np.ndarray, n_fits: int) -> np.ndarray:
+        return proba.max(axis=1) >= self.threshold
+
+
+class CEAL(_PseudoLabeling):
+    """Cost-Effective Active Learning (Wang et al., 2016): pseudo-label the low-entropy items.
+
+    The strategy's queries (use an uncertainty strategy, e.g. ``entropy``) get real labels
+    from the oracle; at each fit, the unlabeled items whose predictive entropy (nats) is
+    below ``threshold_at(n_fits) = max(initial_threshold - decay * n_fits, 0)`` are
+    pseudo-labeled with the predicted class, and the model is fit on both. The threshold
+    shrinks every round, so fewer pseudo-labels are trusted as real ones accumulate.
+
+    >>> CEAL(initial_threshold=0.05, decay=0.01).threshold_at(3)
+    0.02
+    """
+
+    def __init__(
+        self, initial_threshold: float = 0.05, decay: float = 0.0033,
+        max_per_class: int | None = None,
+    ) -> None:
+        for name, value in [("initial_threshold", initial_threshold), ("decay", decay)]:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                np.isfinite(value) and value >= 0
+            ):
+                raise ActiveLabError(f"{name} must be a non-negative number; got {value!r}")
+        self.initial_threshold = initial_threshold
+        self.decay = decay
+        self.max_per_class = _check_cap(max_per_class)
+
+    def threshold_at(self, n_fits: int) -> float:
+        """The entropy threshold of the fit that has ``n_fits`` fits before it."""
+        return round(max(self.initial_threshold - self.decay * n_fits, 0.0), 12)
+
+    def confident(self, proba: np.ndarray, n_fits: int) -> np.ndarray:
+        return entropy(proba) < self.threshold_at(n_fits)
+
+    def describe(self, n_fits: int) -> dict[str, Any]:
+        return {"entropy_threshold": self.threshold_at(n_fits)}
+
+    def confidence(self, proba: np.ndarray) -> np.ndarray:
+        return -entropy(proba)

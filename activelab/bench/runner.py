@@ -30,6 +30,7 @@ from ..oracles import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget
 from ..strategies.registry import canonical_name
+from ..training import CEAL, FullRefit, Incremental, SelfTraining, TrainingPolicy
 from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
 from .models import DEFAULT_MODELS, TASK_MODELS, make_model
 
@@ -61,6 +62,7 @@ class BenchSettings:
     target: str | None = None
     jobs: int = 1
     task: str = "auto"
+    training: str = "full"
 
     def __post_init__(self) -> None:
         names = [canonical_name(name) for name in self.strategies]
@@ -71,6 +73,10 @@ class BenchSettings:
                 f"--task must be auto, {', '.join(TASKS)}; got {self.task!r}"
             )
         object.__setattr__(self, "task", task)
+        if self.training not in TRAINING_POLICIES:
+            raise ActiveLabError(
+                f"--training must be one of {', '.join(TRAINING_POLICIES)}; got {self.training!r}"
+            )
 
     def resolved(self, dataset: Dataset) -> BenchSettings:
         """These settings with ``task`` and ``model`` made concrete for ``dataset``."""
@@ -90,6 +96,7 @@ class BenchSettings:
         dataset = dataset.for_task(self.task)
         model = make_model(self.model, 0, task=self.task)
         _check_strategies_fit(self.strategies, self.task, model_kinds(model, self.task), self.model)
+        _check_training_fits(self.training, model, self.model, self.task)
         for option, value, low in [
             ("--batch-size", self.batch_size, 1),
             ("--repeats", self.repeats, 1),
@@ -182,6 +189,43 @@ def _check_strategies_fit(
             )
 
 
+#: ``--training`` name -> the policy each simulated loop gets (defaults of each class)
+TRAINING_POLICIES: dict[str, Callable[[], TrainingPolicy]] = {
+    "full": FullRefit,
+    "incremental": Incremental,
+    "self-training": SelfTraining,
+    "ceal": CEAL,
+}
+
+
+def _check_training_fits(training: str, model: Any, model_name: str, task: str) -> None:
+    """Refuse, before simulating, a training policy the bench model cannot follow."""
+    if training == "incremental":
+        def incremental(candidate: Any) -> bool:
+            try:
+                Incremental().method_for(candidate)
+            except ActiveLabError:
+                return False
+            return True
+
+        if not incremental(model):
+            fitting = [name for name in TASK_MODELS[task]
+                       if incremental(make_model(name, 0, task=task))]
+            raise ActiveLabError(
+                f"--training incremental needs a model with partial_fit or warm_start, and "
+                f"--model {model_name} has neither; use --model {' or '.join(fitting) or '...'}"
+                ", or --training full"
+            )
+    if training in ("self-training", "ceal") and (
+        task != "classification" or not hasattr(model, "predict_proba")
+    ):
+        raise ActiveLabError(
+            f"--training {training} pseudo-labels from class probabilities: it needs a "
+            f"classification model with predict_proba, and --model {model_name} on {task} "
+            "data has none; use --training full"
+        )
+
+
 @dataclass(frozen=True)
 class _Task:
     repeat: int
@@ -233,6 +277,7 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
         model, pool, strategies.get(task.strategy), SimulatedOracle(y_train),
         batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
         eval_set=(X_test, y_test), metrics=metrics, random_state=seed,
+        training=TRAINING_POLICIES[settings.training](),
     )
     history = loop.run()
     query_times = [r.query_time for r in history if r.query_time is not None]
