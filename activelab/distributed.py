@@ -38,7 +38,7 @@ from .strategies import get as get_strategy
 from .streaming import merge_top_k, stream_top_k
 from .validation import check_int
 
-__all__ = ["distributed_query", "partition_top_k"]
+__all__ = ["distributed_query", "map_on_dask", "partition_top_k"]
 
 #: How long to wait for a scheduler given by its address.
 CONNECT_TIMEOUT = "10s"
@@ -245,3 +245,39 @@ def _compute(dask: Any, task: Any, client: Any) -> tuple[np.ndarray, np.ndarray]
         with connected:
             return connected.compute(task).result()
     return client.compute(task).result()
+
+
+def map_on_dask(
+    function: Any, arguments: list[tuple[Any, ...]], scheduler: str | None = None,
+    n_workers: int = 1,
+) -> Any:
+    """Yield ``function(*args)`` for each of ``arguments`` as they finish, run on Dask.
+
+    On the scheduler at ``scheduler`` (an address), or on a local cluster of
+    ``n_workers`` single-threaded worker processes started and stopped here. What
+    ``activelab bench --executor dask`` runs its repeats with.
+    """
+    _dask()
+    from distributed import Client, LocalCluster, as_completed
+
+    if scheduler is None:
+        cluster: Any = LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                    processes=True, dashboard_address=":0")
+    else:
+        cluster = None
+    try:
+        try:
+            client = Client(cluster if cluster is not None else scheduler,
+                            timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except OSError as err:
+            raise ActiveLabError(
+                f"could not reach a Dask scheduler at {scheduler!r}; start one with "
+                "`dask scheduler` (and `dask worker ADDRESS`), or leave --scheduler out"
+            ) from err
+        with client, client.as_current():
+            futures = [client.submit(function, *args, pure=False) for args in arguments]
+            for future in as_completed(futures):
+                yield future.result()
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -139,3 +139,26 @@ def test_wrong_strategy_data_or_scheduler_is_refused(data, monkeypatch):
     monkeypatch.setattr("activelab.distributed.CONNECT_TIMEOUT", "1s")
     with pytest.raises(ActiveLabError, match="could not reach a Dask scheduler"):
         distributed_query("margin", model, array, 5, client="tcp://127.0.0.1:9")
+
+
+def test_bench_repeats_on_a_dask_scheduler_give_the_joblib_results(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    common = ["bench", "--data", "iris", "--strategies", "margin,random", "--budget", "25",
+              "--batch-size", "5", "--repeats", "2", "--initial", "5"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  protocol="tcp://", dashboard_address=":0") as cluster:
+        on_dask = CliRunner().invoke(main, [*common, "--executor", "dask", "--scheduler",
+                                            cluster.scheduler_address, "--out", str(tmp_path / "d")])
+    assert on_dask.exit_code == 0, on_dask.output
+    local = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "j")])
+    assert local.exit_code == 0, local.output
+    results = [json.loads((tmp_path / name / "results.json").read_text()) for name in "dj"]
+    for name in ("margin", "random"):
+        assert results[0]["strategies"][name]["curves"] == results[1]["strategies"][name]["curves"]
+    refused = CliRunner().invoke(main, [*common, "--scheduler", "tcp://127.0.0.1:9"])
+    assert refused.exit_code == 2 and "--scheduler needs --executor dask" in refused.output
