@@ -155,3 +155,24 @@ def test_strategies_without_per_item_scores_never_stream():
 def test_streaming_flag_is_checked():
     with pytest.raises(ActiveLabError, match="streaming"):
         ModelOutputs(None, Pool(np.zeros((3, 1))), streaming="yes")
+
+
+@pytest.mark.parametrize("backend", ["faiss", "auto"])
+def test_faiss_nearest_distances_match_the_numpy_path(backend):
+    pytest.importorskip("faiss")
+    from activelab.selection import nearest_distances
+
+    rng = np.random.default_rng(6)
+    reference = rng.normal(loc=50.0, size=(900, 8))
+    X = np.vstack([reference[:100], rng.normal(loc=50.0, size=(200, 8))])
+    exact = nearest_distances(X, reference, 5)
+    fast = nearest_distances(X, reference, 5, backend=backend)
+    np.testing.assert_allclose(fast, exact, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(fast[:100, 0], 0.0, atol=1e-2)  # each finds itself
+
+
+def test_nearest_distances_backend_is_checked():
+    from activelab.selection import nearest_distances
+
+    with pytest.raises(ActiveLabError, match="backend"):
+        nearest_distances(np.zeros((2, 1)), np.zeros((2, 1)), 1, backend="annoy")
