@@ -178,6 +178,8 @@ class ModelOutputs:
     def features(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
         """The items as a float matrix (dense, or CSR for a sparse pool), one row per item.
 
+        float32 items stay float32; other numbers become float64.
+
         ``of`` is ``"candidates"`` (``self.ids``, in order) or ``"labeled"``
         (``pool.labeled_ids``, in pool order). Raw items (texts, paths) have no features:
         give the model an ``embed`` method, or build the pool from feature vectors.
@@ -277,9 +279,15 @@ def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
 
 
 def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
-    """A chunk of items as float rows; raw items such as texts are refused."""
+    """A chunk of items as float rows; raw items such as texts are refused.
+
+    float32 rows stay float32 (half the memory, and no precision they had is lost);
+    anything else becomes float64.
+    """
     if sp.issparse(rows):
         return rows.astype(np.float64)
+    if isinstance(rows, np.ndarray) and rows.dtype == np.float32 and rows.ndim == 2:
+        return rows
     try:
         values = np.asarray(rows, dtype=np.float64)
     except (TypeError, ValueError) as err:

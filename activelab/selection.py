@@ -292,11 +292,8 @@ class RunningMinDistance:
 
     def _update(self, C: np.ndarray | sp.csr_matrix, c_sq: np.ndarray) -> None:
         step = self.chunk_size
-        # A block holds at most chunk_size**2 distances: few centres allow taller blocks,
-        # so adding one centre is a handful of matrix-vector products, not n / chunk_size.
-        row_step = max(step, step * step // max(min(C.shape[0], step), 1))
-        for start in range(0, self._X.shape[0], row_step):
-            rows = slice(start, start + row_step)
+        for start in range(0, self._X.shape[0], step):
+            rows = slice(start, start + step)
             current = self.min_sq[rows]
             for c_start in range(0, C.shape[0], step):
                 cols = slice(c_start, c_start + step)

@@ -7,6 +7,9 @@ library's own state (pool, labels, learner) outside the measurement; then resets
 process's peak resident memory (``/proc/self/clear_refs``), runs one query, and prints
 one JSON line: the query's wall time, and its peak resident memory above what the
 process held just before the query (data and model included in that baseline).
+With ``"repeats"`` the query runs again in the same process (while the runs so far
+took under ``"repeat_within"`` seconds, default 20) and the best time is reported:
+other processes on a shared machine only ever add time.
 """
 
 from __future__ import annotations
@@ -203,9 +206,16 @@ def main() -> None:
     chosen = query()
     seconds = time.perf_counter() - started
     peak = _status_kib("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = [seconds]
+    while len(times) < case.get("repeats", 1) and sum(times) < case.get("repeat_within", 20.0):
+        started = time.perf_counter()
+        query()
+        times.append(time.perf_counter() - started)
     chosen = np.asarray(chosen[0] if isinstance(chosen, tuple) else chosen).reshape(-1)
     print(json.dumps({
-        "seconds": seconds,
+        "seconds": min(times),
+        "first_seconds": seconds,
+        "repeats": len(times),
         "extra_mib": max(peak - before, 0) / 1024,
         "baseline_mib": before / 1024,
         "peak_reset": exact,
