@@ -54,7 +54,10 @@ def load(case: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def fit_model(case: dict, X: np.ndarray, y: np.ndarray, labeled: np.ndarray):
     from sklearn.linear_model import LogisticRegression
 
-    Xl = np.asarray(X[labeled], dtype=np.float64)
+    # Fit on the float32 rows as they are: scikit-learn then keeps float32 coefficients and
+    # predicts without a float64 copy of the pool (modAL's ActiveLearner refits the model
+    # it is given on the same rows, so every library sees this very model).
+    Xl = np.asarray(X[labeled])
     if case["task"] == "qbc":
         return [
             LogisticRegression(C=c, max_iter=300).fit(Xl, y[labeled])

@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per measurement")
     parser.add_argument("--memory-cap-gb", type=float, default=9.0)
     parser.add_argument("--only", default="", help="comma-separated tasks to run")
+    parser.add_argument("--out", default="peers.json", help="file name in benchmarks/results")
     parser.add_argument("--repeats", type=int, default=5,
                         help="queries per process, while they take under 20 s (best time kept)")
     args = parser.parse_args()
@@ -210,7 +211,7 @@ def main() -> None:
         print(f"{case['task']:12s} N={case['n']:>10,} batch={case['batch']:>5} "
               f"{case['lib']:11s} {show(result)}", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "peers.json").write_text(json.dumps({"versions": info, "results": results},
+    (RESULTS / args.out).write_text(json.dumps({"versions": info, "results": results},
                                                    indent=1))
     print()
     print(table(results))
