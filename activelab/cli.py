@@ -108,11 +108,18 @@ def _csv_list(value: str) -> list[str]:
               "(partial_fit / warm start), self-training or CEAL (see docs/training.md).")
 @click.option("--out", default="bench-output", show_default=True, type=click.Path(),
               help="Folder for results.json, learning_curves.png and report.html.")
+@click.option("--executor", default="joblib", show_default=True,
+              type=click.Choice(["joblib", "dask"]),
+              help="Where the repeats run: joblib processes, or Dask (needs activelab[dask]).")
+@click.option("--scheduler", default=None,
+              help="With --executor dask: a scheduler address (tcp://host:8786); "
+              "default: a local cluster of --jobs workers.")
 def bench(
     scenario: str, data: str | None, rules: str | None, label_fraction: float, items: int,
     target: str | None, task: str, strategy_names: str, model: str | None,
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
-    jobs: int, out: str, training: str = "full",
+    jobs: int, out: str, training: str = "full", executor: str = "joblib",
+    scheduler: str | None = None,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     if scenario.lower() == "stream":
@@ -141,6 +148,8 @@ def bench(
         initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,
         test_size=test_size, seed=seed, jobs=jobs, task=task, training=training,
     )
+    if scheduler is not None and executor != "dask":
+        raise ActiveLabError("--scheduler needs --executor dask")
     dataset = load(data, target=target).for_task(settings.task)
     settings.check(dataset)
     out_dir = _writable_folder(Path(out))
@@ -153,6 +162,7 @@ def bench(
         results = run_bench(
             dataset, settings,
             on_task_done=lambda done, total: progress.update(bar, completed=done, total=total),
+            executor=executor, scheduler=scheduler,
         )
     try:
         paths = write_outputs(results, out_dir)

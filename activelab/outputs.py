@@ -18,7 +18,7 @@ does that once per round and caches the result, so a hybrid of two scorers never
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -26,11 +26,17 @@ import scipy.sparse as sp
 
 from .errors import ActiveLabError
 from .pool import Pool
-from .validation import check_int, first_line
+from .sources import RowSource
+from .streaming import DEFAULT_CHUNK_BYTES, chunk_rows
+from .validation import first_line
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "ModelOutputs"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "STREAM_ABOVE", "ModelOutputs"]
 
+#: Rows per chunk by default (fewer when 8,192 rows of items exceed 64 MiB).
 DEFAULT_CHUNK_SIZE = 8192
+
+#: With ``streaming=None``, top-k queries over more candidates than this stream.
+STREAM_ABOVE = 1_000_000
 
 
 class ModelOutputs:
@@ -43,8 +49,17 @@ class ModelOutputs:
     pool : Pool
     ids : array-like, optional
         The candidate ids. Defaults to every unlabeled id, in pool order.
-    chunk_size : int
-        How many rows the model predicts at once.
+    chunk_size : int or str, optional
+        How many rows the model predicts at once: a row count, or a byte budget for the
+        items of one chunk such as ``"64MiB"``. Default: 8,192 rows, fewer if those
+        take more than 64 MiB. :attr:`chunk_size` holds the resolved row count.
+    streaming : bool, optional
+        Whether a top-k query over per-item scores (uncertainty, say) streams: it scores
+        one chunk at a time and keeps only the running top-k, so memory is bounded by
+        a chunk, and each chunk's outputs are shared by the scorers of that chunk but not
+        cached for the round. ``None`` (default) streams for out-of-core pools
+        (:mod:`activelab.sources`) and above :data:`STREAM_ABOVE` candidates. Streaming
+        returns exactly the ids and scores a materialised query returns.
     """
 
     def __init__(
@@ -52,15 +67,53 @@ class ModelOutputs:
         model: Any,
         pool: Pool,
         ids: np.ndarray | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        chunk_size: int | str | None = None,
+        streaming: bool | None = None,
     ) -> None:
         self.model = model
         self.pool = pool
-        self.chunk_size = check_int(chunk_size, "chunk_size")
+        if chunk_size is None:
+            self.chunk_size = chunk_rows(
+                f"{DEFAULT_CHUNK_BYTES}B", pool.X, max_rows=DEFAULT_CHUNK_SIZE
+            )
+        else:
+            self.chunk_size = chunk_rows(chunk_size, pool.X)
+        if streaming not in (None, True, False):
+            raise ActiveLabError(f"streaming must be None, True or False; got {streaming!r}")
+        self.streaming = streaming
         self.ids = pool.unlabeled_ids if ids is None else _check_candidates(pool, ids)
         self.pool_version = pool.version
         self._positions = pool.positions(self.ids)
         self._cache: dict[str, Any] = {}
+
+    @property
+    def streams(self) -> bool:
+        """Whether top-k queries over per-item scores stream (see ``streaming``)."""
+        if self.streaming is not None:
+            return self.streaming
+        return isinstance(self.pool.X, RowSource) or len(self.ids) > STREAM_ABOVE
+
+    def chunks(self) -> Iterator[ModelOutputs]:
+        """The candidates as consecutive views of at most :attr:`chunk_size` items.
+
+        Each view is a ``ModelOutputs`` for the same model and pool; outputs already
+        cached here are sliced into the views rather than computed again.
+        """
+        for start in range(0, len(self.ids), self.chunk_size):
+            yield self._view(slice(start, start + self.chunk_size))
+
+    def _view(self, rows: slice) -> ModelOutputs:
+        view = object.__new__(ModelOutputs)
+        view.model, view.pool = self.model, self.pool
+        view.chunk_size, view.streaming = self.chunk_size, False
+        view.ids, view.pool_version = self.ids[rows], self.pool_version
+        view._positions = self._positions[rows]
+        view._cache = {
+            key: value[rows] for key, value in self._cache.items()
+            if not key.startswith("labeled_") and _sliceable(value, len(self.ids))
+        }
+        view._cache.update({k: v for k, v in self._cache.items() if k.startswith("labeled_")})
+        return view
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -124,6 +177,8 @@ class ModelOutputs:
 
     def features(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
         """The items as a float matrix (dense, or CSR for a sparse pool), one row per item.
+
+        float32 items stay float32; other numbers become float64.
 
         ``of`` is ``"candidates"`` (``self.ids``, in order) or ``"labeled"``
         (``pool.labeled_ids``, in pool order). Raw items (texts, paths) have no features:
@@ -202,6 +257,10 @@ class ModelOutputs:
         return out
 
 
+def _sliceable(value: Any, n: int) -> bool:
+    return (isinstance(value, np.ndarray) or sp.issparse(value)) and value.shape[0] == n
+
+
 def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
     """Candidates must be known, unique and unlabeled: a strategy may return any of them."""
     ids = np.asarray(ids)
@@ -220,9 +279,15 @@ def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
 
 
 def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
-    """A chunk of items as float rows; raw items such as texts are refused."""
+    """A chunk of items as float rows; raw items such as texts are refused.
+
+    float32 rows stay float32 (half the memory, and no precision they had is lost);
+    anything else becomes float64.
+    """
     if sp.issparse(rows):
         return rows.astype(np.float64)
+    if isinstance(rows, np.ndarray) and rows.dtype == np.float32 and rows.ndim == 2:
+        return rows
     try:
         values = np.asarray(rows, dtype=np.float64)
     except (TypeError, ValueError) as err:

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import ActiveLabError
+from .sources import RowSource
 from .validation import nonfinite_cells
 
 __all__ = ["IdIndex", "LabelEvent", "Pool"]
@@ -68,12 +69,27 @@ def _is_list_of_rows(X: Any) -> bool:
 
 def _check_finite(X: Any) -> None:
     """Refuse NaN or infinite features, naming how many rows and the first one."""
-    bad_rows = np.unique(nonfinite_cells(X)[0])
+    if isinstance(X, RowSource):
+        bad_rows = X.nonfinite_rows()
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "fc":
+        bad_rows = _nonfinite_rows(X)
+    else:
+        bad_rows = np.unique(nonfinite_cells(X)[0])
     if len(bad_rows):
         raise ActiveLabError(
             f"the features hold NaN or infinite values in {len(bad_rows)} row(s) "
             f"(first at position {int(bad_rows[0])}); impute or drop them before active learning"
         )
+
+
+def _nonfinite_rows(X: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """Rows of a dense array holding NaN or inf, found a block at a time (memory-mapped
+    arrays are never copied whole)."""
+    bad = [
+        np.flatnonzero(~np.isfinite(X[start : start + block]).all(axis=1)) + start
+        for start in range(0, X.shape[0], block)
+    ]
+    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
 
 
 class IdIndex:
@@ -87,9 +103,12 @@ class IdIndex:
         self.owner = owner
         self._default = ids is None
         self.ids = np.arange(n) if ids is None else self._check(ids, n)
-        order = np.argsort(self.ids, kind="stable")
-        self._sorted_ids = self.ids[order]
-        self._sorted_pos = order
+        if self._default:  # 0..n-1 is its own sorted copy: no argsort, no second array
+            self._sorted_ids, self._sorted_pos = self.ids, self.ids
+        else:
+            order = np.argsort(self.ids, kind="stable")
+            self._sorted_ids = self.ids[order]
+            self._sorted_pos = order
 
     @staticmethod
     def _check(ids: Any, n: int) -> np.ndarray:
@@ -147,8 +166,10 @@ class Pool:
     Parameters
     ----------
     X : array-like
-        A dense NumPy array, a SciPy sparse matrix, a pandas DataFrame, or a sequence of
-        raw items (texts, file paths, ...). One item per row.
+        A dense NumPy array, a SciPy sparse matrix, a pandas DataFrame, a sequence of
+        raw items (texts, file paths, ...), or a :class:`~activelab.sources.RowSource`
+        whose rows stay on disk (a memory-mapped ``.npy`` file, a Parquet file or
+        folder; see docs/scale.md). One item per row.
     ids : sequence, optional
         The user's key for each item (ints or strings, unique). Defaults to ``0..n-1``.
     """
@@ -218,6 +239,8 @@ class Pool:
 
     def _rows(self, pos: np.ndarray) -> Any:
         X = self._X
+        if isinstance(X, RowSource):
+            return X.read(pos)
         if isinstance(X, np.ndarray) or sp.issparse(X):
             return X[pos]
         if _is_dataframe(X):

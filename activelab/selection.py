@@ -312,7 +312,11 @@ class RunningMinDistance:
 
 
 def nearest_distances(
-    X: Any, reference: Any, n_neighbors: int, chunk_size: int = DEFAULT_DISTANCE_CHUNK // 2
+    X: Any,
+    reference: Any,
+    n_neighbors: int,
+    chunk_size: int = DEFAULT_DISTANCE_CHUNK // 2,
+    backend: str = "numpy",
 ) -> np.ndarray:
     """Distances from each row of ``X`` to its ``n_neighbors`` nearest rows of ``reference``.
 
@@ -321,11 +325,21 @@ def nearest_distances(
     ``reference`` (or on CSR rows), in blocks of ``chunk_size x chunk_size``, keeping
     the ``n_neighbors`` smallest per row: ``O(len(X) * n_neighbors)`` memory.
 
+    ``backend="faiss"`` runs the same exact search with faiss (``IndexFlatL2``, float32,
+    multi-threaded; ``pip install 'activelab[faiss]'``) on dense rows; distances then
+    agree with the NumPy path to float32 rounding. ``"auto"`` uses faiss when it is
+    installed and the rows are dense, NumPy otherwise.
+
     >>> nearest_distances(np.array([[0.0], [4.0]]), np.array([[1.0], [3.0], [9.0]]), 2)
     array([[1., 3.],
            [1., 3.]])
     """
     n_neighbors = check_int(n_neighbors, "n_neighbors")
+    if backend not in ("numpy", "faiss", "auto"):
+        raise ActiveLabError(f"backend must be 'numpy', 'faiss' or 'auto'; got {backend!r}")
+    dense = not (sp.issparse(X) or sp.issparse(reference))
+    if backend == "faiss" or (backend == "auto" and dense and _faiss() is not None):
+        return _faiss_nearest(X, reference, n_neighbors, chunk_size)
     if sp.issparse(X) or sp.issparse(reference):
         X, reference = sp.csr_matrix(X, dtype=np.float64), sp.csr_matrix(reference, dtype=np.float64)
     else:
@@ -348,6 +362,37 @@ def nearest_distances(
             if best.shape[1] > n_neighbors:
                 best = np.partition(best, n_neighbors - 1, axis=1)[:, :n_neighbors]
         out[rows] = np.sqrt(np.sort(best, axis=1))
+    return out
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError:
+        return None
+    return faiss
+
+
+def _faiss_nearest(X: Any, reference: Any, n_neighbors: int, chunk_size: int) -> np.ndarray:
+    faiss = _faiss()
+    if faiss is None:
+        raise ActiveLabError("backend='faiss' needs faiss: pip install 'activelab[faiss]'")
+    if sp.issparse(X) or sp.issparse(reference):
+        raise ActiveLabError("backend='faiss' needs dense rows; use backend='numpy' for sparse ones")
+    reference = np.asarray(reference, dtype=np.float64)
+    if n_neighbors > reference.shape[0]:
+        raise ActiveLabError(
+            f"asked for {n_neighbors} nearest neighbours among {reference.shape[0]} rows"
+        )
+    shift = reference.mean(axis=0)
+    index = faiss.IndexFlatL2(reference.shape[1])
+    index.add(np.ascontiguousarray(reference - shift, dtype=np.float32))
+    X = np.asarray(X, dtype=np.float64)
+    out = np.empty((X.shape[0], n_neighbors))
+    for start in range(0, X.shape[0], chunk_size * 8):
+        rows = np.ascontiguousarray(X[start : start + chunk_size * 8] - shift, dtype=np.float32)
+        squared, _ = index.search(rows, n_neighbors)
+        out[start : start + len(rows)] = np.sqrt(np.maximum(squared, 0))
     return out
 
 

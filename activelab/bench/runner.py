@@ -290,8 +290,15 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
 
 
 def _execute(
-    dataset: Dataset, settings: BenchSettings, tasks: list[_Task]
+    dataset: Dataset, settings: BenchSettings, tasks: list[_Task],
+    executor: str = "joblib", scheduler: str | None = None,
 ) -> Iterator[dict[str, Any]]:
+    if executor == "dask":
+        from ..distributed import map_on_dask
+
+        yield from map_on_dask(_run_task, [(dataset, settings, t) for t in tasks],
+                               scheduler=scheduler, n_workers=settings.jobs)
+        return
     if settings.jobs == 1:
         for task in tasks:
             yield _run_task(dataset, settings, task)
@@ -310,8 +317,15 @@ def run_bench(
     dataset: Dataset,
     settings: BenchSettings,
     on_task_done: Callable[[int, int], None] | None = None,
+    executor: str = "joblib",
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
-    """Run the bench and return the ``results.json`` document (see docs/bench.md)."""
+    """Run the bench and return the ``results.json`` document (see docs/bench.md).
+
+    ``executor`` runs the repeats with joblib (``settings.jobs`` processes) or on Dask
+    (``"dask"``: the scheduler at ``scheduler``, or a local cluster of ``settings.jobs``
+    worker processes); the results do not depend on it.
+    """
     settings.check(dataset)
     dataset = dataset.for_task(settings.task)
     settings = settings.resolved(dataset)
@@ -320,7 +334,7 @@ def run_bench(
         _Task(r, name) for r in range(settings.repeats) for name in settings.strategies
     ]
     done: dict[_Task, dict[str, Any]] = {}
-    for result in _execute(dataset, settings, tasks):
+    for result in _execute(dataset, settings, tasks, executor, scheduler):
         done[result["task"]] = result
         if on_task_done is not None:
             on_task_done(len(done), len(tasks))

@@ -37,6 +37,7 @@ from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
 from ..selection import Selector, TopK
+from ..streaming import stream_top_k
 from ..validation import check_int, check_random_state
 
 __all__ = ["Query", "ScoringStrategy", "Strategy"]
@@ -140,7 +141,16 @@ class ScoringStrategy(Strategy, ABC):
     ----------
     selector : Selector, optional
         How the batch is picked from the scores. Defaults to :class:`~activelab.selection.TopK`.
+
+    A subclass whose score of an item depends only on that item's own outputs sets
+    :attr:`per_item_scores`; with the top-k selector its queries then stream when
+    ``outputs.streams`` (see :class:`~activelab.outputs.ModelOutputs`): chunk by chunk,
+    keeping a running top-k, with the same ids and scores.
     """
+
+    #: Whether each item's score depends on its own model outputs only (not on the
+    #: other candidates), so the candidates can be scored a chunk at a time.
+    per_item_scores: ClassVar[bool] = False
 
     def __init__(self, selector: Selector | None = None) -> None:
         self.selector = selector
@@ -150,7 +160,10 @@ class ScoringStrategy(Strategy, ABC):
         """One utility per candidate in ``outputs.ids``; higher = more informative."""
 
     def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
-        scores = np.asarray(self.score(outputs, rng), dtype=float)
         selector = self.selector if self.selector is not None else TopK()
+        if self.per_item_scores and type(selector) is TopK and outputs.streams:
+            ids, chosen_scores = stream_top_k(outputs, lambda view: self.score(view, rng), k)
+            return Query(ids=ids, scores=chosen_scores)
+        scores = np.asarray(self.score(outputs, rng), dtype=float)
         ids, chosen_scores = selector.select(outputs, scores, k, rng)
         return Query(ids=ids, scores=chosen_scores)

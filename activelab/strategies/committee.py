@@ -123,6 +123,8 @@ class VoteEntropy(ScoringStrategy):
 
     contract_models = ("ensemble",)
 
+    per_item_scores = True
+
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return vote_entropy(member_votes(outputs), len(outputs.model.classes_))
 
@@ -151,6 +153,8 @@ class ConsensusEntropy(ScoringStrategy):
     """
 
     contract_models = ("ensemble",)
+
+    per_item_scores = True
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return entropy(_consensus(outputs))
@@ -182,6 +186,8 @@ class MaxDisagreement(ScoringStrategy):
     """
 
     contract_models = ("ensemble",)
+
+    per_item_scores = True
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return kl_disagreement(member_probas(outputs))

@@ -151,6 +151,8 @@ class CommitteeVariance(ScoringStrategy):
 
     contract_models = ("ensemble_regressor",)
 
+    per_item_scores = True
+
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return _variance(_member_predictions(outputs, "qbc_variance"))
 

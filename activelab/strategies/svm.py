@@ -156,6 +156,8 @@ class SimpleMargin(ScoringStrategy):
 
     contract_models = ("decision",)
 
+    per_item_scores = True
+
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return simple_margin(outputs.decision())
 

@@ -94,6 +94,8 @@ class LeastConfidenceSampling(ScoringStrategy):
     5
     """
 
+    per_item_scores = True
+
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return least_confidence(class_probabilities(outputs))
 
@@ -115,6 +117,8 @@ class MarginSampling(ScoringStrategy):
     >>> len(MarginSampling().query(model, pool, 5).ids)
     5
     """
+
+    per_item_scores = True
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         if outputs.has_proba:
@@ -149,6 +153,8 @@ class RatioSampling(ScoringStrategy):
     5
     """
 
+    per_item_scores = True
+
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return ratio(class_probabilities(outputs))
 
@@ -168,6 +174,8 @@ class EntropySampling(ScoringStrategy):
     >>> len(EntropySampling().query(model, pool, 5).ids)
     5
     """
+
+    per_item_scores = True
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return entropy(class_probabilities(outputs))
