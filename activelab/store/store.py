@@ -616,6 +616,13 @@ class Store:
                 .where(Answer.project_id == project.id).order_by(Answer.event_id))
             return [tuple(row) for row in rows]  # type: ignore[misc]
 
+    def count_labels(self, name: str) -> int:
+        """How many current (not retracted) labels the project has: one cheap query."""
+        with self._session() as session:
+            project = self._project(session, name)
+            return session.scalar(select(func.count()).select_from(Answer).where(
+                Answer.project_id == project.id, Answer.kind.in_(["label", "resolve"]))) or 0
+
     def resolved_labels(self, name: str) -> dict[int, dict[str, Any]]:
         """Per labeled item: its label (a reviewer's resolution, else the unique majority of
         the votes), the votes, and ``status``: ``resolved``, ``pending`` (fewer votes than
