@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -25,6 +26,9 @@ from ..store.store import LeasedItem, UserInfo
 from .trainer import Trainer
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
+
+#: Ids are 32-bit integers in both databases; larger ones are refused by validation (422).
+ItemId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 #: Requests with a larger body are refused with 413.
 MAX_BODY_BYTES = 64 * 1024
@@ -47,19 +51,19 @@ class ItemOut(BaseModel):
 
 
 class AnnotationIn(BaseModel):
-    item_id: int
+    item_id: ItemId
     label: str = Field(max_length=200)
     lease_id: str | None = Field(default=None, max_length=36)
     rationale: str | None = Field(default=None, max_length=2000)
 
 
 class SkipIn(BaseModel):
-    item_id: int
+    item_id: ItemId
     lease_id: str | None = Field(default=None, max_length=36)
 
 
 class ResolveIn(BaseModel):
-    item_id: int
+    item_id: ItemId
     label: str = Field(max_length=200)
 
 
@@ -276,7 +280,7 @@ def create_app(
 
     @app.get("/api/projects/{project}/items/{item_id}/image", tags=["api"],
              response_class=FileResponse)
-    def image(project: str, item_id: int, user: Anyone) -> FileResponse:
+    def image(project: str, item_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], user: Anyone) -> FileResponse:
         """The image of an item of an image project."""
         info = store.project_info(project)
         if info["item_kind"] != "image" or project not in data_folders:

@@ -124,7 +124,7 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
 
     @app.post("/projects/{project}/label", include_in_schema=False)
     def label_submit(request: Request, project: str,
-                     item_id: Annotated[int, Form()], label: Annotated[str, Form(max_length=200)],
+                     item_id: Annotated[int, Form(ge=1, le=2**31 - 1)], label: Annotated[str, Form(max_length=200)],
                      csrf_token: Annotated[str, Form(max_length=100)],
                      lease_id: Annotated[str, Form(max_length=36)] = "",
                      rationale: Annotated[str, Form(max_length=2000)] = "") -> Response:
@@ -142,7 +142,7 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
         return _go(f"/projects/{project}/label")
 
     @app.post("/projects/{project}/skip", include_in_schema=False)
-    def skip_submit(request: Request, project: str, item_id: Annotated[int, Form()],
+    def skip_submit(request: Request, project: str, item_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
                     csrf_token: Annotated[str, Form(max_length=100)],
                     lease_id: Annotated[str, Form(max_length=36)] = "") -> Response:
         found = signed_in(request, csrf_token)
@@ -178,7 +178,7 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
                     info=store.project_info(project), rows=disagreement_rows(store, project))
 
     @app.post("/projects/{project}/review", include_in_schema=False)
-    def review_submit(request: Request, project: str, item_id: Annotated[int, Form()],
+    def review_submit(request: Request, project: str, item_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
                       label: Annotated[str, Form(max_length=200)],
                       csrf_token: Annotated[str, Form(max_length=100)]) -> Response:
         found = signed_in(request, csrf_token, roles=("admin", "reviewer"))

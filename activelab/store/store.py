@@ -585,7 +585,8 @@ class Store:
             return self._event_reply(session, project, event, replayed=False)
 
     def _item(self, session: OrmSession, project: Project, item_id: Any) -> Item:
-        item = session.get(Item, item_id) if isinstance(item_id, int) else None
+        valid = isinstance(item_id, int) and 0 < item_id < 2**31
+        item = session.get(Item, item_id) if valid else None
         if item is None or item.project_id != project.id:
             raise NotFoundError(f"no item {item_id!r} in project {project.name!r}")
         return item
