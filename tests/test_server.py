@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -26,6 +23,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from activelab.cli import main  # noqa: E402
 from activelab.server.cli import build_server  # noqa: E402
 from activelab.server.demo import write_csv  # noqa: E402
+from activelab.server.testing import free_port, start_server, stop_server  # noqa: E402
 from activelab.store import Store  # noqa: E402
 from activelab.store.testing import BACKENDS, database_url  # noqa: E402
 
@@ -161,39 +159,8 @@ def test_annotators_cannot_open_review_or_dashboard(site) -> None:
 # ---- a real server process ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(data: Path, url: str, port: int, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "activelab.cli", "serve", "--data", str(data), "--text-column",
-         "text", "--labels", LABELS, "--db", url, "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode())
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the server did not start within 90 s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return start_server(data, url, port, LABELS, *extra)
 
 
 def _label_until_stopped(base: str, token: str, acked: list, stop: threading.Event,
@@ -227,7 +194,7 @@ def test_sigkill_while_labeling_loses_no_acknowledged_label(tmp_path: Path, back
     tokens = [store.add_user(f"ann{i}", "annotator") for i in range(4)]
     reviewer = store.add_user("rev", "reviewer")
     store.close()
-    port = _free_port()
+    port = free_port()
     process = _start(data, url, port, "--retrain-every", "15")
     acked: list[str] = []
     stop = threading.Event()
@@ -245,13 +212,13 @@ def test_sigkill_while_labeling_loses_no_acknowledged_label(tmp_path: Path, back
     for worker in workers:
         worker.join()
     assert len(acked) >= 40
-    port = _free_port()
+    port = free_port()
     restarted = _start(data, url, port)
     try:
         exported = httpx.get(f"http://127.0.0.1:{port}/api/projects/news/export?format=csv",
                              headers={"Authorization": f"Bearer {reviewer}"}, timeout=30)
     finally:
-        _stop(restarted)
+        stop_server(restarted)
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     ids = [row["external_id"] for row in rows]
     labeled = [e["external_id"] for e in Store(url).events("news") if e["kind"] == "label"]
@@ -265,7 +232,7 @@ def test_twenty_annotators_over_http_never_share_an_item(tmp_path: Path) -> None
     store = Store(url)
     tokens = [store.add_user(f"ann{i}", "annotator") for i in range(20)]
     store.close()
-    port = _free_port()
+    port = free_port()
     process = _start(data, url, port, "--retrain-every", "30")
     held: dict[str, str] = {}
     clashes: list[str] = []
@@ -296,7 +263,7 @@ def test_twenty_annotators_over_http_never_share_an_item(tmp_path: Path) -> None
         for thread in threads:
             thread.join()
     finally:
-        _stop(process)
+        stop_server(process)
     assert clashes == [] and len(acked) == 100
     events = Store(url).events("news")
     assert sorted((e["external_id"], e["annotator"]) for e in events) == sorted(acked)
