@@ -267,3 +267,31 @@ def test_twenty_annotators_over_http_never_share_an_item(tmp_path: Path) -> None
     assert clashes == [] and len(acked) == 100
     events = Store(url).events("news")
     assert sorted((e["external_id"], e["annotator"]) for e in events) == sorted(acked)
+
+
+def test_image_items_are_served_and_shown(tmp_path: Path) -> None:
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    for i in range(4):
+        pixels = np.zeros((8, 8, 3))
+        pixels[:, : 2 * (i + 1)] = 1.0
+        mpimg.imsave(tmp_path / f"img{i}.png", pixels)
+    data = tmp_path / "images.csv"
+    data.write_text("id,path\n" + "".join(f"i{i},img{i}.png\n" for i in range(4)))
+    app, store, name = build_server(
+        data=str(data), text_column=None, image_column="path", id_column=None,
+        labels=("wide", "narrow"), db=None, project=None, strategy="margin", model="logreg",
+        retrain_every=100)
+    token = store.add_user("ann", "annotator", password="pw-for-ann")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        item = client.post(f"/api/projects/{name}/next", headers=headers).json()
+        assert item["content"].startswith("img")
+        image = client.get(f"/api/projects/{name}/items/{item['item_id']}/image", headers=headers)
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        assert image.content == (tmp_path / item["content"]).read_bytes()
+        _login(client, "ann", "pw-for-ann")
+        page = client.get(f"/projects/{name}/label")
+        assert f'src="/api/projects/{name}/items/{item["item_id"]}/image"' in page.text
+    store.close()
