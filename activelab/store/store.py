@@ -646,8 +646,6 @@ class Store:
             else:
                 label = counts[0][0]
                 status = "resolved" if len(votes[item_id]) >= k else "pending"
-            if status == "resolved" and len(counts) > 1 and item_id not in resolutions:
-                status = "resolved"  # a clear majority resolves a partial disagreement
             out[item_id] = {"label": label, "votes": dict(counts), "status": status,
                             "reviewed": item_id in resolutions}
         return out
