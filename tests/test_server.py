@@ -295,3 +295,36 @@ def test_image_items_are_served_and_shown(tmp_path: Path) -> None:
         page = client.get(f"/projects/{name}/label")
         assert f'src="/api/projects/{name}/items/{item["item_id"]}/image"' in page.text
     store.close()
+
+
+def test_reviewer_resolves_a_disagreement_on_the_review_page(tmp_path: Path) -> None:
+    data = tmp_path / "items.csv"
+    data.write_text("id,text\nq1,is this a cat or a dog\nq2,plainly a cat\n")
+    app, store, name = build_server(
+        data=str(data), text_column="text", image_column=None, id_column=None,
+        labels=("cat", "dog"), db=None, project=None, strategy="margin", model="logreg",
+        retrain_every=100, labels_per_item=2, exploration=0.0)
+    tokens = [store.add_user(f"ann{i}", "annotator") for i in range(2)]
+    reviewer = store.add_user("rita", "reviewer", password="rita-pw")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for token, label in zip(tokens, ("cat", "dog")):
+            headers = {"Authorization": f"Bearer {token}"}
+            item = client.post(f"/api/projects/{name}/next", headers=headers).json()
+            client.post(f"/api/projects/{name}/annotations", headers=headers, json={
+                "item_id": item["item_id"], "label": label, "lease_id": item["lease_id"]})
+        disputed = client.get(f"/api/projects/{name}/disagreements",
+                              headers={"Authorization": f"Bearer {reviewer}"}).json()
+        assert [(row["item_id"], row["votes"]) for row in disputed] == [
+            (item["item_id"], {"cat": 1, "dog": 1})]
+        _login(client, "rita", "rita-pw")
+        page = client.get(f"/projects/{name}/review")
+        assert item["external_id"] in page.text and "cat × 1" in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        client.post(f"/projects/{name}/review", data={
+            "item_id": item["item_id"], "label": "dog", "csrf_token": csrf})
+        assert "No disagreements" in client.get(f"/projects/{name}/review").text
+        dashboard = client.get(f"/projects/{name}/dashboard").text
+        assert "<td>ann0</td><td>1</td>" in dashboard and "<td>ann1</td><td>1</td>" in dashboard
+    [row] = store.export_rows(name)
+    assert (row["external_id"], row["label"], row["reviewed"]) == (item["external_id"], "dog", True)
+    store.close()
