@@ -107,9 +107,7 @@ class RetrainOut(BaseModel):
 
 
 def _item_out(leased: LeasedItem) -> ItemOut:
-    from ..store.store import _item_reply
-
-    return ItemOut(**_item_reply(leased))
+    return ItemOut(**leased.to_json())
 
 
 # ---- the application ---------------------------------------------------------------------

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, select, update
@@ -150,7 +150,12 @@ class LeasedItem:
     lease_id: str
     expires_at: float
     reason: str
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's view: times as ISO 8601 strings."""
+        return {"item_id": self.item_id, "external_id": self.external_id,
+                "content": self.content, "lease_id": self.lease_id,
+                "expires_at": _iso(self.expires_at), "reason": self.reason}
 
 
 def hash_secret(secret: str) -> str:
@@ -560,7 +565,7 @@ class Store:
             session.flush()
             return {"retracted_event_id": answer.event_id, "retract_event_id": retract.id,
                     "kind": answer.kind, "label": answer.label,
-                    "item": _item_reply(_leased(item, lease))}
+                    "item": _leased(item, lease).to_json()}
 
     def resolve(self, name: str, reviewer: UserInfo, item_id: int, label: str) -> dict[str, Any]:
         """A reviewer's final label for an item (a ``resolve`` event that outranks votes)."""
@@ -817,12 +822,6 @@ def _queue_reason(session: OrmSession, project: Project) -> str:
 def _leased(item: Item, lease: Lease) -> LeasedItem:
     return LeasedItem(item_id=item.id, external_id=item.external_id, content=item.content,
                       lease_id=lease.id, expires_at=lease.expires_at, reason=lease.reason or "")
-
-
-def _item_reply(leased: LeasedItem) -> dict[str, Any]:
-    return {"item_id": leased.item_id, "external_id": leased.external_id,
-            "content": leased.content, "lease_id": leased.lease_id,
-            "expires_at": _iso(leased.expires_at), "reason": leased.reason}
 
 
 def _iso(seconds: float) -> str:
