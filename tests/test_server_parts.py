@@ -67,3 +67,29 @@ def test_trainer_runs_one_job_and_keeps_one_pending(monkeypatch: pytest.MonkeyPa
     release.set()
     assert trainer.wait_idle(10)
     assert calls == ["first", "second"] and trainer.jobs_run == 2
+
+
+def test_retrain_every_counts_labels_not_items_with_overlap() -> None:
+    from activelab.server.trainer import Trainer
+    from activelab.store import ImportedItem, ProjectSettings, Store
+
+    texts = [f"{'apple pear' if i % 2 else 'rocket moon'} {i}" for i in range(20)]
+    store = Store("sqlite://")
+    store.create_project("p", [ImportedItem(str(i), t, i) for i, t in enumerate(texts)],
+                         ProjectSettings(labels=("fruit", "space"), labels_per_item=2,
+                                         retrain_every=6, exploration=0.0))
+    rows = store.items("p")
+    trainer = Trainer(store, "p", featurize([c for _i, _e, c in rows], "text"),
+                      np.array([i for i, _e, _c in rows]))
+    users = [store.user_by_token(store.add_user(name, "annotator")) for name in "ab"]
+    for _ in range(12):
+        for user in users:
+            item = store.next_item("p", user)
+            label = "fruit" if "apple" in item.content else "space"
+            store.annotate("p", user, item.item_id, label, lease_id=item.lease_id)
+            trainer.labels_changed(store.count_labels("p"))
+            assert trainer.wait_idle(60)
+    # 24 labels on 12 items, a retrain every 6 labels: 4 jobs, each a new model version.
+    assert trainer.jobs_run == 4 and trainer.last_error is None
+    assert [v["n_labels"] for v in store.model_versions("p") if v["kind"] == "model"] == \
+        [3, 6, 9, 12]

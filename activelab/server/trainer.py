@@ -60,10 +60,9 @@ class Trainer:
         self._stop_rows = np.argsort(
             np.random.default_rng(settings["seed"]).random(len(self.item_ids)), kind="stable"
         )[:STOP_SET_SIZE]
-        self._trained_on = next(
-            (v["n_labels"] for v in reversed(store.model_versions(project)) if v["kind"] == "model"),
-            0,
-        )
+        # Labels (as counted by Store.count_labels) when the last job started.
+        trained = any(v["kind"] == "model" for v in store.model_versions(project))
+        self._trained_on = store.count_labels(project) if trained else 0
 
     # ---- scheduling -------------------------------------------------------------------
 
@@ -134,6 +133,7 @@ class Trainer:
         from ..strategies import get as get_strategy
 
         started = time.time()
+        self._trained_on = self.store.count_labels(self.project)
         info = self.store.project_info(self.project)
         settings = info["settings"]
         resolved = self.store.resolved_labels(self.project)
@@ -161,7 +161,6 @@ class Trainer:
         number = self.store.add_model_version(
             self.project, "model", len(labeled), metrics, ranked, use_for_queue=bool(ranked),
             trigger=trigger, started_at=started)
-        self._trained_on = len(labeled)
         return number
 
     def _metrics(self, model_name: str, seed: int, sparse: bool, X: Any, y: np.ndarray,
