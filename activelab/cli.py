@@ -215,5 +215,11 @@ def list_datasets() -> None:
         click.echo(f"{name:17s} {load(name).description}")
 
 
+from .server.cli import export, serve, users  # noqa: E402  (the labeling server, issue 8)
+
+main.add_command(serve)
+main.add_command(users)
+main.add_command(export)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,198 @@
+"""``activelab serve``, ``activelab users add`` and ``activelab export``.
+
+Only click is imported here at module level; the web stack loads when a command runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import ActiveLabError
+
+__all__ = ["export", "serve", "users"]
+
+
+def _url(db: str | None, data: str | None) -> str:
+    from ..store.database import default_url
+
+    if db:
+        return db
+    if data:
+        return default_url(data)
+    raise ActiveLabError("give --db URL, or --data FILE for the database next to that file")
+
+
+def _project(store: object, project: str | None) -> str:
+    names = store.project_names()  # type: ignore[attr-defined]
+    if project is not None:
+        if project not in names:
+            raise ActiveLabError(f"no project {project!r}; projects: {', '.join(names) or 'none'}")
+        return project
+    if len(names) != 1:
+        raise ActiveLabError(f"the database has {len(names)} projects; pick one with --project "
+                             f"({', '.join(names) or 'none'})")
+    return names[0]
+
+
+def _labels(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@click.command()
+@click.option("--data", required=True, type=click.Path(dir_okay=False),
+              help="A .csv or .jsonl file with one item per row.")
+@click.option("--text-column", default=None, help="The column holding each item's text.")
+@click.option("--image-column", default=None,
+              help="The column holding each item's image path (relative to the file).")
+@click.option("--id-column", default=None,
+              help="The column with your own item ids (default: id or external_id, else the "
+              "line number).")
+@click.option("--labels", "label_list", required=True, help="The label set, e.g. pos,neg,neutral.")
+@click.option("--db", default=None, help="Database URL (default: a SQLite file next to --data; "
+              "postgresql://user:pass@host/db for a shared server).")
+@click.option("--project", default=None, help="Project name (default: the data file's stem).")
+@click.option("--strategy", default="margin", show_default=True,
+              help="Query strategy (see `activelab strategies`).")
+@click.option("--model", default="logreg", show_default=True,
+              help="logreg, svm, rf, knn, nb or mlp.")
+@click.option("--retrain-every", default=20, show_default=True, type=int,
+              help="Retrain after this many new labels.")
+@click.option("--labels-per-item", default=1, show_default=True, type=int,
+              help="Annotators per item (above 1: agreement and review of disagreements).")
+@click.option("--exploration", default=0.1, show_default=True, type=float,
+              help="Share of items served at random instead of from the strategy's queue.")
+@click.option("--skip-policy", default="others", show_default=True,
+              type=click.Choice(["others", "me", "ignore"]),
+              help="Who sees a skipped item again.")
+@click.option("--lease-seconds", default=600.0, show_default=True, type=float,
+              help="How long an annotator holds an item before it returns to the queue.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(data: str, text_column: str | None, image_column: str | None, id_column: str | None,
+          label_list: str, db: str | None, project: str | None, strategy: str, model: str,
+          retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
+          lease_seconds: float, seed: int, host: str, port: int) -> None:
+    """Run the labeling web app: annotators label what the strategy asks for."""
+    import uvicorn
+
+    app, store, name = build_server(
+        data=data, text_column=text_column, image_column=image_column, id_column=id_column,
+        labels=_labels(label_list), db=db, project=project, strategy=strategy, model=model,
+        retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
+        skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed)
+    if not store.users():
+        token = store.add_user("admin", "admin")
+        click.echo(f"created user admin (role admin); its token, shown once: {token}")
+    click.echo(f"serving project {name!r} on http://{host}:{port}/ (database {store.url.split('@')[-1]})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def build_server(*, data: str, text_column: str | None, image_column: str | None,
+                 id_column: str | None, labels: tuple[str, ...], db: str | None,
+                 project: str | None, strategy: str, model: str, retrain_every: int,
+                 labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
+                 lease_seconds: float = 600.0, seed: int = 0):  # type: ignore[no-untyped-def]
+    """Import (or resume) the project and build the app; ``(app, store, project name)``."""
+    import numpy as np
+
+    from ..bench.models import make_model
+    from ..store import ProjectSettings, Store, read_items
+    from ..strategies import get as get_strategy
+    from .app import create_app
+    from .features import featurize
+    from .trainer import Trainer
+
+    get_strategy(strategy)  # unknown names fail before anything is written
+    make_model(model, seed)
+    settings = ProjectSettings(
+        labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
+        labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
+        lease_seconds=lease_seconds, seed=seed).check()
+    items = read_items(data, text_column=text_column, image_column=image_column,
+                       id_column=id_column)
+    name = project or Path(data).stem
+    kind = "image" if image_column else "text"
+    store = Store(_url(db, data))
+    store.create_project(name, items, settings, item_kind=kind, source=str(Path(data).resolve()))
+    rows = store.items(name)
+    folder = Path(data).resolve().parent
+    features = featurize([content for _i, _e, content in rows], kind, folder)
+    trainer = Trainer(store, name, features, np.array([i for i, _e, _c in rows]))
+    trainer.ensure_cold_start()
+    trainer.labels_changed(store.count_labels(name))
+    app = create_app(store, {name: trainer}, {name: folder})
+    return app, store, name
+
+
+@click.group()
+def users() -> None:
+    """Manage the labeling server's accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "annotator", "reviewer"]))
+@click.option("--db", default=None, help="Database URL.")
+@click.option("--data", default=None, type=click.Path(dir_okay=False),
+              help="Use the SQLite database next to this data file.")
+@click.option("--password", is_flag=True, help="Also set a password for the browser (prompted).")
+def users_add(name: str, role: str, db: str | None, data: str | None, password: bool) -> None:
+    """Create an account and print its API token (shown once; only its hash is kept)."""
+    from ..store import Store
+
+    secret = click.prompt("password", hide_input=True, confirmation_prompt=True) \
+        if password else None
+    store = Store(_url(db, data))
+    token = store.add_user(name, role, password=secret)
+    store.close()
+    click.echo(token)
+
+
+@users.command("list")
+@click.option("--db", default=None, help="Database URL.")
+@click.option("--data", default=None, type=click.Path(dir_okay=False))
+def users_list(db: str | None, data: str | None) -> None:
+    """List accounts and roles."""
+    from ..store import Store
+
+    store = Store(_url(db, data))
+    for user in store.users():
+        click.echo(f"{user.name:20s} {user.role}")
+    store.close()
+
+
+@click.command()
+@click.option("--db", default=None, help="Database URL.")
+@click.option("--data", default=None, type=click.Path(dir_okay=False),
+              help="Use the SQLite database next to this data file.")
+@click.option("--project", default=None, help="Project name (needed when there are several).")
+@click.option("--format", "fmt", default="csv", show_default=True,
+              type=click.Choice(["csv", "jsonl"]))
+@click.option("--kind", default="labels", show_default=True,
+              type=click.Choice(["labels", "events"]),
+              help="labels: one resolved label per item; events: the whole log.")
+@click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False),
+              help="Output file, - for standard output.")
+def export(db: str | None, data: str | None, project: str | None, fmt: str, kind: str,
+           out: str) -> None:
+    """Write a labeling project's labels out, without a running server."""
+    from ..store import Store
+    from .app import to_csv, to_jsonl
+
+    store = Store(_url(db, data))
+    name = _project(store, project)
+    rows = store.export_rows(name, kind)
+    store.close()
+    body = to_jsonl(rows) if fmt == "jsonl" else to_csv(rows, kind)
+    if out == "-":
+        sys.stdout.write(body)
+        return
+    try:
+        Path(out).write_text(body, encoding="utf-8")
+    except OSError as err:
+        raise ActiveLabError(f"cannot write {out}: {err.strerror}") from err
+    click.echo(f"wrote {len(rows)} rows to {out}", err=True)

@@ -1,0 +1,188 @@
+"""Retraining in the background: at most one job running and one pending.
+
+A job reads the resolved labels, fits a fresh model, measures it (cross-validated
+accuracy on the labels, and how much its predictions moved since the previous version:
+the "stabilizing predictions" stopping signal), re-scores the pool with the project's
+strategy (``ModelOutputs`` predicts in chunks) and stores the scores in chunks; the store
+then switches the project to the new version in one transaction. Annotators never wait:
+``request`` only sets a flag and returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from ..pool import Pool
+from ..store import Store
+from .features import diversity_order
+
+__all__ = ["Trainer"]
+
+log = logging.getLogger("activelab.server")
+#: How many items the stabilizing-predictions signal compares between versions.
+STOP_SET_SIZE = 1000
+
+
+class Trainer:
+    """Trains ``project``'s model on ``features`` (one row per item, in ``item_ids`` order).
+
+    Parameters
+    ----------
+    store : Store
+    project : str
+    features : array or sparse matrix
+    item_ids : array of int
+        The store's item ids, one per row of ``features``.
+    """
+
+    def __init__(self, store: Store, project: str, features: Any, item_ids: np.ndarray) -> None:
+        self.store = store
+        self.project = project
+        self.features = features
+        self.item_ids = np.asarray(item_ids, dtype=np.int64)
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._running = False
+        self._pending: str | None = None
+        self._thread: threading.Thread | None = None
+        self._previous_predictions: np.ndarray | None = None
+        self.last_error: str | None = None
+        self.jobs_run = 0
+        settings = store.project_info(project)["settings"]
+        self._stop_rows = np.argsort(
+            np.random.default_rng(settings["seed"]).random(len(self.item_ids)), kind="stable"
+        )[:STOP_SET_SIZE]
+        # Labels (as counted by Store.count_labels) when the last job started.
+        trained = any(v["kind"] == "model" for v in store.model_versions(project))
+        self._trained_on = store.count_labels(project) if trained else 0
+
+    # ---- scheduling -------------------------------------------------------------------
+
+    def ensure_cold_start(self) -> None:
+        """Store the diversity order as version 0 once, so the first labels spread out."""
+        if self.store.has_version(self.project, "diversity"):
+            return
+        info = self.store.project_info(self.project)
+        n_clusters = min(len(self.item_ids), 10 * len(info["labels"]))
+        order = diversity_order(self.features, n_clusters, info["settings"]["seed"])
+        ranked = ((int(self.item_ids[p]), float(len(order) - i)) for i, p in enumerate(order))
+        self.store.add_model_version(self.project, "diversity", 0, {}, ranked,
+                                     trigger="cold-start")
+
+    def labels_changed(self, n_labels: int) -> None:
+        """Called after each answer: start a job every ``retrain_every`` new labels."""
+        every = self.store.project_info(self.project)["settings"]["retrain_every"]
+        if n_labels - self._trained_on >= every:
+            self.request("auto")
+
+    def request(self, trigger: str = "manual") -> str:
+        """Ask for a retrain: ``started``, ``pending`` (one is queued behind the running job)
+        or ``already pending``."""
+        with self._lock:
+            if self._running:
+                if self._pending is not None:
+                    return "already pending"
+                self._pending = trigger
+                return "pending"
+            self._running = True
+            self._idle.clear()
+            self._thread = threading.Thread(target=self._loop, args=(trigger,),
+                                            name=f"trainer-{self.project}", daemon=True)
+            self._thread.start()
+            return "started"
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return {"running": self._running, "pending": self._pending is not None,
+                    "jobs_run": self.jobs_run, "last_error": self.last_error}
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job runs or is pending (for tests and scripts)."""
+        return self._idle.wait(timeout)
+
+    def _loop(self, trigger: str) -> None:
+        while True:
+            try:
+                self.train_once(trigger)
+                self.last_error = None
+            except Exception as err:  # a failed job must not kill the server
+                self.last_error = f"{type(err).__name__}: {err}"
+                log.error("retraining failed: %s", traceback.format_exc())
+            with self._lock:
+                self.jobs_run += 1
+                if self._pending is None:
+                    self._running = False
+                    self._idle.set()
+                    return
+                trigger, self._pending = self._pending, None
+
+    # ---- one job ----------------------------------------------------------------------
+
+    def train_once(self, trigger: str = "manual") -> int | None:
+        """Fit, measure, re-score and switch; the new version number, or ``None`` when the
+        labels do not cover two classes yet."""
+        from ..bench.models import make_model
+        from ..strategies import get as get_strategy
+
+        started = time.time()
+        self._trained_on = self.store.count_labels(self.project)
+        info = self.store.project_info(self.project)
+        settings = info["settings"]
+        resolved = self.store.resolved_labels(self.project)
+        labeled = {item: entry["label"] for item, entry in resolved.items()
+                   if entry["label"] is not None}
+        counts = Counter(labeled.values())
+        if len(counts) < 2:
+            return None
+        pool = Pool(self.features, ids=self.item_ids)
+        ids = np.array(sorted(labeled), dtype=np.int64)
+        pool.add_labels(ids, [labeled[i] for i in ids], annotator="server")
+        X, y = pool.labeled_data()
+        sparse = hasattr(X, "tocsr")
+        model = make_model(info["model"], settings["seed"], sparse=sparse)
+        model.fit(X, y)
+        metrics = self._metrics(info["model"], settings["seed"], sparse, X, y, model, counts)
+        ready = all(counts.get(label, 0) >= settings["cold_start_per_class"]
+                    for label in info["labels"])
+        ranked: list[tuple[int, float]] = []
+        if ready and pool.n_unlabeled:
+            strategy = get_strategy(info["strategy"])
+            k = min(settings["queue_size"], pool.n_unlabeled)
+            query = strategy.query(model, pool, k, random_state=settings["seed"])
+            ranked = [(int(i), float(s)) for i, s in zip(query.ids, query.scores)]
+        number = self.store.add_model_version(
+            self.project, "model", len(labeled), metrics, ranked, use_for_queue=bool(ranked),
+            trigger=trigger, started_at=started)
+        return number
+
+    def _metrics(self, model_name: str, seed: int, sparse: bool, X: Any, y: np.ndarray,
+                 model: Any, counts: Counter) -> dict[str, Any]:
+        from sklearn.metrics import cohen_kappa_score
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+        from ..bench.models import make_model
+
+        metrics: dict[str, Any] = {"labels_per_class": dict(counts)}
+        folds = min(5, min(counts.values()))
+        if folds >= 2:
+            cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+            scores = cross_val_score(make_model(model_name, seed, sparse=sparse), X, y, cv=cv)
+            metrics["cv_accuracy"] = round(float(np.mean(scores)), 4)
+        predictions = np.asarray(model.predict(self.features[self._stop_rows])).astype(str)
+        if self._previous_predictions is not None:
+            same = predictions == self._previous_predictions
+            metrics["prediction_change"] = round(float(1 - same.mean()), 4)
+            both = np.concatenate([predictions, self._previous_predictions])
+            if len(np.unique(both)) > 1:
+                metrics["stability_kappa"] = round(float(cohen_kappa_score(
+                    predictions, self._previous_predictions)), 4)
+        self._previous_predictions = predictions
+        return metrics

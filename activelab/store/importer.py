@@ -1,0 +1,167 @@
+"""Reading the items to label from a CSV or JSONL file, all-or-nothing.
+
+Every problem is reported with the line it is on; a file with any problem imports nothing.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "items.csv"
+>>> _ = path.write_text("id,text\\na1,first item\\na2,second item\\n")
+>>> [(row.external_id, row.content) for row in read_items(path, text_column="text")]
+[('a1', 'first item'), ('a2', 'second item')]
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ActiveLabError
+
+__all__ = ["MAX_FIELD_CHARS", "MAX_FILE_BYTES", "ImportedItem", "read_items"]
+
+#: The largest text (or image path) one item may have.
+MAX_FIELD_CHARS = 100_000
+#: The largest file ``read_items`` accepts.
+MAX_FILE_BYTES = 500 * 1024 * 1024
+ID_COLUMNS = ("id", "external_id")
+
+
+@dataclass(frozen=True)
+class ImportedItem:
+    external_id: str
+    content: str
+    line: int
+
+
+def read_items(
+    path: str | Path,
+    text_column: str | None = None,
+    image_column: str | None = None,
+    id_column: str | None = None,
+) -> list[ImportedItem]:
+    """The items of a ``.csv`` or ``.jsonl`` file, checked; raises ActiveLabError on any problem.
+
+    Exactly one of ``text_column`` / ``image_column`` names the content. The external id
+    comes from ``id_column``, else a column named ``id`` or ``external_id``, else the
+    line number. Image paths are relative to the file's folder and must exist.
+    """
+    path = Path(path)
+    if (text_column is None) == (image_column is None):
+        raise ActiveLabError("give exactly one of --text-column or --image-column")
+    column = text_column if text_column is not None else image_column
+    assert column is not None
+    if not path.is_file():
+        raise ActiveLabError(f"no file {path}; give the path of a .csv or .jsonl file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ActiveLabError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ActiveLabError(
+            f"{path}: line {line} is not valid UTF-8 (byte 0x{raw[err.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(path, text)
+    elif suffix in (".jsonl", ".ndjson"):
+        records = _jsonl_records(path, text)
+    else:
+        raise ActiveLabError(f"{path}: the labeling server reads .csv or .jsonl files")
+    columns, rows = records
+    if not rows:
+        raise ActiveLabError(f"{path} has no items (the file is empty); add one row per item")
+    if column not in columns:
+        raise ActiveLabError(
+            f"{path} has no column {column!r}; its columns are: {', '.join(columns) or 'none'}"
+        )
+    id_col = _id_column(path, columns, id_column)
+    items: list[ImportedItem] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        content = row.get(column)
+        if content is None or (isinstance(content, str) and not content.strip()):
+            raise ActiveLabError(f"{path}: line {line} has an empty {column!r}")
+        content = str(content)
+        if len(content) > MAX_FIELD_CHARS:
+            raise ActiveLabError(
+                f"{path}: line {line}: {column!r} has {len(content)} characters, more than "
+                f"the limit of {MAX_FIELD_CHARS}"
+            )
+        external = str(row.get(id_col, "")).strip() if id_col else str(line)
+        if not external:
+            raise ActiveLabError(f"{path}: line {line} has an empty id in column {id_col!r}")
+        if len(external) > 255:
+            raise ActiveLabError(f"{path}: line {line}: the id is longer than 255 characters")
+        if external in seen:
+            raise ActiveLabError(
+                f"{path}: lines {seen[external]} and {line} have the same id {external!r}; "
+                "ids must be unique"
+            )
+        seen[external] = line
+        if image_column is not None:
+            _check_image(path, line, content)
+        items.append(ImportedItem(external, content, line))
+    return items
+
+
+def _csv_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return [], []
+        header = [name.strip() for name in header]
+        rows: list[tuple[int, dict[str, str]]] = []
+        for record in reader:
+            if not record:
+                continue
+            if len(record) != len(header):
+                raise ActiveLabError(
+                    f"{path}: line {reader.line_num} has {len(record)} fields but the header "
+                    f"has {len(header)}; quote fields that contain commas"
+                )
+            rows.append((reader.line_num, dict(zip(header, record))))
+    except csv.Error as err:
+        raise ActiveLabError(f"{path}: line {reader.line_num} is malformed CSV: {err}") from None
+    return header, rows
+
+
+def _jsonl_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    rows: list[tuple[int, dict[str, str]]] = []
+    columns: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ActiveLabError(f"{path}: line {number} is not valid JSON: {err.msg}") from None
+        if not isinstance(record, dict):
+            raise ActiveLabError(f"{path}: line {number} is not a JSON object ({{...}})")
+        for key in record:
+            columns.setdefault(str(key))
+        rows.append((number, {str(k): v for k, v in record.items()}))
+    return list(columns), rows
+
+
+def _id_column(path: Path, columns: list[str], id_column: str | None) -> str | None:
+    if id_column is not None:
+        if id_column not in columns:
+            raise ActiveLabError(f"{path} has no id column {id_column!r}; its columns are: "
+                                 f"{', '.join(columns)}")
+        return id_column
+    return next((name for name in ID_COLUMNS if name in columns), None)
+
+
+def _check_image(path: Path, line: int, content: str) -> None:
+    folder = path.resolve().parent
+    image = (folder / content).resolve()
+    if not image.is_relative_to(folder):
+        raise ActiveLabError(f"{path}: line {line}: image {content!r} is outside {folder}")
+    if not image.is_file():
+        raise ActiveLabError(f"{path}: line {line}: image file {content!r} not found")

@@ -1,0 +1,169 @@
+"""Many annotators against one labeling server, with and without a retrain running.
+
+    python benchmarks/server_load.py [--annotators 20] [--items-each 200] [--db URL]
+
+Starts ``activelab serve`` on 127.0.0.1 twice on a generated text pool of
+``2 * annotators * items-each`` items (overlap 1). Each simulated annotator (a thread with
+its own HTTP connection) asks for ``next`` and answers with an ``Idempotency-Key``, for
+``items-each`` items. Phase "quiet": no retraining. Phase "retraining": an admin client keeps
+one retrain running (and one pending) the whole time. For each phase it prints the p50 and
+p95 latency of ``next`` and ``annotations``, the p95 ratio retraining/quiet (the number to
+compare: absolute times drift on a shared machine), and checks that no label was lost
+(every 2xx answer is one label event) and that no item was handed to two annotators at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from activelab.server.demo import write_csv
+from activelab.server.testing import free_port, start_server, stop_server
+from activelab.store import Store
+
+LABELS = "sport,food,space"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 \
+        else values[0]
+
+
+def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_each: int,
+              retraining: bool) -> dict[str, object]:
+    data = write_csv(folder / f"{name}.csv", 2 * annotators * items_each, seed=7)
+    url = db or f"sqlite:///{folder / (name + '.db')}"
+    store = Store(url)
+    tokens = [store.add_user(f"ann{i}", "annotator") for i in range(annotators)]
+    admin = store.add_user("admin", "admin")
+    store.close()
+    port = free_port()
+    server = start_server(data, url, port, LABELS, "--retrain-every", "1000000",
+                          "--exploration", "0.1", timeout=300)
+    base = f"http://127.0.0.1:{port}"
+    timings: dict[str, list[float]] = {"next": [], "annotations": []}
+    acked: list[tuple[str, str]] = []
+    holders: dict[str, str] = {}
+    clashes: list[str] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    retrains = [0]
+
+    def annotator(i: int) -> None:
+        labels = LABELS.split(",")
+        with httpx.Client(base_url=base, timeout=120,
+                          headers={"Authorization": f"Bearer {tokens[i]}"}) as client:
+            for n in range(items_each):
+                t0 = time.perf_counter()
+                got = client.post(f"/api/projects/{name}/next")
+                t1 = time.perf_counter()
+                if got.status_code != 200:
+                    errors.append(f"next {got.status_code}")
+                    return
+                item = got.json()
+                with lock:
+                    if holders.get(item["external_id"]) not in (None, f"ann{i}"):
+                        clashes.append(item["external_id"])
+                    holders[item["external_id"]] = f"ann{i}"
+                t2 = time.perf_counter()
+                answer = client.post(f"/api/projects/{name}/annotations", json={
+                    "item_id": item["item_id"], "label": labels[(i + n) % 3],
+                    "lease_id": item["lease_id"]}, headers={"Idempotency-Key": f"{i}-{n}"})
+                t3 = time.perf_counter()
+                with lock:
+                    timings["next"].append(t1 - t0)
+                    timings["annotations"].append(t3 - t2)
+                    if answer.status_code == 200:
+                        acked.append((item["external_id"], f"ann{i}"))
+                    else:
+                        errors.append(f"annotations {answer.status_code}: {answer.text[:80]}")
+
+    def keep_retraining() -> None:
+        with httpx.Client(base_url=base, timeout=120,
+                          headers={"Authorization": f"Bearer {admin}"}) as client:
+            while not done.is_set():
+                if client.post(f"/api/projects/{name}/retrain").json()["status"] == "started":
+                    retrains[0] += 1
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=annotator, args=(i,)) for i in range(annotators)]
+    helper = threading.Thread(target=keep_retraining) if retraining else None
+    started = time.perf_counter()
+    try:
+        for thread in threads:
+            thread.start()
+        if helper:
+            helper.start()
+        for thread in threads:
+            thread.join()
+        done.set()
+        if helper:
+            helper.join()
+        with httpx.Client(base_url=base, timeout=120,
+                          headers={"Authorization": f"Bearer {admin}"}) as client:
+            versions = client.get(f"/api/projects/{name}/stats").json()["model_version"]
+    finally:
+        stop_server(server)
+    wall = time.perf_counter() - started
+    events = [(e["external_id"], e["annotator"]) for e in Store(url).events(name)
+              if e["kind"] == "label"]
+    return {
+        "phase": name, "labels": len(acked), "wall_s": wall, "model_versions": versions,
+        "errors": errors, "clashes": clashes,
+        "lost": sorted(set(acked) - set(events)), "twice": len(events) - len(set(events)),
+        **{f"{key}_p50_ms": 1000 * percentile(v, 50) for key, v in timings.items()},
+        **{f"{key}_p95_ms": 1000 * percentile(v, 95) for key, v in timings.items()},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--annotators", type=int, default=20)
+    parser.add_argument("--items-each", type=int, default=200)
+    parser.add_argument("--db", default=None, help="A PostgreSQL URL (wiped between phases); "
+                        "default: a SQLite file per phase")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, retraining in (("quiet", False), ("retraining", True)):
+            if args.db:
+                from activelab.store.testing import wipe_postgres
+                wipe_postgres(args.db)
+            results.append(run_phase(name, Path(folder), args.db, args.annotators,
+                                     args.items_each, retraining))
+    print(f"{args.annotators} annotators x {args.items_each} items, database "
+          f"{'postgresql' if args.db else 'sqlite'}")
+    print(f"{'phase':12s} {'labels':>7s} {'versions':>8s} {'next p50':>9s} {'next p95':>9s} "
+          f"{'ann. p50':>9s} {'ann. p95':>9s} {'wall s':>7s}")
+    for r in results:
+        print(f"{r['phase']:12s} {r['labels']:7d} {r['model_versions']:8d} "
+              f"{r['next_p50_ms']:8.1f}ms {r['next_p95_ms']:8.1f}ms "
+              f"{r['annotations_p50_ms']:8.1f}ms {r['annotations_p95_ms']:8.1f}ms "
+              f"{r['wall_s']:7.1f}")
+    quiet, busy = results
+    print(f"p95 ratio retraining/quiet: next {busy['next_p95_ms'] / quiet['next_p95_ms']:.2f}, "
+          f"annotations {busy['annotations_p95_ms'] / quiet['annotations_p95_ms']:.2f}")
+    ok = True
+    for r in results:
+        problems = {key: r[key] for key in ("errors", "clashes", "lost") if r[key]}
+        if r["twice"]:
+            problems["twice"] = r["twice"]
+        expected = args.annotators * args.items_each
+        if r["labels"] != expected:
+            problems["labels"] = f"{r['labels']} of {expected}"
+        print(f"{r['phase']}: " + ("no label lost, no item held by two annotators, none twice"
+                                   if not problems else f"PROBLEMS {problems}"))
+        ok = ok and not problems
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
