@@ -8,6 +8,16 @@ True
 from .badge import BADGE
 from .base import Query, ScoringStrategy, Strategy
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
+from .deep import (
+    BALD,
+    AugmentConsistency,
+    BatchBALD,
+    LearningLoss,
+    MCEntropy,
+    MeanStd,
+    PowerBALD,
+    VariationRatios,
+)
 from .density import GraphDensity, InformationDensity
 from .diversity import (
     ClusterMargin,
@@ -43,7 +53,10 @@ from .uncertainty import (
 
 __all__ = [
     "AdaptiveDensityUncertainty",
+    "AugmentConsistency",
     "BADGE",
+    "BALD",
+    "BatchBALD",
     "BanditStrategy",
     "BinaryRelevanceUncertainty",
     "ClusterMargin",
@@ -63,12 +76,16 @@ __all__ = [
     "InformationDensity",
     "KMeansSampling",
     "LabelCardinalityInconsistency",
+    "LearningLoss",
     "LeastConfidenceSampling",
     "MarginSampling",
     "MaxDisagreement",
     "MaxLoss",
     "MaxMinMargin",
     "MaximumLossReduction",
+    "MCEntropy",
+    "MeanStd",
+    "PowerBALD",
     "PredictiveStd",
     "ProbCover",
     "Query",
@@ -82,6 +99,7 @@ __all__ = [
     "StochasticMargin",
     "Strategy",
     "TypiClust",
+    "VariationRatios",
     "VoteEntropy",
     "WeightedScores",
     "available",
