@@ -183,7 +183,7 @@ def batch_bald(
     rng: np.random.Generator,
     ranks: np.ndarray | None = None,
     max_configurations: int = 1000,
-    chunk_size: int = 512,
+    chunk_size: int = 128,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy BatchBALD: positions of ``k`` items and the gain each pick added.
 
@@ -194,14 +194,16 @@ def batch_bald(
     while there are at most ``max_configurations`` configurations, then
     ``max_configurations`` configurations drawn from it (each with its own sample ``s``,
     extended by drawing from ``p_s`` as items join) and an importance-weighted estimate.
-    Candidates are scored ``chunk_size`` at a time, so memory is
-    ``O(S * n * classes + max_configurations * (S + chunk_size * classes))`` floats.
+    Candidates are scored ``chunk_size`` at a time, so beyond the samples themselves
+    memory is ``O(n + max_configurations * (S + 2 * chunk_size * classes))`` floats.
     Ties break by ``ranks`` (smaller first).
     """
     n, S, C = samples.shape
     k = min(int(k), n)
     ranks = np.arange(n) if ranks is None else ranks
-    conditional = expected_entropy(samples)
+    conditional = np.concatenate(
+        [expected_entropy(samples[i : i + chunk_size]) for i in range(0, n, chunk_size)]
+    )
     joint = np.ones((S, 1))  # P[s, m]
     drawn: np.ndarray | None = None  # sample index of each drawn configuration
     taken = np.zeros(n, dtype=bool)
@@ -216,9 +218,12 @@ def batch_bald(
         values = np.full(n, -np.inf)
         for start in range(0, n, chunk_size):
             part = samples[start : start + chunk_size]  # (c, S, C)
-            mixed = joint.T @ part.transpose(1, 0, 2).reshape(S, -1) / S  # (M, c*C)
-            mixed = mixed.reshape(joint.shape[1], len(part), C)
-            h = -np.einsum("m,mic->i", weights, mixed * np.log(np.maximum(mixed, _TINY)))
+            mixed = joint.T @ part.transpose(1, 0, 2).reshape(S, -1)  # (M, c*C), times S
+            mixed /= S
+            plogp = np.maximum(mixed, _TINY)
+            np.log(plogp, out=plogp)
+            plogp *= mixed
+            h = -(weights @ plogp).reshape(len(part), C).sum(axis=1)
             values[start : start + len(part)] = h - conditional[start : start + len(part)]
         values[taken] = -np.inf
         best = np.flatnonzero(values == values.max())
@@ -243,9 +248,13 @@ def _extend(
     if drawn is None:  # switch from exact to drawn configurations
         exact = (joint[:, :, None] * p[:, None, :]).reshape(S, -1)
         drawn = rng.integers(0, S, size=limit)
-        cumulative = np.cumsum(exact[drawn], axis=1)
-        u = rng.random(limit) * cumulative[:, -1]
-        configs = np.minimum((cumulative < u[:, None]).sum(axis=1), exact.shape[1] - 1)
+        u = rng.random(limit)
+        cumulative = np.cumsum(exact, axis=1)  # (S, limit * C): one row per sample
+        configs = np.empty(limit, dtype=np.intp)
+        for s in range(S):
+            rows = np.flatnonzero(drawn == s)
+            configs[rows] = np.searchsorted(cumulative[s], u[rows] * cumulative[s, -1])
+        configs = np.minimum(configs, exact.shape[1] - 1)
         return exact[:, configs], drawn
     cumulative = np.cumsum(p[drawn], axis=1)  # (M, C): each configuration's own sample
     u = rng.random(len(drawn)) * cumulative[:, -1]
@@ -279,7 +288,7 @@ class BatchBALD(Strategy):
     contract_models = SAMPLE_MODELS
 
     def __init__(self, n_samples: int | None = None, max_configurations: int = 1000,
-                 chunk_size: int = 512) -> None:
+                 chunk_size: int = 128) -> None:
         self.n_samples = n_samples
         self.max_configurations = max_configurations
         self.chunk_size = chunk_size
