@@ -198,3 +198,20 @@ def test_the_loop_runs_deep_strategies_with_a_torch_model(digits):
         history = loop.run()
         assert pool.n_labeled == 40, name
         assert len(history) >= 2
+
+
+def test_the_bench_runs_torch_models_and_refuses_a_strategy_they_do_not_serve():
+    from activelab.bench.runner import BenchSettings, run_bench
+    from activelab.datasets import load
+
+    iris = load("iris")
+    settings = BenchSettings(data="iris", strategies=["bald", "badge", "random"],
+                             model="torch-mlp", initial=9, budget=21, batch_size=6, repeats=1)
+    results = run_bench(iris, settings)
+    for name in ["bald", "badge", "random"]:
+        summary = results["strategies"][name]
+        assert summary["curves"][0][-1][0] == 21
+        assert summary["mean_fit_time"] > 0 and summary["mean_query_time"] >= 0
+    with pytest.raises(ActiveLabError, match="torch-mlp-ll"):
+        BenchSettings(data="iris", strategies=["learning_loss"], model="torch-mlp", initial=9,
+                      budget=21, batch_size=6, repeats=1).check(iris)
