@@ -180,14 +180,15 @@ SENTENCE_TOPICS: dict[str, tuple[Sequence[str], ...]] = {
 }
 
 
-def load_sentences(n_per_topic: int = 80, ambiguity: float = 0.3,
+def load_sentences(n_per_topic: int = 80, ambiguity: float = 0.5,
                    random_state: int = 0) -> tuple[list[str], np.ndarray]:
     """``(texts, labels)``: ``n_per_topic`` generated sentences for each of five topics.
 
-    A sentence is ``subject action object place`` with words drawn from its topic; with
-    probability ``ambiguity`` one of the four parts is taken from another topic instead,
-    so some sentences mix topics and the task is not trivially separable. Labels are the
-    topic names. Deterministic under ``random_state``; duplicates are redrawn.
+    A sentence is ``subject action object place`` with phrases drawn from its topic's
+    lists; with probability ``ambiguity`` two of the last three parts come from one other
+    topic instead, so half the sentences have more words of another topic than of their
+    own, and only the subject (and one more part) tells the label. Labels are the topic
+    names. Deterministic under ``random_state``; duplicates are redrawn.
 
     >>> texts, labels = load_sentences(n_per_topic=2)
     >>> len(texts), sorted(set(labels.tolist()))[:2]
@@ -210,8 +211,8 @@ def load_sentences(n_per_topic: int = 80, ambiguity: float = 0.3,
             if rng.random() < ambiguity:
                 other = topics[(topics.index(topic) + int(rng.integers(1, len(topics))))
                                % len(topics)]
-                slot = int(rng.integers(1, 4))
-                parts[slot] = str(rng.choice(SENTENCE_TOPICS[other][slot]))
+                for slot in rng.choice([1, 2, 3], size=2, replace=False):
+                    parts[slot] = str(rng.choice(SENTENCE_TOPICS[other][slot]))
             text = " ".join(parts)
             text = text[0].upper() + text[1:] + "."
             if text in seen:
