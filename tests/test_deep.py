@@ -13,6 +13,7 @@ from activelab.errors import ActiveLabError
 from activelab.strategies.deep import (
     bald,
     batch_bald,
+    epig,
     expected_entropy,
     pairwise_disagreement,
     predictive_entropy,
@@ -183,3 +184,29 @@ def test_pairwise_disagreement_matches_the_symmetric_kl():
     expected = np.mean([sym_kl(p[0, a], p[0, b]) for a, b in [(0, 1), (0, 2), (1, 2)]])
     assert pairwise_disagreement(p)[0] == pytest.approx(expected)
     assert pairwise_disagreement(p[:, :1])[0] == 0
+
+
+def test_epig_matches_the_mutual_information_summed_by_hand():
+    rng = np.random.default_rng(4)
+    samples = rng.dirichlet(np.full(3, 0.5), size=(5, 4))
+    targets = rng.dirichlet(np.full(3, 0.5), size=(3, 4))
+    expected = []
+    for i in range(5):
+        infos = []
+        for t in range(3):
+            joint = np.mean([np.outer(samples[i, s], targets[t, s]) for s in range(4)], axis=0)
+            independent = np.outer(joint.sum(axis=1), joint.sum(axis=0))
+            infos.append(float(np.sum(joint * np.log(joint / independent))))
+        expected.append(np.mean(infos))
+    np.testing.assert_allclose(epig(samples, targets, chunk_size=2), expected, rtol=1e-9)
+
+
+def test_epig_ignores_disagreement_that_does_not_bear_on_the_targets():
+    # item 0: samples disagree in a way that mirrors the targets; item 1: disagreement
+    # uncorrelated with the targets (the same target prediction under both samples)
+    samples = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    related = np.array([[[0.9, 0.1], [0.1, 0.9]]])
+    unrelated = np.array([[[0.6, 0.4], [0.6, 0.4]]])
+    assert epig(samples[:1], related)[0] > 0.3
+    assert epig(samples[1:], unrelated)[0] == pytest.approx(0.0, abs=1e-12)
+    assert bald(samples)[1] == pytest.approx(np.log(2))

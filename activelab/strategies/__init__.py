@@ -10,6 +10,7 @@ from .base import Query, ScoringStrategy, Strategy
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
 from .deep import (
     BALD,
+    EPIG,
     AugmentConsistency,
     BatchBALD,
     LearningLoss,
@@ -65,6 +66,7 @@ __all__ = [
     "ConsensusEntropy",
     "CoreSet",
     "EMCM",
+    "EPIG",
     "EntropySampling",
     "ExpectedErrorReduction",
     "ExpectedGradientLength",

@@ -12,6 +12,8 @@ ensemble with ``estimators_``. Nothing here imports torch.
 * ``bald`` — mutual information between the label and the weights (Houlsby et al. 2011).
 * ``power_bald`` — BALD scores, batch drawn with probability ``∝ score`` (Kirsch et al. 2023).
 * ``batch_bald`` — greedy BatchBALD (Kirsch, van Amersfoort & Gal 2019), chunked.
+* ``epig`` — expected predictive information gain about a sample of the pool
+  (Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth 2023).
 * ``learning_loss`` — the predicted loss of a jointly trained module (Yoo & Kweon 2019).
 * ``augment_consistency`` — entropy and disagreement over augmented copies (Zhou et al. 2017).
 
@@ -35,6 +37,7 @@ __all__ = [
     "BALD",
     "AugmentConsistency",
     "BatchBALD",
+    "EPIG",
     "LearningLoss",
     "MCEntropy",
     "MeanStd",
@@ -42,6 +45,7 @@ __all__ = [
     "VariationRatios",
     "bald",
     "batch_bald",
+    "epig",
     "expected_entropy",
     "predictive_entropy",
     "variation_ratios",
@@ -299,6 +303,54 @@ class BatchBALD(Strategy):
         samples = _samples(outputs, self.n_samples)
         positions, gains = batch_bald(samples, k, rng, id_ranks(outputs.ids), limit, chunk)
         return Query(ids=outputs.ids[positions], scores=np.minimum.accumulate(gains))
+
+
+# ---- EPIG -------------------------------------------------------------------------------------
+
+
+def epig(samples: np.ndarray, targets: np.ndarray, chunk_size: int = 128) -> np.ndarray:
+    """``mean_t I[y; y*_t]`` per candidate, from samples ``(n, S, C)`` and ``(m, S, C)``.
+
+    ``p(y, y*) = mean_s p_s(y) p_s(y*)``; the mutual information of the pair is
+    ``sum p(y, y*) log(p(y, y*) / (p(y) p(y*)))``. Candidates go ``chunk_size`` at a
+    time: ``O(chunk_size * m * C^2)`` memory.
+    """
+    n, S, C = samples.shape
+    target_marginal = targets.mean(axis=1)  # (m, C)
+    out = np.empty(n)
+    for start in range(0, n, chunk_size):
+        part = samples[start : start + chunk_size]
+        joint = np.einsum("isc,tsd->itcd", part, targets) / S  # (c, m, C, C)
+        marginal = part.mean(axis=1)  # (c, C)
+        independent = marginal[:, None, :, None] * target_marginal[None, :, None, :]
+        ratio = np.log(np.maximum(joint, _TINY)) - np.log(np.maximum(independent, _TINY))
+        out[start : start + len(part)] = (joint * ratio).sum(axis=(2, 3)).mean(axis=1)
+    return np.maximum(out, 0.0)
+
+
+@register("epig")
+class EPIG(_SampleScorer):
+    """Expected predictive information gain: what a label tells about the pool's predictions.
+
+    Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth, "Prediction-Oriented
+    Bayesian Active Learning", AISTATS 2023. BALD values information about the weights,
+    much of which may not matter for predictions; EPIG scores
+    ``E_{x*} I[y; y* | x, x*]`` with ``x*`` drawn from the target inputs — here
+    ``n_targets`` candidates drawn at random (uniformly, in id order, with the query's
+    ``random_state``), as the paper does when the test distribution is the pool's.
+    ``O(n * n_targets * S * C^2)`` time; memory in chunks.
+    """
+
+    def __init__(self, n_samples: int | None = None, n_targets: int = 100) -> None:
+        super().__init__(n_samples)
+        self.n_targets = n_targets
+
+    def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
+        m = check_int(self.n_targets, "n_targets")
+        samples = _samples(outputs, self.n_samples)
+        in_id_order = np.argsort(outputs.ids, kind="stable")
+        targets = in_id_order[np.sort(rng.permutation(len(in_id_order))[:m])]
+        return epig(samples, samples[targets])
 
 
 # ---- learning loss and augmentation ---------------------------------------------------------
