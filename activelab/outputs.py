@@ -175,6 +175,40 @@ class ModelOutputs:
         self._require("decision_function")
         return self.of_items("decision", self.model.decision_function)
 
+    @property
+    def has_samples(self) -> bool:
+        """Whether :meth:`samples` can work: the model has ``sample_proba`` or ``estimators_``."""
+        return hasattr(self.model, "sample_proba") or hasattr(self.model, "estimators_")
+
+    def samples(self, n_samples: int | None = None) -> np.ndarray:
+        """Samples of the class probabilities, ``(n, n_samples, n_classes)``, once per round.
+
+        From ``model.sample_proba(items, n_samples)`` when the model has it (MC dropout or
+        a deep ensemble, see :class:`activelab.models.TorchClassifier`; ``None`` is the
+        model's default count); else one sample per member of a fitted ensemble with
+        ``estimators_`` (``n_samples`` is then ignored), aligned to ``classes_`` and
+        shared with the committee strategies' cache.
+        """
+        sampler = getattr(self.model, "sample_proba", None)
+        if sampler is not None:
+            return self.of_items(
+                f"samples_{n_samples}", lambda rows: sampler(rows, n_samples)
+            )
+        if self.model is None or not hasattr(self.model, "estimators_"):
+            raise ActiveLabError(
+                f"{type(self.model).__name__} gives no probability samples; use a model with "
+                "sample_proba (activelab.models.TorchClassifier: MC dropout) or a fitted "
+                "ensemble with estimators_ (BaggingClassifier, RandomForestClassifier)"
+            )
+        from .committee import committee_members
+
+        def stacked() -> np.ndarray:
+            members = committee_members(self.model)
+            probas = [self.of_items(f"member{i}_proba", m.proba) for i, m in enumerate(members)]
+            return np.stack(probas, axis=1)
+
+        return self.derived("samples_members", stacked)
+
     def features(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
         """The items as a float matrix (dense, or CSR for a sparse pool), one row per item.
 

@@ -80,6 +80,27 @@ def _one_vs_rest_logistic() -> Any:
     return OneVsRestClassifier(LogisticRegression())
 
 
+def _torch_classifier(**params: Any) -> Any:
+    """A tiny :class:`activelab.models.TorchClassifier`; skips the calling test without torch."""
+    try:
+        from .models.torch_model import TorchClassifier
+    except ImportError as err:
+        import unittest
+
+        raise unittest.SkipTest(
+            f"torch is not installed ({err}): pip install 'activelab[torch]'"
+        ) from err
+    return TorchClassifier(hidden=(16,), epochs=15, mc_samples=8, random_state=0, **params)
+
+
+def _mc_dropout() -> Any:
+    return _torch_classifier()
+
+
+def _learning_loss() -> Any:
+    return _torch_classifier(loss_prediction=True)
+
+
 #: kind -> (task of the data, factory of an unfitted model)
 MODEL_KINDS: dict[str, tuple[str, Callable[[], Any]]] = {
     "proba": ("classification", _logistic),
@@ -89,6 +110,10 @@ MODEL_KINDS: dict[str, tuple[str, Callable[[], Any]]] = {
     "regressor_std": ("regression", _bayesian_ridge),
     "ensemble_regressor": ("regression", _bagged_ridge),
     "multilabel": ("multilabel", _one_vs_rest_logistic),
+    # PyTorch (the torch extra): MC-dropout samples, embed, augmented_proba, predict_loss
+    "mc_dropout": ("classification", _mc_dropout),
+    "augment": ("classification", _mc_dropout),
+    "learning_loss": ("classification", _learning_loss),
 }
 
 

@@ -108,6 +108,36 @@ def _one_vs_rest_logreg(seed: int, sparse: bool) -> Any:
                    sparse)
 
 
+def _torch(seed: int, **params: Any) -> Any:
+    try:
+        from ..models.torch_model import TorchClassifier
+    except ImportError as err:
+        raise ActiveLabError(
+            f"the torch bench models need PyTorch: pip install 'activelab[torch]' ({err})"
+        ) from err
+    return TorchClassifier(random_state=seed, **params)
+
+
+def _torch_mlp(seed: int, sparse: bool) -> Any:
+    return _torch(seed, hidden=(128,), epochs=50)
+
+
+def _torch_mlp_warm(seed: int, sparse: bool) -> Any:
+    return _torch(seed, hidden=(128,), epochs=50, warm_start=True, warm_epochs=10)
+
+
+def _torch_learning_loss(seed: int, sparse: bool) -> Any:
+    return _torch(seed, hidden=(128,), epochs=50, loss_prediction=True)
+
+
+def _torch_cnn(seed: int, sparse: bool) -> Any:
+    return _torch(seed, input_shape=(1, 8, 8), epochs=30)
+
+
+def _minilm_head(seed: int, sparse: bool) -> Any:
+    return _torch(seed, hidden=(64,), dropout=0.2, epochs=60, lr=3e-3)
+
+
 MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
     "logreg": (_logreg, "standardised logistic regression"),
     "svm": (_svm, "standardised RBF SVC, decision_function only (no probabilities)"),
@@ -115,6 +145,13 @@ MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
     "knn": (_knn, "standardised 3-nearest neighbours"),
     "nb": (_nb, "Gaussian naive Bayes"),
     "mlp": (_mlp, "standardised MLP, one hidden layer of 64"),
+    # PyTorch (activelab[torch]): MC dropout, embed; see docs/deep.md
+    "torch-mlp": (_torch_mlp, "torch MLP, 128 hidden, dropout 0.25, 50 epochs from scratch"),
+    "torch-mlp-warm": (_torch_mlp_warm, "torch-mlp fine-tuned 10 epochs from the last weights"),
+    "torch-mlp-ll": (_torch_learning_loss, "torch-mlp with a loss-prediction module"),
+    "torch-cnn": (_torch_cnn, "small torch CNN for 8x8 images (digits), 30 epochs"),
+    "minilm-head": (_minilm_head, "torch head (64 hidden) for MiniLM sentence embeddings, "
+                    "e.g. the .npz of benchmarks/deep_text.py"),
 }
 
 REGRESSION_MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {

