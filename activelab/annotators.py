@@ -445,6 +445,11 @@ class AnnotatorPanel:
     ids : array-like, optional
         The ids of ``labels``; default ``0..n-1``.
     random_state : int, Generator or None
+    learn_accuracies : bool
+        Whether :meth:`accuracy_estimates` follow the agreement between annotators
+        (default: the declared accuracies are trusted).
+    prior_strength : float
+        How many votes the declared accuracy weighs when learning.
     """
 
     uses_model = True
@@ -457,6 +462,7 @@ class AnnotatorPanel:
         aggregator: Aggregator | None = None,
         ids: Sequence[Any] | np.ndarray | None = None,
         random_state: Any = None,
+        learn_accuracies: bool = False,
         prior_strength: float = 10.0,
     ) -> None:
         self.labels = np.asarray(labels)
@@ -464,6 +470,7 @@ class AnnotatorPanel:
         self.chooser = chooser if chooser is not None else AskBest()
         self.aggregator = aggregator
         self.random_state = random_state
+        self.learn_accuracies = learn_accuracies
         self.prior_strength = prior_strength
         if not self.annotators or not all(isinstance(a, Annotator) for a in self.annotators):
             raise ActiveLabError("AnnotatorPanel needs a non-empty list of Annotator objects")
@@ -511,28 +518,33 @@ class AnnotatorPanel:
         return label
 
     def accuracy_estimates(self) -> np.ndarray:
-        """Each annotator's estimated accuracy: the declared one, corrected by agreement.
+        """Each annotator's estimated accuracy, in panel order.
 
-        Agreement with the aggregated label counts on items with at least two votes;
-        ``prior_strength`` pseudo-votes at the declared accuracy keep early estimates
-        from swinging.
+        The declared accuracies (:attr:`Annotator.declared_accuracy`, else the true
+        ones). With ``learn_accuracies=True`` they are updated by leave-one-out
+        agreement: each vote on an item with other votes is compared with the majority
+        of those others (ties left out), with ``prior_strength`` pseudo-votes at the
+        declared accuracy. Beware that choosers which ask a second annotator *because*
+        of a disagreement bias that agreement downwards; so it is off by default.
         """
-        if len(self.votes) == 0:
+        if not self.learn_accuracies or len(self.votes) == 0:
             return self._priors.copy()
-        items = np.asarray(self.votes.items)
-        _, inverse, counts = np.unique(items, return_inverse=True, return_counts=True)
-        shared = counts[inverse.ravel()] >= 2
+        names = {a.name: i for i, a in enumerate(self.annotators)}
+        by_item: dict[Any, list[tuple[int, Any]]] = {}
+        for item, name, label in zip(self.votes.items, self.votes.annotators, self.votes.labels):
+            by_item.setdefault(item, []).append((names[name], label))
         agree = np.zeros(len(self.annotators))
         seen = np.zeros(len(self.annotators))
-        if shared.any():
-            majority = MajorityVote().fit(items[shared], np.asarray(self.votes.annotators)[shared],
-                                          np.asarray(self.votes.labels)[shared])
-            names = {a.name: i for i, a in enumerate(self.annotators)}
-            for item, name, label in zip(items[shared], np.asarray(self.votes.annotators)[shared],
-                                         np.asarray(self.votes.labels)[shared]):
-                a = names[name]
+        for votes in by_item.values():
+            for i, (a, label) in enumerate(votes):
+                others = [v for j, (_, v) in enumerate(votes) if j != i]
+                if not others:
+                    continue
+                values, counts = np.unique(np.array(others), return_counts=True)
+                if (counts == counts.max()).sum() > 1:
+                    continue
                 seen[a] += 1
-                agree[a] += float(majority.label_of([item])[0] == label)
+                agree[a] += float(values[np.argmax(counts)] == label)
         s = float(self.prior_strength)
         return (s * self._priors + agree) / (s + seen)
 
@@ -604,7 +616,7 @@ class AnnotatorPanel:
         if self.aggregator is not None:
             return self.aggregator
         if isinstance(self.chooser, CostAwareChoice):
-            estimates = np.clip(self.accuracy_estimates(), 0.5 / len(self.classes_) + 1e-3, 1 - 1e-6)
+            estimates = np.clip(self.accuracy_estimates(), 1 / max(len(self.classes_), 2) + 1e-3, 1 - 1e-6)
             names = [a.name for a in self.annotators]
             return WeightedVote(log_odds_weights(dict(zip(names, estimates)),
                                                  max(len(self.classes_), 2)))
