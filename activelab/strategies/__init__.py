@@ -88,3 +88,7 @@ __all__ = [
     "get",
     "register",
 ]
+
+from ..costs import CostSensitive  # noqa: E402  (registers "cost_sensitive")
+
+__all__ += ["CostSensitive"]
