@@ -139,3 +139,20 @@ def test_cost_sensitive_is_registered():
     with pytest.raises(ActiveLabError, match="non-negative"):
         _, _, pool, model = fitted()
         CostSensitive(power=-1).query(model, pool, 3)
+
+
+def test_the_bench_records_and_plots_the_metric_against_cumulative_cost(tmp_path):
+    from activelab.bench.report import write_outputs
+    from activelab.bench.runner import BenchSettings, run_bench
+    from activelab.datasets import load
+
+    settings = BenchSettings(data="iris", strategies=["margin", "random"], initial=6, budget=26,
+                             batch_size=10, repeats=2)
+    results = run_bench(load("iris"), settings)
+    for entry in results["strategies"].values():
+        for labels, costs in zip(entry["curves"], entry["cost_curves"]):
+            labels, costs = np.array(labels), np.array(costs)
+            assert np.array_equal(costs[:, 0], labels[:, 0] - 6)  # 1 per label, initial free
+            assert np.array_equal(costs[:, 1], labels[:, 1])
+    paths = write_outputs(results, tmp_path)
+    assert paths["cost_plot"].read_bytes().startswith(b"\x89PNG")
