@@ -242,3 +242,27 @@ def test_panel_refuses_bad_annotators():
     with pytest.raises(ActiveLabError, match="availability"):
         AnnotatorPanel([0, 1], [Annotator("a", 0.9, availability=2)])
     assert UNSURE is not None
+
+
+def test_unsure_aware_lowers_items_people_were_unsure_about_by_the_formula():
+    from scipy.stats import rankdata
+
+    from activelab import ModelOutputs
+    from activelab.strategies import MarginSampling, UnsureAware
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    pool = Pool(X)
+    pool.add_labels(np.arange(8), y[:8])
+    model = LogisticRegression().fit(*pool.labeled_data())
+    plain = MarginSampling().query(model, pool, 5)
+    assert np.array_equal(UnsureAware().query(model, pool, 5).ids, plain.ids)
+    pool.add_unsure(plain.ids[:2], annotator="novice")
+    pool.add_unsure(plain.ids[:1], annotator="mid")
+    margin = MarginSampling().score(ModelOutputs(model, pool), None)
+    expected = rankdata(margin) / len(margin) * 0.5 ** pool.unsure_counts(pool.unlabeled_ids)
+    naive = pool.unlabeled_ids[np.lexsort((pool.unlabeled_ids, -expected))[:5]]
+    assert UnsureAware(penalty=0.5).query(model, pool, 5).ids.tolist() == naive.tolist()
+    assert plain.ids[0] not in UnsureAware(penalty=0.0).query(model, pool, 5).ids
+    assert [e.kind for e in pool.events[-3:]] == ["unsure"] * 3

@@ -40,6 +40,7 @@ from .uncertainty import (
     MarginSampling,
     RatioSampling,
 )
+from .unsure import UnsureAware
 
 __all__ = [
     "AdaptiveDensityUncertainty",
@@ -82,6 +83,7 @@ __all__ = [
     "StochasticMargin",
     "Strategy",
     "TypiClust",
+    "UnsureAware",
     "VoteEntropy",
     "WeightedScores",
     "available",
