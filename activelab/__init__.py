@@ -6,6 +6,9 @@ True
 """
 
 from . import strategies
+from .aggregation import DawidSkene, MajorityVote, WeightedVote
+from .annotators import Annotator, AnnotatorPanel, NoisyOracle
+from .costs import ItemCosts
 from .errors import ActiveLabError
 from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
@@ -19,12 +22,18 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveLabError",
     "ActiveLoop",
+    "Annotator",
+    "AnnotatorPanel",
     "Answers",
     "ConsoleOracle",
+    "DawidSkene",
     "History",
+    "ItemCosts",
     "LabelBudget",
     "LabelEvent",
+    "MajorityVote",
     "ModelOutputs",
+    "NoisyOracle",
     "Oracle",
     "Pool",
     "Query",
@@ -33,6 +42,7 @@ __all__ = [
     "StoppingRule",
     "Strategy",
     "TargetScore",
+    "WeightedVote",
     "log_round",
     "strategies",
 ]
