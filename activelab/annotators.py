@@ -557,6 +557,7 @@ class AnnotatorPanel:
         contexts = self._contexts(ids, model, pool)
         spent_before = self._spent
         unsure_before = len(self.unsure)
+        votes_before = len(self.votes)
         for item, context in zip(positions, contexts):
             self.chooser.collect(self, int(item), context)
         aggregate = self._aggregate()
@@ -565,7 +566,7 @@ class AnnotatorPanel:
         unsure_who = self.unsure.annotators[unsure_before:]
         got, labels, who, times, costs = [], [], [], [], []
         skipped = []
-        votes = self.votes.of_items(ids)
+        votes = Votes(*(column[votes_before:] for column in self.votes._columns()))
         for item_id in ids.tolist():
             mine = [i for i, v in enumerate(votes.items) if v == item_id]
             if item_id in voted and mine:

@@ -266,3 +266,12 @@ def test_unsure_aware_lowers_items_people_were_unsure_about_by_the_formula():
     assert UnsureAware(penalty=0.5).query(model, pool, 5).ids.tolist() == naive.tolist()
     assert plain.ids[0] not in UnsureAware(penalty=0.0).query(model, pool, 5).ids
     assert [e.kind for e in pool.events[-3:]] == ["unsure"] * 3
+
+
+def test_asking_again_about_an_item_charges_only_the_new_votes_and_aggregates_all():
+    y = np.array([0, 1])
+    team = [Annotator("a", 1.0, cost=2), Annotator("b", 0.0, cost=1)]
+    panel = panel_for(y, AskRandom(), team, seed=1)
+    costs = [panel.label([1]).total_cost for _ in range(6)]
+    assert sorted(set(costs)) == [1.0, 2.0] and sum(costs) == panel.total_cost
+    assert len(panel.votes.of_items([1])) == 6
