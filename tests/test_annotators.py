@@ -275,3 +275,17 @@ def test_asking_again_about_an_item_charges_only_the_new_votes_and_aggregates_al
     costs = [panel.label([1]).total_cost for _ in range(6)]
     assert sorted(set(costs)) == [1.0, 2.0] and sum(costs) == panel.total_cost
     assert len(panel.votes.of_items([1])) == 6
+
+
+def test_learned_accuracies_expose_an_annotator_who_claims_too_much():
+    y = np.arange(400) % 2
+    team = [Annotator("good", 0.95), Annotator("fair", 0.85),
+            Annotator("claims", 0.55, declared_accuracy=0.95)]
+    everyone = RepeatedLabeling(agree=3, max_labels=3, order="best")
+    trusting = panel_for(y, everyone, team)
+    trusting.label(np.arange(400))
+    assert trusting.accuracy_estimates()[2] == 0.95  # declared accuracies, by default
+    learning = panel_for(y, everyone, team, learn_accuracies=True)
+    learning.label(np.arange(400))
+    estimates = learning.accuracy_estimates()
+    assert estimates[2] < 0.7 and estimates[0] > estimates[1] > estimates[2]
