@@ -46,6 +46,7 @@ __all__ = [
     "IEThresh",
     "NoisyOracle",
     "RepeatedLabeling",
+    "UNSURE",
     "accuracy_table",
     "noise_near_boundary",
 ]
