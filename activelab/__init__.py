@@ -6,6 +6,9 @@ True
 """
 
 from . import strategies, stream, synthesis
+from .aggregation import DawidSkene, MajorityVote, WeightedVote
+from .annotators import Annotator, AnnotatorPanel, NoisyOracle
+from .costs import ItemCosts
 from .errors import ActiveLabError
 from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
@@ -31,21 +34,27 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveLabError",
     "ActiveLoop",
+    "Annotator",
+    "AnnotatorPanel",
     "Answers",
     "BudgetManager",
     "CEAL",
     "ConsoleOracle",
     "CostBudget",
+    "DawidSkene",
     "FullRefit",
     "FunctionOracle",
     "History",
     "Incremental",
     "InputSpace",
+    "ItemCosts",
     "LabelBudget",
     "LabelEvent",
     "LabelsNeededForecast",
+    "MajorityVote",
     "MaxUncertainty",
     "ModelOutputs",
+    "NoisyOracle",
     "Oracle",
     "OverallUncertainty",
     "Pool",
@@ -61,6 +70,7 @@ __all__ = [
     "TargetScore",
     "TrainingContext",
     "TrainingPolicy",
+    "WeightedVote",
     "log_round",
     "strategies",
     "stream",

@@ -46,10 +46,17 @@ __all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
 
 Metric = Callable[[Any, Any, Any], float]
 
+#: In :meth:`ActiveLoop.run`, an id answered "unsure" this many times is not asked again.
+MAX_UNSURE = 2
+
 
 @dataclass
 class RoundRecord:
-    """One round: the model fit on ``n_labeled`` labels, its scores, and what it queried."""
+    """One round: the model fit on ``n_labeled`` labels, its scores, and what it queried.
+
+    ``labels_cost`` is the cumulative cost of the labels the model was fit on; ``cost``
+    the cumulative cost once the round's query was answered.
+    """
 
     round: int
     n_labeled: int
@@ -62,6 +69,7 @@ class RoundRecord:
     cost: float = 0.0
     stop_reason: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    labels_cost: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +81,11 @@ class History(list):
     def curve(self, metric: str = "accuracy") -> np.ndarray:
         """``[[n_labeled, value], ...]`` for one metric."""
         rows = [[r.n_labeled, r.metrics[metric]] for r in self if metric in r.metrics]
+        return np.array(rows, dtype=float).reshape(-1, 2)
+
+    def cost_curve(self, metric: str = "accuracy") -> np.ndarray:
+        """``[[cumulative cost of the labels, value], ...]`` for one metric."""
+        rows = [[r.labels_cost, r.metrics[metric]] for r in self if metric in r.metrics]
         return np.array(rows, dtype=float).reshape(-1, 2)
 
     def to_dicts(self) -> list[dict[str, Any]]:
@@ -169,6 +182,7 @@ class ActiveLoop:
         self._fitted_version: int | None = None
         self._model_fitted = False
         self._skipped = np.zeros(len(pool), dtype=bool)
+        self._unsure_here = np.zeros(len(pool), dtype=np.int64)
         self._pending: list[tuple[Strategy, Query]] = []
         self._stop_requested: str | None = None
         self._n_fits = 0
@@ -211,18 +225,23 @@ class ActiveLoop:
         self,
         ids: Sequence[Any] | np.ndarray,
         labels: Sequence[Any] | np.ndarray,
-        annotator: str | None = None,
+        annotator: str | Sequence[str | None] | None = None,
         cost: float = 0.0,
+        *,
+        costs: Sequence[float] | np.ndarray | None = None,
+        rationales: Sequence[Any] | None = None,
     ) -> None:
         """Record labels for ``ids``; the next :meth:`ask` refits the model on them.
 
-        Each strategy whose query held some of ``ids`` is told about those, through
-        :meth:`Strategy.update`, with the scores it gave them.
+        ``cost`` is what the whole batch cost (added to :attr:`total_cost`); ``annotator``
+        one name or one per id; ``costs`` and ``rationales`` (one per id) go into the
+        pool's label log. Each strategy whose query held some of ``ids`` is told about
+        those, through :meth:`Strategy.update`, with the scores it gave them.
         """
         if isinstance(cost, bool) or not isinstance(cost, (int, float, np.number)):
             raise ActiveLabError(f"cost must be a number; got {cost!r}")
         ids = np.asarray(ids).reshape(-1)
-        self.pool.add_labels(ids, labels, annotator=annotator)
+        self.pool.add_labels(ids, labels, annotator=annotator, costs=costs, rationales=rationales)
         self.total_cost += float(cost)
         for strategy, answered in self._settle(ids):
             strategy.update(self.pool, answered, self.pool.labels_of(answered.ids))
@@ -264,7 +283,12 @@ class ActiveLoop:
             if reason is not None:
                 break
             query = self.ask()
-            answers = self.oracle.label(query.ids)
+            if getattr(self.oracle, "uses_model", False):
+                answers = self.oracle.label(
+                    query.ids, model=self.model if self._model_fitted else None, pool=self.pool
+                )
+            else:
+                answers = self.oracle.label(query.ids)
             answered = np.asarray(answers.ids).reshape(-1)
             strange = ~np.isin(answered, query.ids)
             if strange.any():
@@ -272,10 +296,16 @@ class ActiveLoop:
                     f"the oracle answered ids it was not asked about, e.g. "
                     f"{answered[strange][:3].tolist()}; it must answer ids from the query"
                 )
+            unsure = self._record_unsure(answers, query.ids)
             if len(answered):
-                self.tell(answered, answers.labels, annotator=answers.annotator,
-                          cost=answers.total_cost)
-            unanswered = query.ids[~np.isin(query.ids, answered)]
+                self.tell(answered, answers.labels, annotator=answers.annotator_of_each(),
+                          cost=answers.total_cost, costs=answers.costs,
+                          rationales=answers.rationales)
+            else:
+                self.total_cost += answers.total_cost
+            if len(answers.revised_ids):
+                self._correct(answers.revised_ids, answers.revised_labels)
+            unanswered = query.ids[~np.isin(query.ids, answered) & ~np.isin(query.ids, unsure)]
             self.skip(unanswered)
             self.history[-1].cost = self.total_cost
             rounds += 1
@@ -288,6 +318,35 @@ class ActiveLoop:
         return self.history
 
     # ---- internals ---------------------------------------------------------------------
+
+    def _record_unsure(self, answers: Any, asked: np.ndarray) -> np.ndarray:
+        """Log "unsure" answers in the pool; such ids stay askable until MAX_UNSURE of them.
+
+        Returns the unsure ids that stay askable (they are settled, not skipped).
+        """
+        unsure = np.asarray(answers.unsure).reshape(-1)
+        who = answers.unsure_annotators
+        if who is None or len(who) != len(unsure):
+            who = [answers.annotator] * len(unsure)
+        keep = np.isin(unsure, asked)
+        unsure, who = unsure[keep], [w for w, k in zip(who, keep) if k]
+        if len(unsure) == 0:
+            return unsure
+        self.pool.add_unsure(unsure, annotator=who)
+        open_ = np.unique(unsure[~np.isin(unsure, answers.ids)])
+        if len(open_) == 0:
+            return open_
+        pos = self.pool.positions(open_)
+        self._unsure_here[pos] += 1
+        self._settle(open_)
+        return open_[self._unsure_here[pos] < MAX_UNSURE]
+
+    def _correct(self, ids: np.ndarray, labels: np.ndarray) -> None:
+        """Aggregated labels that later votes changed: logged as corrections."""
+        ids = np.asarray(ids).reshape(-1)
+        known = self.pool.is_labeled(ids)
+        if known.any():
+            self.pool.correct_labels(ids[known], np.asarray(labels)[known], annotator="aggregate")
 
     def _refresh(self) -> RoundRecord:
         """Fit and evaluate if the labels changed since the last fit."""
@@ -324,6 +383,7 @@ class ActiveLoop:
             model_fitted=self._model_fitted,
             cost=self.total_cost,
             info=dict(context.info) if context is not None else {},
+            labels_cost=self.total_cost,
         )
         self._fitted_version = self.pool.version
         self.history.append(record)

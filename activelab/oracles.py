@@ -29,7 +29,17 @@ __all__ = ["Answers", "ConsoleOracle", "Oracle", "SimulatedOracle"]
 
 @dataclass(frozen=True)
 class Answers:
-    """What an oracle said about a batch of ids."""
+    """What an oracle said about a batch of ids.
+
+    ``ids``, ``labels``, ``costs`` and (when given) ``annotators``, ``times`` and
+    ``rationales`` hold one entry per answered id. ``annotator`` names whoever answered
+    everything (``None`` when several did: see ``annotators``). ``skipped`` are ids the
+    oracle could not label; ``unsure`` are ids someone looked at and answered "not sure",
+    which cost ``unsure_cost`` in all (``unsure_annotators`` says who, one per entry of
+    ``unsure``; an id may be in ``unsure`` and also answered, by someone else). ``votes`` are the raw annotations behind
+    aggregated labels (:class:`~activelab.aggregation.Votes`), and ``revised_ids`` /
+    ``revised_labels`` are ids answered earlier whose aggregated label changed since.
+    """
 
     ids: np.ndarray
     labels: np.ndarray
@@ -37,14 +47,37 @@ class Answers:
     costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     skipped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     stop: bool = False
+    annotators: np.ndarray | None = None
+    times: np.ndarray | None = None
+    unsure: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    unsure_annotators: np.ndarray | None = None
+    unsure_cost: float = 0.0
+    rationales: Sequence[Any] | None = None
+    votes: Any = None
+    revised_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    revised_labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         if len(self.costs) == 0 and len(self.ids):
             object.__setattr__(self, "costs", np.ones(len(self.ids)))
+        for name in ("annotators", "times", "rationales"):
+            value = getattr(self, name)
+            if value is not None and len(value) != len(self.ids):
+                raise ActiveLabError(
+                    f"Answers.{name} must hold one entry per answered id ({len(self.ids)}); "
+                    f"got {len(value)}"
+                )
 
     @property
     def total_cost(self) -> float:
-        return float(np.sum(self.costs))
+        """What the batch cost: every label, plus the "unsure" answers."""
+        return float(np.sum(self.costs)) + float(self.unsure_cost)
+
+    def annotator_of_each(self) -> list[str | None]:
+        """Who answered each id: ``annotators`` when given, else ``annotator`` for all."""
+        if self.annotators is not None:
+            return [None if a is None else str(a) for a in self.annotators]
+        return [self.annotator] * len(self.ids)
 
 
 @runtime_checkable

@@ -37,8 +37,11 @@ class LabelEvent:
     """One entry of the label log: who said what about which item, and when.
 
     ``kind`` is ``"label"`` when it came from :meth:`Pool.add_labels` (a first label, or
-    a repeat of the same one) and ``"correction"`` when it came from
-    :meth:`Pool.correct_labels`.
+    a repeat of the same one), ``"correction"`` when it came from
+    :meth:`Pool.correct_labels`, and ``"unsure"`` when it came from
+    :meth:`Pool.add_unsure` (someone looked and could not tell; ``label`` is ``None``).
+    ``cost`` is what the answer cost; ``rationale`` what the annotator said decided it
+    (features or words), if anything.
     """
 
     id: Any
@@ -46,6 +49,8 @@ class LabelEvent:
     annotator: str | None
     time: float
     kind: str
+    cost: float = 0.0
+    rationale: Any = None
 
 
 def _n_rows(X: Any) -> int:
@@ -206,6 +211,8 @@ class Pool:
         self._ids = self._index.ids
         self._labels = np.empty(n, dtype=object)
         self._labeled = np.zeros(n, dtype=bool)
+        self._unsure = np.zeros(n, dtype=np.int64)
+        self._rationales: dict[int, Any] = {}
         self._events: list[LabelEvent] = []
         self._version = 0
 
@@ -297,13 +304,17 @@ class Pool:
         self,
         ids: Sequence[Any] | np.ndarray,
         labels: Sequence[Any] | np.ndarray,
-        annotator: str | None = None,
+        annotator: str | Sequence[str | None] | None = None,
+        *,
+        costs: Sequence[float] | np.ndarray | None = None,
+        rationales: Sequence[Any] | None = None,
     ) -> None:
         """Record labels for ``ids``.
 
         Labeling an item again with the same label records the repeat; giving a labeled
         item a *different* label is refused: use :meth:`correct_labels` for that. Either
-        every label is recorded or, on an error, none is.
+        every label is recorded or, on an error, none is. ``annotator`` is one name for
+        all, or one per id; ``costs`` and ``rationales`` (optional) one per id.
         """
         pos, values = self._check_new_labels(ids, labels)
         current = self._labels[pos]
@@ -316,13 +327,13 @@ class Pool:
                 f"id {self._ids[pos[i]]!r} is already labeled {current[i]!r}; "
                 "to change a label call pool.correct_labels(ids, labels)"
             )
-        self._record(pos, values, annotator, kind="label")
+        self._record(pos, values, annotator, kind="label", costs=costs, rationales=rationales)
 
     def correct_labels(
         self,
         ids: Sequence[Any] | np.ndarray,
         labels: Sequence[Any] | np.ndarray,
-        annotator: str | None = None,
+        annotator: str | Sequence[str | None] | None = None,
     ) -> None:
         """Replace the labels of already labeled ``ids``; each change is logged as a correction."""
         pos, values = self._check_new_labels(ids, labels)
@@ -352,21 +363,71 @@ class Pool:
             raise ActiveLabError("the same id appears twice in one call; give each id once")
         return pos, [to_python(v) for v in values]
 
-    def _record(self, pos: np.ndarray, values: list[Any], annotator: str | None, kind: str) -> None:
+    def add_unsure(
+        self,
+        ids: Sequence[Any] | np.ndarray,
+        annotator: str | Sequence[str | None] | None = None,
+        *,
+        costs: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
+        """Log that someone looked at ``ids`` and could not tell; the labels stay as they were.
+
+        :meth:`unsure_counts` counts these answers, so a strategy can pass over items
+        people find hard, or send them to a better annotator.
+        """
+        pos = self.positions(np.asarray(ids).reshape(-1))
         if len(pos) == 0:
             return
+        who = _per_item(annotator, len(pos), "annotator")
+        cost = _per_item(costs, len(pos), "costs", default=0.0)
         now = time.time()
-        for p, value in zip(pos, values):
+        for p, name, c in zip(pos, who, cost):
+            self._events.append(LabelEvent(id=to_python(self._ids[p]), label=None, annotator=name,
+                                           time=now, kind="unsure", cost=float(c)))
+        np.add.at(self._unsure, pos, 1)
+
+    def unsure_counts(self, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """How many "unsure" answers each of ``ids`` has had."""
+        return self._unsure[self.positions(ids)].copy()
+
+    def rationales_of(self, ids: Sequence[Any] | np.ndarray) -> list[Any]:
+        """The latest rationale given with each id's label (``None`` where none was)."""
+        return [self._rationales.get(int(p)) for p in self.positions(ids)]
+
+    def _record(self, pos: np.ndarray, values: list[Any], annotator: Any, kind: str,
+                costs: Any = None, rationales: Any = None) -> None:
+        if len(pos) == 0:
+            return
+        who = _per_item(annotator, len(pos), "annotator")
+        cost = _per_item(costs, len(pos), "costs", default=0.0)
+        why = _per_item(rationales, len(pos), "rationales", scalar_ok=False)
+        now = time.time()
+        for p, value, name, c, reason in zip(pos, values, who, cost, why):
             self._events.append(
-                LabelEvent(id=to_python(self._ids[p]), label=value, annotator=annotator, time=now,
-                           kind=kind)
+                LabelEvent(id=to_python(self._ids[p]), label=value, annotator=name, time=now,
+                           kind=kind, cost=float(c), rationale=reason)
             )
             self._labels[p] = value
+            if reason is not None:
+                self._rationales[int(p)] = reason
         self._labeled[pos] = True
         self._version += 1
 
     def __repr__(self) -> str:
         return f"Pool(n_items={len(self)}, n_labeled={self.n_labeled})"
+
+
+def _per_item(value: Any, n: int, name: str, default: Any = None,
+              scalar_ok: bool = True) -> list[Any]:
+    """One value per item: a scalar repeated (``None``: ``default``), or a sequence of ``n``."""
+    if value is None:
+        return [default] * n
+    if scalar_ok and (isinstance(value, (str, bytes, int, float, np.generic))):
+        return [to_python(value)] * n
+    values = list(value)
+    if len(values) != n:
+        raise ActiveLabError(f"got {len(values)} {name} for {n} ids; give one per id")
+    return [to_python(v) for v in values]
 
 
 def to_python(value: Any) -> Any:

@@ -197,6 +197,28 @@ def plot_learning_curves(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_cost_curves(results: dict[str, Any], path: Path) -> None:
+    """Mean test metric against the cumulative labeling cost (the initial labels cost 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for name, entry in results["strategies"].items():
+        curve = np.array(entry["mean_cost_curve"])
+        ax.plot(curve[:, 0], curve[:, 1], label=name, lw=2, ls="--" if name == "random" else "-")
+    ax.axhline(_target(results), color="grey", lw=1, ls="-.", label=f"{_percent(results)} of full")
+    ax.set_xlabel("cumulative labeling cost")
+    ax.set_ylabel(f"test {_label(_metric(results))}")
+    ax.set_title(f"{results['data']['name']} · metric against cost (mean of repeats)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def _html(results: dict[str, Any], png: bytes) -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in columns(results))
@@ -258,7 +280,11 @@ learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """Write results.json, learning_curves.png, report.html and summary.md into ``out_dir``."""
+    """Write results.json, learning_curves.png, report.html and summary.md into ``out_dir``.
+
+    Also cost_curves.png (the metric against cumulative labeling cost) when the results
+    hold cost curves.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "results": out_dir / "results.json",
@@ -269,5 +295,8 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     paths["results"].write_text(json.dumps(results, indent=1) + "\n")
     paths["summary"].write_text(markdown_summary(results))
     plot_learning_curves(results, paths["plot"])
+    if all("mean_cost_curve" in entry for entry in results["strategies"].values()):
+        paths["cost_plot"] = out_dir / "cost_curves.png"
+        plot_cost_curves(results, paths["cost_plot"])
     paths["report"].write_text(_html(results, paths["plot"].read_bytes()))
     return paths

@@ -285,6 +285,7 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
     return {
         "task": task,
         "curves": {name: history.curve(name) for name in names},
+        "cost_curve": history.cost_curve(names[0]),
         "query_time": float(np.mean(query_times)) if query_times else 0.0,
         "fit_time": float(np.mean([r.fit_time for r in history])),
     }
@@ -381,6 +382,8 @@ def run_bench(
                 "mean": float(np.mean(censored)),
                 "mean_is_lower_bound": len(reached) < len(to_target),
             },
+            "cost_curves": [run["cost_curve"].tolist() for run in runs],
+            "mean_cost_curve": mean_curve([run["cost_curve"] for run in runs]).tolist(),
             "mean_query_time": float(np.mean([run["query_time"] for run in runs])),
             "mean_fit_time": float(np.mean([run["fit_time"] for run in runs])),
         }

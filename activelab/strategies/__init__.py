@@ -51,14 +51,15 @@ from .uncertainty import (
     MarginSampling,
     RatioSampling,
 )
+from .unsure import UnsureAware
 
 __all__ = [
     "AdaptiveDensityUncertainty",
     "AugmentConsistency",
     "BADGE",
     "BALD",
-    "BatchBALD",
     "BanditStrategy",
+    "BatchBALD",
     "BinaryRelevanceUncertainty",
     "ClusterMargin",
     "ClusterStratified",
@@ -80,12 +81,12 @@ __all__ = [
     "LabelCardinalityInconsistency",
     "LearningLoss",
     "LeastConfidenceSampling",
+    "MCEntropy",
     "MarginSampling",
     "MaxDisagreement",
     "MaxLoss",
     "MaxMinMargin",
     "MaximumLossReduction",
-    "MCEntropy",
     "MeanStd",
     "PowerBALD",
     "PredictiveStd",
@@ -101,6 +102,7 @@ __all__ = [
     "StochasticMargin",
     "Strategy",
     "TypiClust",
+    "UnsureAware",
     "VariationRatios",
     "VoteEntropy",
     "WeightedScores",
@@ -108,3 +110,7 @@ __all__ = [
     "get",
     "register",
 ]
+
+from ..costs import CostSensitive  # noqa: E402  (registers "cost_sensitive")
+
+__all__ += ["CostSensitive"]

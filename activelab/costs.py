@@ -1,0 +1,239 @@
+"""Cost-sensitive querying: what labeling each item costs, and utility per unit of cost.
+
+* :class:`ItemCosts` — the cost of labeling each item: an array in pool order, a mapping
+  from id to cost, a DataFrame column, or a function of the item (text length, say).
+* :class:`CostSensitive` (registered as ``cost_sensitive``) — wraps any scoring strategy
+  and ranks by ``utility / cost ** power``; with ``budget`` it fills each batch under a
+  cost budget, greedily by utility per cost (:func:`knapsack_greedy`).
+
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> from activelab import Pool
+>>> from activelab.costs import CostSensitive, ItemCosts
+>>> texts = ["good", "a very long and rambling review", "bad", "fine film", "meh"]
+>>> X = np.array([[len(t), t.count("a")] for t in texts], dtype=float)
+>>> pool = Pool(X)
+>>> pool.add_labels([0, 2], [1, 0])
+>>> model = LogisticRegression().fit(*pool.labeled_data())
+>>> by_length = ItemCosts(function=lambda row: row[0])   # longer text, dearer label
+>>> query = CostSensitive(costs=by_length, budget=12).query(model, pool, 3)
+>>> float(by_length.of(pool, query.ids).sum()) <= 12
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import ActiveLabError
+from .outputs import ModelOutputs
+from .pool import Pool, to_python
+from .selection import id_ranks, top_k
+from .strategies.base import Query, ScoringStrategy
+from .strategies.hybrid import NORMALISES, _check_choice, _normalised
+from .strategies.registry import register
+from .strategies.uncertainty import MarginSampling
+
+__all__ = ["CostSensitive", "ItemCosts", "knapsack_greedy"]
+
+
+class ItemCosts:
+    """The cost of labeling each pool item. Give one of the four sources.
+
+    Parameters
+    ----------
+    values : array-like, optional
+        One cost per pool item, in the pool's order.
+    by_id : mapping, optional
+        ``{id: cost}``; ids left out cost ``default``.
+    column : str, optional
+        A column of a DataFrame pool.
+    function : callable, optional
+        ``function(item) -> cost`` for one item as the pool holds it (a row of a NumPy
+        array, a text, ...), e.g. ``len`` for texts.
+    default : float
+        The cost of an id missing from ``by_id``.
+
+    Costs must be positive and finite.
+    """
+
+    def __init__(
+        self,
+        values: Sequence[float] | np.ndarray | None = None,
+        *,
+        by_id: Mapping[Any, float] | None = None,
+        column: str | None = None,
+        function: Callable[[Any], float] | None = None,
+        default: float = 1.0,
+    ) -> None:
+        self.values = values
+        self.by_id = by_id
+        self.column = column
+        self.function = function
+        self.default = default
+        if sum(x is not None for x in (values, by_id, column, function)) != 1:
+            raise ActiveLabError(
+                "give ItemCosts exactly one source: values=array, by_id={id: cost}, "
+                "column='name' or function=f(item)"
+            )
+
+    def of(self, pool: Pool, ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """The cost of each of ``ids``."""
+        ids = np.asarray(ids).reshape(-1)
+        if self.values is not None:
+            values = np.asarray(self.values, dtype=float)
+            if values.shape != (len(pool),):
+                raise ActiveLabError(
+                    f"ItemCosts values must hold one cost per pool item ({len(pool)}); "
+                    f"got shape {values.shape}"
+                )
+            costs = values[pool.positions(ids)]
+        elif self.by_id is not None:
+            costs = np.array([float(self.by_id.get(to_python(i), self.default)) for i in ids])
+        elif self.column is not None:
+            X = pool.X
+            if not hasattr(X, "columns") or self.column not in X.columns:
+                raise ActiveLabError(
+                    f"ItemCosts(column={self.column!r}) needs a DataFrame pool with that column"
+                )
+            costs = np.asarray(X[self.column].to_numpy(dtype=float))[pool.positions(ids)]
+        else:
+            items = pool.items(ids)
+            rows = items.iloc if hasattr(items, "iloc") else items
+            costs = np.array([float(self.function(rows[i])) for i in range(len(ids))])
+        if len(costs) and (not np.isfinite(costs).all() or (costs <= 0).any()):
+            raise ActiveLabError("item costs must be positive finite numbers; check the cost source")
+        return costs
+
+    def __repr__(self) -> str:
+        source = next(k for k in ("values", "by_id", "column", "function")
+                      if getattr(self, k) is not None)
+        return f"ItemCosts({source}=...)"
+
+
+def knapsack_greedy(
+    values: np.ndarray,
+    costs: np.ndarray,
+    budget: float,
+    max_items: int | None = None,
+    ids: np.ndarray | None = None,
+) -> np.ndarray:
+    """Positions of a set with high total value and total cost at most ``budget``.
+
+    Greedy by value per cost (ties by ``ids``, else by position), skipping items that no
+    longer fit; the result is then compared with the single most valuable item that
+    fits, and the better of the two is returned, best ratio first. Without
+    ``max_items`` this is the classic 1/2-approximation of the 0/1 knapsack optimum.
+    ``O(n log n)``.
+
+    >>> knapsack_greedy(np.array([6.0, 10.0, 12.0]), np.array([1.0, 2.0, 3.0]), 5).tolist()
+    [0, 1]
+    """
+    values = np.asarray(values, dtype=float)
+    costs = np.asarray(costs, dtype=float)
+    if values.shape != costs.shape or values.ndim != 1:
+        raise ActiveLabError("values and costs must be flat arrays of one length")
+    if (costs <= 0).any() or not np.isfinite(costs).all() or (values < 0).any():
+        raise ActiveLabError("costs must be positive and finite, values non-negative")
+    if not np.isfinite(budget) or budget < 0:
+        raise ActiveLabError(f"budget must be a non-negative number; got {budget!r}")
+    limit = len(values) if max_items is None else int(max_items)
+    tie = id_ranks(ids) if ids is not None else np.arange(len(values))
+    order = np.lexsort((tie, -(values / costs)))
+    chosen, spent = [], 0.0
+    for p in order:
+        if len(chosen) >= limit:
+            break
+        if spent + costs[p] <= budget:
+            chosen.append(int(p))
+            spent += costs[p]
+    fits = np.flatnonzero(costs <= budget)
+    if len(fits) and limit >= 1:
+        best = int(fits[np.lexsort((tie[fits], -values[fits]))[0]])
+        if values[best] > values[chosen].sum():
+            return np.array([best])
+    return np.array(chosen, dtype=np.intp)
+
+
+@register("cost_sensitive")
+class CostSensitive(ScoringStrategy):
+    """Utility per unit of cost around any scoring strategy.
+
+    The wrapped strategy's scores are first normalised (``"rank"``: rank / n in
+    ``(0, 1]``, or ``"minmax"``), so utility is positive whatever its scale; then each
+    candidate scores ``utility / cost ** power`` (``power=0`` ignores costs, ``1`` is
+    plain utility per cost). Without ``budget`` the batch is the top ``batch_size`` of
+    those scores. With ``budget``, each batch is chosen by :func:`knapsack_greedy` under
+    that total cost (and at most ``batch_size`` items), so a batch may hold fewer items
+    than asked.
+
+    Parameters
+    ----------
+    strategy : ScoringStrategy, optional
+        Default: margin sampling. ``contract_models`` says margin's model kinds; a
+        wrapped strategy needs what it needs.
+    costs : ItemCosts, optional
+        Default: every item costs 1 (then this ranks exactly as ``strategy`` does).
+    power : float
+    budget : float, optional
+        The cost one batch may spend.
+    normalise : str
+    """
+
+    def __init__(
+        self,
+        strategy: ScoringStrategy | None = None,
+        costs: ItemCosts | None = None,
+        power: float = 1.0,
+        budget: float | None = None,
+        normalise: str = "rank",
+    ) -> None:
+        self.strategy = strategy
+        self.costs = costs
+        self.power = power
+        self.budget = budget
+        self.normalise = normalise
+        self.selector = None
+
+    contract_models = MarginSampling.contract_models
+
+    def item_costs(self, outputs: ModelOutputs) -> np.ndarray:
+        if self.costs is None:
+            return np.ones(len(outputs))
+        return self.costs.of(outputs.pool, outputs.ids)
+
+    def _inner(self) -> ScoringStrategy:
+        inner = MarginSampling() if self.strategy is None else self.strategy
+        if not isinstance(inner, ScoringStrategy):
+            raise ActiveLabError(
+                f"CostSensitive wraps a per-item scorer (a ScoringStrategy); got {inner!r}"
+            )
+        return inner
+
+    def utility(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
+        normalise = _check_choice(self.normalise, "normalise", NORMALISES)
+        raw = np.asarray(self._inner().score(outputs, rng), dtype=float)
+        if raw.shape != (len(outputs),) or not np.isfinite(raw).all():
+            raise ActiveLabError(f"{self._inner()!r} gave no finite score per candidate")
+        return _normalised(raw, normalise)
+
+    def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
+        if isinstance(self.power, bool) or not np.isfinite(self.power) or self.power < 0:
+            raise ActiveLabError(f"power must be a non-negative number; got {self.power!r}")
+        return self.utility(outputs, rng) / self.item_costs(outputs) ** float(self.power)
+
+    def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
+        if self.budget is None:
+            ids, scores = top_k(outputs.ids, self.score(outputs, rng), k)
+            return Query(ids=ids, scores=scores)
+        utility = self.utility(outputs, rng)
+        costs = self.item_costs(outputs)
+        chosen = knapsack_greedy(utility, costs, float(self.budget), max_items=k, ids=outputs.ids)
+        ratio = utility[chosen] / costs[chosen]
+        order = np.lexsort((id_ranks(outputs.ids)[chosen], -ratio))
+        chosen = chosen[order]
+        return Query(ids=outputs.ids[chosen], scores=ratio[order],
+                     info={"cost": float(costs[chosen].sum())})

@@ -1,0 +1,60 @@
+"""Strategies that use "unsure" answers from the pool's label log.
+
+When an annotator looks at an item and answers "not sure" (:meth:`Pool.add_unsure`), the
+item is likely hard to label, and asking again costs money for maybe nothing.
+**unsure_aware** wraps any scoring strategy and lowers such items' scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ActiveLabError
+from ..outputs import ModelOutputs
+from .base import ScoringStrategy
+from .hybrid import NORMALISES, _check_choice, _normalised
+from .registry import register
+from .uncertainty import MarginSampling
+
+__all__ = ["UnsureAware"]
+
+
+@register("unsure_aware")
+class UnsureAware(ScoringStrategy):
+    """Deprioritise items people were unsure about: ``utility * penalty ** n_unsure``.
+
+    The wrapped strategy's scores are normalised (by rank, in ``(0, 1]``, or min-max)
+    and multiplied by ``penalty`` once per "unsure" answer the item has had
+    (:meth:`Pool.unsure_counts`); ``penalty=0`` never asks again about such items while
+    others are left, ``penalty=1`` ignores unsure answers. Without unsure answers it ranks
+    exactly as the wrapped strategy (default margin). Cost: the wrapped strategy's, plus
+    ``O(n log n)``.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from activelab import Pool
+    >>> X = np.linspace(-1, 1, 9).reshape(-1, 1)
+    >>> pool = Pool(X); pool.add_labels([0, 8], [0, 1])
+    >>> model = LogisticRegression().fit(*pool.labeled_data())
+    >>> pool.add_unsure([4])           # the most uncertain item: nobody could tell
+    >>> 4 in UnsureAware(penalty=0.0).query(model, pool, 2).ids
+    False
+    """
+
+    contract_models = MarginSampling.contract_models
+
+    def __init__(self, strategy: ScoringStrategy | None = None, penalty: float = 0.5,
+                 normalise: str = "rank") -> None:
+        self.strategy = strategy
+        self.penalty = penalty
+        self.normalise = normalise
+        self.selector = None
+
+    def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
+        if isinstance(self.penalty, bool) or not 0 <= self.penalty <= 1:
+            raise ActiveLabError(f"penalty must lie between 0 and 1; got {self.penalty!r}")
+        inner = MarginSampling() if self.strategy is None else self.strategy
+        normalise = _check_choice(self.normalise, "normalise", NORMALISES)
+        utility = _normalised(np.asarray(inner.score(outputs, rng), dtype=float), normalise)
+        counts = outputs.pool.unsure_counts(outputs.ids)
+        return utility * float(self.penalty) ** counts
