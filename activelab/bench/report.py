@@ -300,3 +300,19 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         plot_cost_curves(results, paths["cost_plot"])
     paths["report"].write_text(_html(results, paths["plot"].read_bytes()))
     return paths
+
+
+def write_scenario_outputs(
+    results: dict[str, Any], out_dir: Path, summary: str, plot_name: str, plot: Any
+) -> dict[str, Path]:
+    """results.json, summary.md and ``plot_name`` (drawn by ``plot(results, path)``; a plot
+    that returns ``None`` drew nothing and is left out) into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out_dir / "results.json", "summary": out_dir / "summary.md",
+             "plot": out_dir / plot_name}
+    paths["results"].write_text(json.dumps(results, indent=1))
+    paths["summary"].write_text(summary)
+    if plot(results, paths["plot"]) is None:
+        del paths["plot"]
+    return paths

@@ -9,7 +9,6 @@ over blocks of 1,000 items, the labels spent, and the most labels spent in any w
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from ..stream import (
     sea_stream,
     stream_rule,
 )
+from .report import write_scenario_outputs
 
 __all__ = ["STREAMS", "StreamBenchSettings", "run_stream_bench", "write_stream_outputs"]
 
@@ -245,14 +245,9 @@ def plot_curves(results: dict[str, Any], path: Path) -> Path:
 
 def write_stream_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """results.json, accuracy_over_time.png and summary.md into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"results": out_dir / "results.json", "summary": out_dir / "summary.md",
-             "plot": out_dir / "accuracy_over_time.png"}
-    paths["results"].write_text(json.dumps(results, indent=1))
-    paths["summary"].write_text(summary_markdown(results))
-    plot_curves(results, paths["plot"])
-    return paths
+    return write_scenario_outputs(
+        results, out_dir, summary_markdown(results), "accuracy_over_time.png", plot_curves
+    )
 
 
 def _fraction(value: float) -> float:

@@ -20,7 +20,6 @@ accuracy (95%) on the test points; a run that never gets there within ``max_call
 from __future__ import annotations
 
 import difflib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -44,6 +43,7 @@ from ..synthesis import (
     ScoreOptimisation,
     SynthesisLoop,
 )
+from .report import write_scenario_outputs
 
 __all__ = ["BLACK_BOXES", "METHODS", "SynthesisBenchSettings", "black_box", "run_synthesis_bench",
            "write_synthesis_outputs"]
@@ -272,15 +272,9 @@ def plot_queries(results: dict[str, Any], path: Path, seed: int | None = None) -
 
 def write_synthesis_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """results.json, queries.png (the 2-D box) and summary.md into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"results": out_dir / "results.json", "summary": out_dir / "summary.md",
-             "plot": out_dir / "queries.png"}
-    paths["results"].write_text(json.dumps(results, indent=1))
-    paths["summary"].write_text(summary_markdown(results))
-    if plot_queries(results, paths["plot"]) is None:
-        del paths["plot"]
-    return paths
+    return write_scenario_outputs(
+        results, out_dir, summary_markdown(results), "queries.png", plot_queries
+    )
 
 
 def run_from_cli(data: str | None, methods: str | None, initial: int, max_calls: int,
