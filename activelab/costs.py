@@ -33,9 +33,10 @@ from .outputs import ModelOutputs
 from .pool import Pool, to_python
 from .selection import id_ranks, top_k
 from .strategies.base import Query, ScoringStrategy
-from .strategies.hybrid import NORMALISES, _check_choice, _normalised
+from .strategies.hybrid import NORMALISES, _check_choice, _normalised, wrapped_scorer
 from .strategies.registry import register
 from .strategies.uncertainty import MarginSampling
+from .validation import check_number, first_line
 
 __all__ = ["CostSensitive", "ItemCosts", "knapsack_greedy"]
 
@@ -103,10 +104,20 @@ class ItemCosts:
         else:
             items = pool.items(ids)
             rows = items.iloc if hasattr(items, "iloc") else items
-            costs = np.array([float(self.function(rows[i])) for i in range(len(ids))])
+            costs = np.array([self._call(rows[i], ids[i]) for i in range(len(ids))])
         if len(costs) and (not np.isfinite(costs).all() or (costs <= 0).any()):
             raise ActiveLabError("item costs must be positive finite numbers; check the cost source")
         return costs
+
+    def _call(self, item: Any, item_id: Any) -> float:
+        """The user's cost function on one item; its failures name the item."""
+        try:
+            return float(self.function(item))
+        except Exception as err:
+            raise ActiveLabError(
+                f"the ItemCosts function failed on item {to_python(item_id)!r}: "
+                f"{type(err).__name__}: {first_line(err)}"
+            ) from err
 
     def __repr__(self) -> str:
         source = next(k for k in ("values", "by_id", "column", "function")
@@ -138,8 +149,7 @@ def knapsack_greedy(
         raise ActiveLabError("values and costs must be flat arrays of one length")
     if (costs <= 0).any() or not np.isfinite(costs).all() or (values < 0).any():
         raise ActiveLabError("costs must be positive and finite, values non-negative")
-    if not np.isfinite(budget) or budget < 0:
-        raise ActiveLabError(f"budget must be a non-negative number; got {budget!r}")
+    budget = check_number(budget, "budget", low=0)
     limit = len(values) if max_items is None else int(max_items)
     tie = id_ranks(ids) if ids is not None else np.arange(len(values))
     order = np.lexsort((tie, -(values / costs)))
@@ -206,12 +216,7 @@ class CostSensitive(ScoringStrategy):
         return self.costs.of(outputs.pool, outputs.ids)
 
     def _inner(self) -> ScoringStrategy:
-        inner = MarginSampling() if self.strategy is None else self.strategy
-        if not isinstance(inner, ScoringStrategy):
-            raise ActiveLabError(
-                f"CostSensitive wraps a per-item scorer (a ScoringStrategy); got {inner!r}"
-            )
-        return inner
+        return wrapped_scorer(self.strategy, type(self).__name__)
 
     def utility(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         normalise = _check_choice(self.normalise, "normalise", NORMALISES)
@@ -221,9 +226,8 @@ class CostSensitive(ScoringStrategy):
         return _normalised(raw, normalise)
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        if isinstance(self.power, bool) or not np.isfinite(self.power) or self.power < 0:
-            raise ActiveLabError(f"power must be a non-negative number; got {self.power!r}")
-        return self.utility(outputs, rng) / self.item_costs(outputs) ** float(self.power)
+        power = check_number(self.power, "power", low=0)
+        return self.utility(outputs, rng) / self.item_costs(outputs) ** power
 
     def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
         if self.budget is None:
@@ -231,7 +235,8 @@ class CostSensitive(ScoringStrategy):
             return Query(ids=ids, scores=scores)
         utility = self.utility(outputs, rng)
         costs = self.item_costs(outputs)
-        chosen = knapsack_greedy(utility, costs, float(self.budget), max_items=k, ids=outputs.ids)
+        budget = check_number(self.budget, "budget", low=0)
+        chosen = knapsack_greedy(utility, costs, budget, max_items=k, ids=outputs.ids)
         ratio = utility[chosen] / costs[chosen]
         order = np.lexsort((id_ranks(outputs.ids)[chosen], -ratio))
         chosen = chosen[order]

@@ -78,13 +78,26 @@ def partition_top_k(
     return stream_top_k(outputs, lambda view: strategy.score(view, rng), min(k, len(pool)))
 
 
+def _comparable_ids(values: np.ndarray) -> np.ndarray:
+    """Ids in one kind per family: text as ``str``, whole floats as ``int64``."""
+    if values.dtype.kind in "OUS":
+        return values.astype(str)
+    if values.dtype.kind == "f" and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+        return values.astype(np.int64)
+    return values
+
+
 def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     if len(sorted_values) == 0 or len(values) == 0:
         return np.zeros(len(values), dtype=bool)
+    values = _comparable_ids(values)
     if values.dtype.kind != sorted_values.dtype.kind and not (
         values.dtype.kind in "iu" and sorted_values.dtype.kind in "iu"
     ):
-        return np.zeros(len(values), dtype=bool)
+        raise ActiveLabError(
+            f"labeled_ids hold {sorted_values.dtype} values but the pool's ids are "
+            f"{values.dtype}; give labeled_ids of the same kind as the ids"
+        )
     where = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
     return sorted_values[where] == values
 
@@ -168,7 +181,9 @@ def distributed_query(
     strategy = _check_strategy(strategy)
     k = check_int(batch_size, "batch_size")
     split_every = check_int(split_every, "split_every", minimum=2)
-    labeled = np.sort(np.asarray([] if labeled_ids is None else labeled_ids).reshape(-1))
+    labeled = np.sort(_comparable_ids(
+        np.asarray([] if labeled_ids is None else labeled_ids).reshape(-1)
+    ))
     delayed = dask.delayed
     shared_model = delayed(model, pure=True)
     shared_strategy = delayed(strategy, pure=True)

@@ -54,8 +54,8 @@ MAX_UNSURE = 2
 class RoundRecord:
     """One round: the model fit on ``n_labeled`` labels, its scores, and what it queried.
 
-    ``labels_cost`` is the cumulative cost of the labels the model was fit on; ``cost``
-    the cumulative cost once the round's query was answered.
+    ``labels_cost`` is what had been paid (labels and "unsure" answers) when the model was
+    fit; ``cost`` is the cumulative cost once the round's query was answered.
     """
 
     round: int
@@ -233,15 +233,18 @@ class ActiveLoop:
     ) -> None:
         """Record labels for ``ids``; the next :meth:`ask` refits the model on them.
 
-        ``cost`` is what the whole batch cost (added to :attr:`total_cost`); ``annotator``
-        one name or one per id; ``costs`` and ``rationales`` (one per id) go into the
-        pool's label log. Each strategy whose query held some of ``ids`` is told about
+        ``cost`` is what the whole batch cost (added to :attr:`total_cost`; when it is 0 and
+        ``costs`` are given, their sum is added); ``annotator`` one name or one per id;
+        ``costs`` and ``rationales`` (one per id) go into the pool's label log. Each strategy whose query held some of ``ids`` is told about
         those, through :meth:`Strategy.update`, with the scores it gave them.
         """
-        if isinstance(cost, bool) or not isinstance(cost, (int, float, np.number)):
-            raise ActiveLabError(f"cost must be a number; got {cost!r}")
+        if (isinstance(cost, bool) or not isinstance(cost, (int, float, np.number))
+                or not np.isfinite(cost) or cost < 0):
+            raise ActiveLabError(f"cost must be a finite number >= 0; got {cost!r}")
         ids = np.asarray(ids).reshape(-1)
         self.pool.add_labels(ids, labels, annotator=annotator, costs=costs, rationales=rationales)
+        if cost == 0 and costs is not None:
+            cost = float(np.sum(np.asarray(costs, dtype=float)))
         self.total_cost += float(cost)
         for strategy, answered in self._settle(ids):
             strategy.update(self.pool, answered, self.pool.labels_of(answered.ids))
@@ -283,6 +286,10 @@ class ActiveLoop:
             if reason is not None:
                 break
             query = self.ask()
+            if len(query.ids) == 0:
+                reason = (f"{query.strategy} returned no items (nothing left that it may "
+                          "pick, e.g. no item fits the cost budget)")
+                break
             if getattr(self.oracle, "uses_model", False):
                 answers = self.oracle.label(
                     query.ids, model=self.model if self._model_fitted else None, pool=self.pool
@@ -332,7 +339,8 @@ class ActiveLoop:
         unsure, who = unsure[keep], [w for w, k in zip(who, keep) if k]
         if len(unsure) == 0:
             return unsure
-        self.pool.add_unsure(unsure, annotator=who)
+        share = float(answers.unsure_cost) / len(answers.unsure) if len(answers.unsure) else 0.0
+        self.pool.add_unsure(unsure, annotator=who, costs=[share] * len(unsure))
         open_ = np.unique(unsure[~np.isin(unsure, answers.ids)])
         if len(open_) == 0:
             return open_

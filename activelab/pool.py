@@ -379,7 +379,7 @@ class Pool:
         if len(pos) == 0:
             return
         who = _per_item(annotator, len(pos), "annotator")
-        cost = _per_item(costs, len(pos), "costs", default=0.0)
+        cost = _costs_per_item(costs, len(pos))
         now = time.time()
         for p, name, c in zip(pos, who, cost):
             self._events.append(LabelEvent(id=to_python(self._ids[p]), label=None, annotator=name,
@@ -399,7 +399,7 @@ class Pool:
         if len(pos) == 0:
             return
         who = _per_item(annotator, len(pos), "annotator")
-        cost = _per_item(costs, len(pos), "costs", default=0.0)
+        cost = _costs_per_item(costs, len(pos))
         why = _per_item(rationales, len(pos), "rationales", scalar_ok=False)
         now = time.time()
         for p, value, name, c, reason in zip(pos, values, who, cost, why):
@@ -428,6 +428,23 @@ def _per_item(value: Any, n: int, name: str, default: Any = None,
     if len(values) != n:
         raise ActiveLabError(f"got {len(values)} {name} for {n} ids; give one per id")
     return [to_python(v) for v in values]
+
+
+def _costs_per_item(costs: Any, n: int) -> list[float]:
+    """One finite, non-negative cost per item, checked before anything is written."""
+    values = _per_item(costs, n, "costs", default=0.0)
+    checked = []
+    for value in values:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if isinstance(value, bool) or not np.isfinite(number) or number < 0:
+            raise ActiveLabError(
+                f"a cost is {value!r}; costs must be finite numbers >= 0, one per id"
+            )
+        checked.append(number)
+    return checked
 
 
 def to_python(value: Any) -> Any:

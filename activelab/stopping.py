@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ActiveLabError
-from .validation import check_int
+from .validation import check_int, check_number
 
 if TYPE_CHECKING:
     from .loop import ActiveLoop, RoundRecord
@@ -44,17 +44,6 @@ __all__ = [
     "cohen_kappa",
     "forecast_labels",
 ]
-
-
-def _check_number(value: Any, name: str, low: float | None = None, high: float | None = None
-                  ) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
-        math.isfinite(value)
-    ):
-        raise ActiveLabError(f"{name} must be a finite number; got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ActiveLabError(f"{name} must be between {low} and {high}; got {value!r}")
-    return float(value)
 
 
 class StoppingRule:
@@ -100,7 +89,7 @@ class CostBudget(StoppingRule):
     """
 
     def __init__(self, max_cost: float) -> None:
-        self.max_cost = _check_number(max_cost, "max_cost", low=0)
+        self.max_cost = check_number(max_cost, "max_cost", low=0)
 
     def reason(self, loop: ActiveLoop) -> str | None:
         if loop.total_cost >= self.max_cost:
@@ -241,7 +230,7 @@ class StabilizingPredictions(_PerRound):
 
     def __init__(self, threshold: float = 0.99, window: int = 3, stop_set: Any = None,
                  stop_set_size: int = 2000, random_state: int = 0) -> None:
-        self.threshold = _check_number(threshold, "threshold", -1, 1)
+        self.threshold = check_number(threshold, "threshold", -1, 1)
         self.window = check_int(window, "window")
         if self.window < 1:
             raise ActiveLabError(f"window must be at least 1; got {window}")
@@ -286,7 +275,7 @@ class _UncertaintyRule(_PerRound):
     summary_name = ""
 
     def __init__(self, threshold: float, stop_set: Any = None) -> None:
-        self.threshold = _check_number(threshold, "threshold", 0, 1)
+        self.threshold = check_number(threshold, "threshold", 0, 1)
         self.stop_set = stop_set
         self._reset()
 
@@ -470,7 +459,7 @@ class LabelsNeededForecast(StoppingRule):
 
     def __init__(self, target: float, metric: str = "accuracy", min_rounds: int = 4,
                  give_up_above: int | None = None, max_score: float | None = 1.0) -> None:
-        self.target = _check_number(target, "target")
+        self.target = check_number(target, "target")
         self.metric = metric
         self.min_rounds = check_int(min_rounds, "min_rounds")
         if self.min_rounds < 2:

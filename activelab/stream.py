@@ -448,8 +448,9 @@ class StreamLearner:
     classes : sequence, optional
         Every class the stream can hold; ``partial_fit`` needs them up front.
     training : "partial_fit" or "window"
-        Update on each new label with ``partial_fit``, or refit a copy of ``model`` on the
-        last ``window_labels`` labels every ``refit_every`` new labels.
+        Update ``model`` in place on each new label with ``partial_fit``, or refit it in
+        place on the last ``window_labels`` labels every ``refit_every`` new labels (like
+        :class:`~activelab.ActiveLoop`, the learner trains the model object you pass).
     pace : bool
         Spread the labels out (see :class:`BudgetManager`).
     random_state : int, Generator or None

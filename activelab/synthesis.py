@@ -40,6 +40,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .errors import ActiveLabError
+from .pool import to_python
 from .training import can_fit
 from .validation import check_int, check_random_state, first_line
 
@@ -333,9 +334,12 @@ class NearestItemOracle:
         positions = nearest_items(self.items, X, exclude=self.asked)
         self.asked.extend(positions.tolist())
         answers = self.oracle.label(self.ids[positions])
-        answered = np.isin(self.ids[positions], np.asarray(answers.ids))
-        positions = positions[answered]
-        return PointAnswers(X=self.items[positions], labels=np.asarray(answers.labels),
+        label_of = {to_python(i): label for i, label in zip(np.asarray(answers.ids).tolist(),
+                                                             answers.labels)}
+        answered = [to_python(i) in label_of for i in self.ids[positions]]
+        positions = positions[np.asarray(answered, dtype=bool)]
+        labels = [label_of[to_python(i)] for i in self.ids[positions]]
+        return PointAnswers(X=self.items[positions], labels=np.asarray(labels),
                             ids=self.ids[positions])
 
 

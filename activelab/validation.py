@@ -21,6 +21,26 @@ def check_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_number(value: Any, name: str, low: float | None = None,
+                 high: float | None = None) -> float:
+    """``value`` as a float, or a one-line error if it is not a finite number in bounds.
+
+    >>> check_number(0.5, "penalty", low=0, high=1)
+    0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+        np.isfinite(value)
+    ):
+        raise ActiveLabError(f"{name} must be a finite number; got {value!r}")
+    if low is not None and high is not None and not low <= value <= high:
+        raise ActiveLabError(f"{name} must be between {low} and {high}; got {value!r}")
+    if low is not None and value < low:
+        raise ActiveLabError(f"{name} must be at least {low}; got {value!r}")
+    if high is not None and value > high:
+        raise ActiveLabError(f"{name} must be at most {high}; got {value!r}")
+    return float(value)
+
+
 def check_random_state(random_state: Any) -> np.random.Generator:
     """A NumPy Generator from ``None``, a seed (a non-negative int), a Generator or a RandomState."""
     if isinstance(random_state, np.random.Generator):

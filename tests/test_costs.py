@@ -136,7 +136,7 @@ def test_a_batch_budget_is_never_exceeded_and_cost_is_recorded_by_the_loop():
 
 def test_cost_sensitive_is_registered():
     assert isinstance(strategies.get("cost_sensitive"), CostSensitive)
-    with pytest.raises(ActiveLabError, match="non-negative"):
+    with pytest.raises(ActiveLabError, match="power must be at least 0"):
         _, _, pool, model = fitted()
         CostSensitive(power=-1).query(model, pool, 3)
 

@@ -269,7 +269,7 @@ def test_asking_twice_before_an_answer_gives_different_items():
 def test_bad_tell_records_nothing_and_bad_parts_are_refused_up_front():
     loop, X, y = iris_loop()
     query = loop.ask()
-    with pytest.raises(ActiveLabError, match="cost must be a number"):
+    with pytest.raises(ActiveLabError, match="cost must be a finite number"):
         loop.tell(query.ids, y[query.ids], cost="free")
     assert loop.pool.n_labeled == 3
     pool = Pool(X)

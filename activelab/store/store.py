@@ -531,8 +531,12 @@ class Store:
         done = session.scalar(select(func.count()).select_from(Answer).where(
             Answer.item_id == item.id, Answer.user_id != user.id,
             Answer.kind == "label")) or 0
-        if others and others + done >= project.settings["labels_per_item"]:
-            raise ConflictError(f"item {item.external_id!r} is leased to another annotator")
+        if others + done >= project.settings["labels_per_item"]:
+            if others:
+                raise ConflictError(f"item {item.external_id!r} is leased to another annotator")
+            raise ConflictError(
+                f"item {item.external_id!r} already has the {done} label(s) it needs; "
+                "ask for the next item instead")
 
     def undo(self, name: str, user: UserInfo) -> dict[str, Any] | None:
         """Retract ``user``'s latest label or skip (a ``retract`` event; the log keeps both)

@@ -27,7 +27,7 @@ from .base import Query, ScoringStrategy, Strategy
 from .density import GraphDensity, InformationDensity, fixed_sample, mean_similarity
 from .expected import append_item, fit_clone
 from .random_sampling import RandomSampling
-from .registry import register
+from .registry import get, register
 from .uncertainty import (
     EntropySampling,
     LeastConfidenceSampling,
@@ -58,6 +58,21 @@ def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ActiveLabError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
+
+
+def wrapped_scorer(strategy: Any, wrapper: str) -> ScoringStrategy:
+    """The per-item scorer a wrapper strategy re-weights: a ScoringStrategy or its name
+    (default margin); anything else is a one-line error."""
+    if strategy is None:
+        return MarginSampling()
+    if isinstance(strategy, str):
+        strategy = get(strategy)
+    if not isinstance(strategy, ScoringStrategy):
+        raise ActiveLabError(
+            f"{wrapper} wraps a per-item scorer (a ScoringStrategy such as 'margin'); "
+            f"got {strategy!r}"
+        )
+    return strategy
 
 
 @register("weighted")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
+from ..validation import check_number
 from .base import ScoringStrategy
-from .hybrid import NORMALISES, _check_choice, _normalised
+from .hybrid import NORMALISES, _check_choice, _normalised, wrapped_scorer
 from .registry import register
 from .uncertainty import MarginSampling
 
@@ -51,10 +51,9 @@ class UnsureAware(ScoringStrategy):
         self.selector = None
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        if isinstance(self.penalty, bool) or not 0 <= self.penalty <= 1:
-            raise ActiveLabError(f"penalty must lie between 0 and 1; got {self.penalty!r}")
-        inner = MarginSampling() if self.strategy is None else self.strategy
+        penalty = check_number(self.penalty, "penalty", low=0, high=1)
+        inner = wrapped_scorer(self.strategy, type(self).__name__)
         normalise = _check_choice(self.normalise, "normalise", NORMALISES)
         utility = _normalised(np.asarray(inner.score(outputs, rng), dtype=float), normalise)
         counts = outputs.pool.unsure_counts(outputs.ids)
-        return utility * float(self.penalty) ** counts
+        return utility * penalty ** counts
