@@ -215,3 +215,10 @@ def test_the_bench_runs_torch_models_and_refuses_a_strategy_they_do_not_serve():
     with pytest.raises(ActiveLabError, match="torch-mlp-ll"):
         BenchSettings(data="iris", strategies=["learning_loss"], model="torch-mlp", initial=9,
                       budget=21, batch_size=6, repeats=1).check(iris)
+
+
+def test_nan_features_are_refused_with_the_row():
+    X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    X[4, 1] = np.nan
+    with pytest.raises(ActiveLabError, match="row 4"):
+        TorchClassifier(epochs=1, random_state=0).fit(X, np.arange(10) % 2)

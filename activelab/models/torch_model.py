@@ -452,6 +452,12 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             ) from err
         if values.ndim != 2:
             raise ActiveLabError(f"TorchClassifier needs a 2-D feature matrix; got {values.shape}")
+        if not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+            raise ActiveLabError(
+                f"row {row} holds NaN or infinite features; impute or drop it before fitting "
+                "or predicting"
+            )
         return values
 
     def _tensor(self, X: Any) -> torch.Tensor:
