@@ -99,17 +99,21 @@ def test_k_center_works_in_bounded_blocks_and_chunking_does_not_change_the_answe
     scores = np.zeros(len(outputs))
     whole = KCenterGreedy().select(outputs, scores, 20, rng)
     shapes = []
-    original = selection._sq_distances
+    original = selection._nearest_sq
 
-    def recording(A, a_sq, B, b_sq):
+    def recording(A, a_sq, B, b_sq, out=None):
         shapes.append((A.shape[0], B.shape[0]))
-        return original(A, a_sq, B, b_sq)
+        return original(A, a_sq, B, b_sq, out)
 
-    monkeypatch.setattr(selection, "_sq_distances", recording)
+    monkeypatch.setattr(selection, "_nearest_sq", recording)
     chunked = KCenterGreedy(chunk_size=16).select(outputs, scores, 20, rng)
     assert np.array_equal(whole[0], chunked[0])
     assert np.allclose(whole[1], chunked[1])
-    assert max(rows for rows, _ in shapes) <= 16 and max(cols for _, cols in shapes) <= 16
+    # A block holds at most chunk_size ** 2 distances: tall blocks of rows, few centres.
+    assert max(rows * cols for rows, cols in shapes) <= 16 * 16
+    assert max(cols for _, cols in shapes) <= 16
+    assert (256, 1) in shapes  # a greedy step covers 256 rows per matrix-vector product
+    assert sum(rows for rows, cols in shapes if cols == 1) == 20 * 260
 
 
 def test_k_center_ignores_the_order_of_the_candidates():
