@@ -14,9 +14,9 @@ never by the order in which the items were scored or by how the work was chunked
 * :class:`ClusterMarginSelector` — round-robin over clusters of the best-scored items
   (Citovsky et al., 2021).
 
-Distance work runs in blocks of at most ``chunk_size x chunk_size`` in float32, keeping
-a running minimum per candidate: no selector builds a ``batch x pool`` or ``pool x pool``
-array.
+Distance work runs in float32 blocks of at most ``chunk_size ** 2`` distances (tall
+blocks: many rows against few centres), keeping a running minimum per candidate: no
+selector builds a ``batch x pool`` or ``pool x pool`` array.
 
 >>> import numpy as np
 >>> from activelab.selection import top_k
@@ -494,8 +494,8 @@ def _row_order(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
 def faiss_radius_pairs(X: Any, radius: float, chunk_size: int = DEFAULT_DISTANCE_CHUNK) -> sp.csr_matrix:
     """Which rows of ``X`` lie within ``radius`` of each row (itself included), as 0/1 CSR.
 
-    faiss's exact range search in float32 with a slightly larger radius finds the
-    candidates; their distances are then checked in float64 against ``radius``
+    faiss's exact range search in float32 with a radius widened by float32's error bound
+    finds the candidates; their distances are then checked in float64 against ``radius``
     (``<=``, as scikit-learn's ``radius_neighbors``). Dense rows only.
     """
     faiss = _faiss()
@@ -507,13 +507,14 @@ def faiss_radius_pairs(X: Any, radius: float, chunk_size: int = DEFAULT_DISTANCE
     index = faiss.IndexFlatL2(X.shape[1])
     index.add(np.ascontiguousarray(X, dtype=np.float32))
     scale = float(np.sqrt(np.einsum("ij,ij->i", X, X).max())) if n else 0.0
-    slack = 1e-5 * (radius + scale) + 1e-12
+    # float32 squared distances err by about dim * eps32 * (||a|| + ||b||)^2: search wider.
+    search_sq = radius**2 * (1 + 1e-5) + 1e-5 * X.shape[1] * 4 * scale**2 + 1e-30
     index_dtype = np.int32 if n < 2**31 else np.int64
     parts, lengths = [], []
     for start in range(0, n, chunk_size):
         rows = X[start : start + chunk_size]
         lims, _, found = index.range_search(
-            np.ascontiguousarray(rows, dtype=np.float32), float((radius + slack) ** 2)
+            np.ascontiguousarray(rows, dtype=np.float32), float(search_sq)
         )
         owner = np.repeat(np.arange(len(rows)), np.diff(lims.astype(np.int64)))
         found = found.astype(np.int64)
@@ -603,7 +604,8 @@ class KCenterGreedy(Selector):
     covering radius it leaves.
 
     ``O(k * n * dim + n * n_labeled * dim)`` time; ``O(n)`` memory beyond the
-    embeddings, distances in ``chunk_size x chunk_size`` float32 blocks.
+    embeddings, distances in float32 blocks of at most ``chunk_size ** 2`` (16 MiB at
+    the default): each pick is one matrix-vector product over the candidates.
 
     >>> import numpy as np
     >>> from activelab import ModelOutputs, Pool
