@@ -248,3 +248,24 @@ def test_graph_density_remembers_labeled_regions_like_a_naive_dense_reference():
 
     query = GraphDensity(n_neighbors=k_nn).query(None, pool, 6, outputs=ModelOutputs(None, pool))
     assert query.ids.tolist() == expected
+
+
+def test_graph_density_faiss_and_numpy_backends_agree():
+    pytest.importorskip("faiss")
+    X = np.random.default_rng(7).normal(loc=30.0, size=(300, 6))
+    pool = Pool(X, ids=np.random.default_rng(8).permutation(300))
+    pool.add_labels(pool.ids[:5], np.zeros(5))
+    a = GraphDensity(n_neighbors=8, backend="numpy").query(None, pool, 10)
+    b = GraphDensity(n_neighbors=8, backend="faiss").query(None, pool, 10)
+    assert a.ids.tolist() == b.ids.tolist()
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-9)
+    numpy_graph = density.knn_graph(X, 8, backend="numpy")
+    faiss_graph = density.knn_graph(X, 8, backend="faiss")
+    assert np.array_equal(numpy_graph.indptr, faiss_graph.indptr)
+    assert np.array_equal(numpy_graph.indices, faiss_graph.indices)
+    np.testing.assert_allclose(numpy_graph.data, faiss_graph.data, rtol=1e-9)
+
+
+def test_graph_density_refuses_an_unknown_backend():
+    with raises_user_error("backend must be 'auto', 'numpy' or 'faiss'"):
+        GraphDensity(backend="hnsw").query(None, Pool(np.zeros((5, 2))), 2)

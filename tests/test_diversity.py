@@ -99,17 +99,21 @@ def test_k_center_works_in_bounded_blocks_and_chunking_does_not_change_the_answe
     scores = np.zeros(len(outputs))
     whole = KCenterGreedy().select(outputs, scores, 20, rng)
     shapes = []
-    original = selection._sq_distances
+    original = selection._nearest_sq
 
-    def recording(A, a_sq, B, b_sq):
+    def recording(A, a_sq, B, b_sq, out=None):
         shapes.append((A.shape[0], B.shape[0]))
-        return original(A, a_sq, B, b_sq)
+        return original(A, a_sq, B, b_sq, out)
 
-    monkeypatch.setattr(selection, "_sq_distances", recording)
+    monkeypatch.setattr(selection, "_nearest_sq", recording)
     chunked = KCenterGreedy(chunk_size=16).select(outputs, scores, 20, rng)
     assert np.array_equal(whole[0], chunked[0])
     assert np.allclose(whole[1], chunked[1])
-    assert max(rows for rows, _ in shapes) <= 16 and max(cols for _, cols in shapes) <= 16
+    # A block holds at most chunk_size ** 2 distances: tall blocks of rows, few centres.
+    assert max(rows * cols for rows, cols in shapes) <= 16 * 16
+    assert max(cols for _, cols in shapes) <= 16
+    assert (256, 1) in shapes  # a greedy step covers 256 rows per matrix-vector product
+    assert sum(rows for rows, cols in shapes if cols == 1) == 20 * 260
 
 
 def test_k_center_ignores_the_order_of_the_candidates():
@@ -494,3 +498,55 @@ def test_probcover_refuses_a_bad_radius_and_gsy_needs_a_model():
         div.ProbCover(delta=-1.0).query(None, pool, 2)
     with raises_user_error("needs a fitted regressor"):
         div.GreedySamplingY().query(None, pool, 2)
+
+
+# ---- nearest-neighbour backends --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["typiclust", "probcover"])
+def test_faiss_and_numpy_backends_pick_the_same_items(name):
+    pytest.importorskip("faiss")
+    X, _ = make_blobs(n_samples=400, centers=6, n_features=5, random_state=1)
+    X = X + 100.0  # far from the origin
+    ids = np.random.default_rng(0).permutation(1000)[:400]
+    pool = pool_with(X, ids=ids, labeled=ids[:7])
+    a = REGISTERED[name](backend="numpy").query(None, pool, 8, random_state=0)
+    b = REGISTERED[name](backend="faiss").query(None, pool, 8, random_state=0)
+    assert a.ids.tolist() == b.ids.tolist()
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-9)
+
+
+@pytest.mark.parametrize("delta", [1.0, 1.5])
+def test_faiss_radius_graph_equals_scikit_learns_with_items_exactly_on_the_radius(delta):
+    pytest.importorskip("faiss")
+    X = np.random.default_rng(5).integers(0, 5, size=(150, 2)).astype(float)  # many at exactly 1
+    numpy_graph = div._radius_graph(X, delta, chunk_size=32, backend="numpy")
+    faiss_graph = div._radius_graph(X, delta, chunk_size=32, backend="faiss")
+    assert (numpy_graph != faiss_graph).nnz == 0
+    brute = np.linalg.norm(X[:, None] - X[None], axis=2) <= delta
+    assert np.array_equal(faiss_graph.toarray().astype(bool), brute)
+
+
+def test_auto_backend_falls_back_to_numpy_without_faiss(monkeypatch):
+    X = np.random.default_rng(2).normal(size=(80, 3))
+    want = div.ProbCover(backend="numpy").query(None, Pool(X), 4, random_state=0)
+    monkeypatch.setattr(selection, "_faiss", lambda: None)
+    got = div.ProbCover(backend="auto").query(None, Pool(X), 4, random_state=0)
+    assert got.ids.tolist() == want.ids.tolist()
+    with raises_user_error("needs faiss"):
+        div.ProbCover(backend="faiss").query(None, Pool(X), 4, random_state=0)
+
+
+def test_backend_is_checked_and_faiss_refuses_sparse_rows():
+    import scipy.sparse as sp
+
+    with raises_user_error("backend must be 'auto', 'numpy' or 'faiss'"):
+        div.TypiClust(backend="annoy").query(None, Pool(np.zeros((10, 2))), 2, random_state=0)
+    pytest.importorskip("faiss")
+    sparse = Pool(sp.csr_matrix(np.eye(10)))
+    with raises_user_error("needs dense rows"):
+        div.ProbCover(backend="faiss").query(None, sparse, 2, random_state=0)
+    auto = div.ProbCover(backend="auto").query(None, sparse, 2, random_state=0)
+    assert auto.ids.tolist() == div.ProbCover(backend="numpy").query(
+        None, sparse, 2, random_state=0
+    ).ids.tolist()

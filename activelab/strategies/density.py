@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..selection import Selector
+from ..selection import Selector, faiss_neighbors, use_faiss
 from ..validation import check_int
 from .base import Query, ScoringStrategy
 from .registry import register
@@ -214,14 +214,19 @@ def _check_exponent(value: Any, name: str) -> float:
     return float(value)
 
 
-def knn_graph(X: np.ndarray | sp.spmatrix, n_neighbors: int) -> sp.csr_matrix:
+def knn_graph(
+    X: np.ndarray | sp.spmatrix, n_neighbors: int, backend: str = "numpy"
+) -> sp.csr_matrix:
     """The symmetric k-nearest-neighbour graph of the rows of X with Gaussian edge weights.
 
     Items ``i`` and ``j`` are joined when either is among the other's ``n_neighbors``
     nearest (Euclidean) neighbours; the edge weighs ``exp(-d² / (2σ²))`` with ``σ`` the
     mean distance to the k nearest neighbours. Every edge is stored, even one whose
     weight underflows to 0, so the number of stored entries of a row is its degree.
-    Neighbours are searched in chunks of rows: ``O(n·k)`` memory.
+    Neighbours are searched in chunks of rows: ``O(n·k)`` memory. ``backend`` as in
+    :func:`~activelab.selection.use_faiss`: scikit-learn's ``NearestNeighbors``
+    (``"numpy"``) or faiss's exact flat index with distances recomputed in float64
+    (``"faiss"``); the same graph except where neighbours tie at the k-th distance.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -229,11 +234,15 @@ def knn_graph(X: np.ndarray | sp.spmatrix, n_neighbors: int) -> sp.csr_matrix:
     k = min(n_neighbors, n - 1)
     if k < 1:
         return sp.csr_matrix((n, n), dtype=float)
-    index = NearestNeighbors(n_neighbors=k + 1).fit(X)
-    rows = max(1, _BLOCK_CELLS // (k + 1))  # the index bounds its own distance memory
+    found: Any
+    if use_faiss(backend, X):
+        found = [(0, *faiss_neighbors(X, X, k + 1))]
+    else:
+        index = NearestNeighbors(n_neighbors=k + 1).fit(X)
+        rows = max(1, _BLOCK_CELLS // (k + 1))  # the index bounds its own distance memory
+        found = ((s, *index.kneighbors(X[s : s + rows])) for s in range(0, n, rows))
     sources, targets, distances = [], [], []
-    for start in range(0, n, rows):
-        dist, nbr = index.kneighbors(X[start : start + rows])
+    for start, dist, nbr in found:
         own = nbr == np.arange(start, start + len(nbr))[:, None]
         own[~own.any(axis=1), -1] = True
         keep = ~own
@@ -269,6 +278,9 @@ class GraphDensity(ScoringStrategy):
     Needs no model (cold start): it uses the features, or the model's ``embed`` when it
     has one. Cost: the neighbour search (``O(n²·d)`` for sparse or high-dimensional
     features, less with a tree), ``O(n·k)`` memory, and ``O(n)`` per pick.
+    ``backend="auto"`` searches with faiss when it is installed and the features are
+    dense, else with scikit-learn; ``"numpy"`` or ``"faiss"`` force one (see
+    :func:`knn_graph`).
 
     >>> import numpy as np
     >>> from activelab import Pool
@@ -284,8 +296,9 @@ class GraphDensity(ScoringStrategy):
         "multilabel",
     )
 
-    def __init__(self, n_neighbors: int = 10) -> None:
+    def __init__(self, n_neighbors: int = 10, backend: str = "auto") -> None:
         self.n_neighbors = n_neighbors
+        self.backend = backend
 
     def _graph(self, outputs: ModelOutputs) -> tuple[sp.csr_matrix, np.ndarray]:
         """The kNN graph over candidates and labeled items, and the candidates' densities.
@@ -301,7 +314,8 @@ class GraphDensity(ScoringStrategy):
             candidates, labeled = outputs.embeddings(), outputs.embeddings("labeled")
             stack = sp.vstack if sp.issparse(candidates) else np.vstack
             items = stack([candidates, labeled]) if labeled.shape[0] else candidates
-            graph = knn_graph(sp.csr_matrix(items) if sp.issparse(items) else items, k)
+            items = sp.csr_matrix(items) if sp.issparse(items) else items
+            graph = knn_graph(items, k, self.backend)
             degree = np.diff(graph.indptr)
             total = np.asarray(graph.sum(axis=1), dtype=float).ravel()
             density = np.divide(total, degree, out=np.zeros(len(total)), where=degree > 0)
@@ -310,6 +324,7 @@ class GraphDensity(ScoringStrategy):
                 _discount_neighbours(graph, density, int(row))
             return graph, density
 
+        use_faiss(self.backend)  # refuse an unknown backend before looking in the cache
         return outputs.derived(f"graph_density_{k}", compute)
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:

@@ -34,10 +34,12 @@ from ..selection import (
     Selector,
     StochasticTopK,
     best_by_id,
+    faiss_radius_pairs,
     greedy_farthest,
     id_ranks,
     kmeans_labels,
     nearest_distances,
+    use_faiss,
 )
 from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
@@ -480,7 +482,10 @@ class TypiClust(_EmbeddingStrategy):
 
     Needs no model. k-means costs ``O(iterations * N * (|L| + k) * dim)``; typicality a
     blocked nearest-neighbour search within each visited cluster, ``O(size^2 * dim)``
-    time and ``O(size * n_neighbors)`` memory per cluster.
+    time and ``O(size * n_neighbors)`` memory per cluster. ``backend="auto"`` runs that
+    search with faiss when it is installed (``pip install 'activelab[faiss]'``; dense
+    embeddings), else with NumPy; ``"numpy"`` or ``"faiss"`` force one. Both are exact
+    and give the same picks except where float32 rounding reorders near-tied neighbours.
 
     >>> import numpy as np
     >>> from activelab import Pool
@@ -491,11 +496,16 @@ class TypiClust(_EmbeddingStrategy):
     """
 
     def __init__(
-        self, n_neighbors: int = 20, max_clusters: int = 500, min_cluster_size: int = 5
+        self,
+        n_neighbors: int = 20,
+        max_clusters: int = 500,
+        min_cluster_size: int = 5,
+        backend: str = "auto",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.max_clusters = max_clusters
         self.min_cluster_size = min_cluster_size
+        self.backend = backend
 
     def _select(
         self, outputs: ModelOutputs, k: int, rng: np.random.Generator
@@ -505,6 +515,7 @@ class TypiClust(_EmbeddingStrategy):
         min_size = check_int(self.min_cluster_size, "min_cluster_size", minimum=0)
         n, n_labeled = len(outputs), outputs.pool.n_labeled
         X = _stack(outputs.embeddings(), _labeled_embeddings(outputs))
+        backend = "faiss" if use_faiss(self.backend, X) else "numpy"
         all_ids = np.concatenate([outputs.ids, outputs.pool.labeled_ids])
         n_clusters = min(n_labeled + k, max_clusters, n + n_labeled)
         labels, _ = kmeans_labels(X, n_clusters, id_ranks(all_ids), rng)
@@ -522,7 +533,7 @@ class TypiClust(_EmbeddingStrategy):
             options = np.flatnonzero(open_)
             cluster = int(options[np.lexsort((options, -sizes[options], claimed[options]))[0]])
             if cluster not in typicality:
-                typicality[cluster] = _typicality(X, labels, cluster, n, n_neighbors)
+                typicality[cluster] = _typicality(X, labels, cluster, n, n_neighbors, backend)
             members, values = typicality[cluster]
             free = ~taken[members]
             pick = int(members[free][best_by_id(values[free], ranks[members[free]])])
@@ -535,7 +546,8 @@ class TypiClust(_EmbeddingStrategy):
 
 
 def _typicality(
-    X: Any, labels: np.ndarray, cluster: int, n_candidates: int, n_neighbors: int
+    X: Any, labels: np.ndarray, cluster: int, n_candidates: int, n_neighbors: int,
+    backend: str = "numpy",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate positions in ``cluster`` and ``1 / mean distance to their nearest neighbours``."""
     everyone = np.flatnonzero(labels == cluster)
@@ -543,7 +555,7 @@ def _typicality(
     n_near = min(n_neighbors, len(everyone) - 1)
     if n_near == 0:
         return members, np.zeros(len(members))
-    distances = nearest_distances(X[members], X[everyone], n_near + 1)
+    distances = nearest_distances(X[members], X[everyone], n_near + 1, backend=backend)
     mean = distances.sum(axis=1) / n_near
     return members, 1.0 / (mean + 1e-12)
 
@@ -572,7 +584,12 @@ class ProbCover(_EmbeddingStrategy):
     Needs no model. The radius search (scikit-learn's ``NearestNeighbors``, a fixed
     number of rows at a time) costs up to ``O(N^2 * dim)`` time; the graph and its
     transpose take about 10 bytes an edge, so a large ``delta`` on dense data makes them
-    big. Each pick then costs ``O(N + edges it touches)``.
+    big. Each pick then costs ``O(N + edges it touches)``. ``backend="auto"`` runs the
+    radius search (and the default radius's neighbour search) with faiss's exact flat
+    index when faiss is installed and the embeddings are dense, else with scikit-learn
+    and NumPy; ``"numpy"`` or ``"faiss"`` force one. faiss's float32 candidates are
+    checked against ``delta`` in float64, so both give the same graph up to rounding at
+    the radius.
 
     >>> import numpy as np
     >>> from activelab import Pool
@@ -583,8 +600,9 @@ class ProbCover(_EmbeddingStrategy):
     (array([0, 3, 5]), array([3., 2., 1.]))
     """
 
-    def __init__(self, delta: float | None = None) -> None:
+    def __init__(self, delta: float | None = None, backend: str = "auto") -> None:
         self.delta = delta
+        self.backend = backend
 
     def _select(
         self, outputs: ModelOutputs, k: int, rng: np.random.Generator
@@ -598,9 +616,10 @@ class ProbCover(_EmbeddingStrategy):
         n = len(outputs)
         X = _stack(outputs.embeddings(), _labeled_embeddings(outputs))
         all_ids = np.concatenate([outputs.ids, outputs.pool.labeled_ids])
+        backend = "faiss" if use_faiss(self.backend, X) else "numpy"
         if delta is None:
-            delta = _default_delta(X, id_ranks(all_ids), rng)
-        graph = _radius_graph(X, delta)
+            delta = _default_delta(X, id_ranks(all_ids), rng, backend)
+        graph = _radius_graph(X, delta, backend=backend)
         reverse = graph.T.tocsr()
         covered = np.zeros(X.shape[0], dtype=bool)
         covered[graph[n:].indices] = True
@@ -631,11 +650,15 @@ class ProbCover(_EmbeddingStrategy):
         return np.array(picks, dtype=np.int64), np.minimum.accumulate(np.array(scores))
 
 
-def _radius_graph(X: Any, delta: float, chunk_size: int = DEFAULT_DISTANCE_CHUNK) -> sp.csr_matrix:
+def _radius_graph(
+    X: Any, delta: float, chunk_size: int = DEFAULT_DISTANCE_CHUNK, backend: str = "numpy"
+) -> sp.csr_matrix:
     """Which items lie within ``delta`` of each item (itself included), as a 0/1 CSR matrix.
 
     Found ``chunk_size`` rows at a time, stored with int8 values: about 5 bytes an edge.
     """
+    if backend == "faiss":
+        return faiss_radius_pairs(X, delta, chunk_size)
     from sklearn.neighbors import NearestNeighbors
 
     search = NearestNeighbors(radius=delta).fit(X)
@@ -652,7 +675,9 @@ def _radius_graph(X: Any, delta: float, chunk_size: int = DEFAULT_DISTANCE_CHUNK
     return sp.csr_matrix((data, indices, indptr), shape=(n, n))
 
 
-def _default_delta(X: Any, ranks: np.ndarray, rng: np.random.Generator) -> float:
+def _default_delta(
+    X: Any, ranks: np.ndarray, rng: np.random.Generator, backend: str = "numpy"
+) -> float:
     """Median distance to the 10th nearest neighbour over a sample of the items."""
     n = X.shape[0]
     if n < 2:
@@ -660,6 +685,6 @@ def _default_delta(X: Any, ranks: np.ndarray, rng: np.random.Generator) -> float
     in_id_order = np.argsort(ranks)
     sample = np.sort(in_id_order[rng.choice(n, size=min(n, DELTA_SAMPLE), replace=False)])
     n_near = min(DELTA_NEIGHBOUR, n - 1)
-    distances = nearest_distances(X[sample], X, n_near + 1)
+    distances = nearest_distances(X[sample], X, n_near + 1, backend=backend)
     delta = float(np.median(distances[:, -1]))
     return delta if delta > 0 else float(np.finfo(np.float32).eps)
