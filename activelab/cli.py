@@ -87,8 +87,10 @@ def _csv_list(value: str) -> list[str]:
 @click.option("--strategies", "strategy_names", default="margin,entropy,random",
               show_default=True, help="Comma-separated strategy names (see `activelab strategies`).")
 @click.option("--model", default=None,
-              help="classification: logreg (default), svm, rf, knn, nb, mlp; regression: "
-              "ridge (default), rf, gp, knn; multilabel: logreg (default), rf.")
+              help="classification: logreg (default), svm, rf, knn, nb, mlp, and with "
+              "activelab[torch] torch-mlp, torch-mlp-warm, torch-mlp-ll, torch-cnn, with "
+              "activelab[text] minilm-head; regression: ridge (default), rf, gp, knn; "
+              "multilabel: logreg (default), rf.")
 @click.option("--initial", default=10, show_default=True, type=int,
               help="Labels drawn at random before the first query.")
 @click.option("--budget", default=200, show_default=True, type=int,
