@@ -188,3 +188,33 @@ def test_the_upload_page_needs_an_admin_and_its_csrf_token_and_shows_the_problem
     assert big.status_code == 413 and "The file is too large" in big.text
     assert _external_ids(store)[-2:] == ["web-1", "web-2"]
     assert len(_external_ids(store)) == N_ITEMS + 2
+
+
+def test_no_uploaded_bytes_get_a_server_error_or_a_partial_import(server) -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    client, store, tokens, _trainer = server
+    rows = st.lists(st.tuples(st.text(max_size=6), st.text(max_size=12)), max_size=4)
+    csv_like = rows.map(lambda rs: "id,text\n" + "".join(f"{a},{b}\n" for a, b in rs))
+    contents = st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                         csv_like.map(str.encode))
+
+    statuses: set[int] = set()
+
+    @hypothesis.settings(max_examples=40, deadline=None, database=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(raw=contents, name=st.sampled_from(["f.csv", "f.jsonl"]))
+    def upload(raw: bytes, name: str) -> None:
+        before = _external_ids(store)
+        answer = _upload(client, tokens["admin"], name, raw)
+        assert answer.status_code in (201, 409, 422), answer.text
+        statuses.add(answer.status_code)
+        after = _external_ids(store)
+        if answer.status_code == 201:
+            assert len(after) == len(before) + answer.json()["imported"]
+        else:
+            assert after == before
+
+    upload()
+    assert {201, 422} <= statuses  # both paths were taken
