@@ -98,6 +98,8 @@ def test_an_admin_adds_items_and_the_next_retrain_ranks_them(server) -> None:
         ("a.jsonl", '{"id": "n1", "text": "a"}\n[1, 2]\n', 422, "line 2 is not a JSON object"),
         ("a.jsonl", '{"id": "n1", "text": "a"}\n' + "[" * 100_000 + "\n", 422,
          "line 2 is nested too deeply"),
+        ("a.jsonl", '{"id": "n1", "text": "a"}\n{"id": ' + "1" * 5000 + ', "text": "b"}\n',
+         422, "line 2 is not valid JSON: Exceeds the limit (4300 digits)"),
         ("a.csv", "id,text\nn1,x\nn2," + "y" * 100_001 + "\n", 422,
          "line 3: 'text' has 100001 characters, more than the limit of 100000"),
         ("a.txt", "id,text\nn1,x\n", 422, "reads .csv or .jsonl"),

@@ -179,6 +179,8 @@ def _jsonl_records(path: str, text: str) -> tuple[list[str], list[tuple[int, dic
             raise ActiveLabError(f"{path}: line {number} is not valid JSON: {err.msg}") from None
         except RecursionError:
             raise ActiveLabError(f"{path}: line {number} is nested too deeply") from None
+        except ValueError as err:  # e.g. an integer of more than 4300 digits
+            raise ActiveLabError(f"{path}: line {number} is not valid JSON: {err}") from None
         if not isinstance(record, dict):
             raise ActiveLabError(f"{path}: line {number} is not a JSON object ({{...}})")
         for key in record:
