@@ -21,9 +21,8 @@ LIMIT = 256 * 1024  # the upload limit of these tests' server
 N_ITEMS = 40
 
 
-@pytest.fixture(params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path: Path):
-    url = database_url(request.param, tmp_path)
+def _server(backend: str, tmp_path: Path):
+    url = database_url(backend, tmp_path)
     data = write_csv(tmp_path / "news.csv", N_ITEMS, seed=1)
     app, store, name = build_server(
         data=str(data), text_column="text", image_column=None, id_column=None, labels=LABELS,
@@ -34,6 +33,11 @@ def server(request: pytest.FixtureRequest, tmp_path: Path):
         yield client, store, tokens, app.state.trainers[name]
     app.state.trainers[name].wait_idle(60)
     store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path: Path):
+    yield from _server(request.param, tmp_path)
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -79,41 +83,40 @@ def test_an_admin_adds_items_and_the_next_retrain_ranks_them(server) -> None:
     assert sorted(served) == sorted(_external_ids(store)) and len(served) == N_ITEMS + 4
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "status", "message"),
-    [
-        ("a.csv", "id,body\nn1,x\nn2,y\n", 422, "has no column 'text'; its columns are: id, body"),
-        ("a.csv", "id,text\nn1,x\nn2,y\nn1,z\n", 422, "lines 2 and 4 have the same id 'n1'"),
-        ("a.csv", "id,text\nn1,x\ndoc-00003,y\n", 409,
-         "line 3: project 'news' already has an item with id 'doc-00003'"),
-        ("a.csv", "", 422, "has no items (the file is empty)"),
-        ("a.csv", b"id,text\nn1,ok\nn2,caf\xe9\n", 422, "line 3 is not valid UTF-8"),
-        ("a.csv", "id,text\nn1,x\nn2,y,z\n", 422, "line 3 has 3 fields but the header has 2"),
-        ("a.csv", 'id,text\nn1,x\nn2,"y"z"\n', 422, "line 3 is malformed CSV"),
-        ("a.csv", "id,text\nn1,x\nn2,\n", 422, "line 3 has an empty 'text'"),
-        ("a.csv", "id,text\nn1,x\nn2,nul\x00here\n", 422, "line 3 holds a NUL character"),
-        ("a.csv", "text\nan item without an id\n", 422, "has no id column (id or external_id)"),
-        ("a.jsonl", '{"id": "n1", "text": "a"}\n{"id": "n2", "text": \n', 422,
-         "line 2 is not valid JSON"),
-        ("a.jsonl", '{"id": "n1", "text": "a"}\n[1, 2]\n', 422, "line 2 is not a JSON object"),
-        ("a.jsonl", '{"id": "n1", "text": "a"}\n' + "[" * 100_000 + "\n", 422,
-         "line 2 is nested too deeply"),
-        ("a.jsonl", '{"id": "n1", "text": "a"}\n{"id": ' + "1" * 5000 + ', "text": "b"}\n',
-         422, "line 2 is not valid JSON: Exceeds the limit (4300 digits)"),
-        ("a.csv", "id,text\nn1,x\nn2," + "y" * 100_001 + "\n", 422,
-         "line 3: 'text' has 100001 characters, more than the limit of 100000"),
-        ("a.txt", "id,text\nn1,x\n", 422, "reads .csv or .jsonl"),
-    ],
-)
-def test_a_bad_file_is_refused_naming_the_line_and_imports_nothing(
-        server, name: str, content: str | bytes, status: int, message: str) -> None:
-    client, store, tokens, _trainer = server
+BAD_FILES = [  # (file name, content, status, what the message says)
+    ("a.csv", "id,body\nn1,x\nn2,y\n", 422, "has no column 'text'; its columns are: id, body"),
+    ("a.csv", "id,text\nn1,x\nn2,y\nn1,z\n", 422, "lines 2 and 4 have the same id 'n1'"),
+    ("a.csv", "id,text\nn1,x\ndoc-00003,y\n", 409,
+     "line 3: project 'news' already has an item with id 'doc-00003'"),
+    ("a.csv", "", 422, "has no items (the file is empty)"),
+    ("a.csv", b"id,text\nn1,ok\nn2,caf\xe9\n", 422, "line 3 is not valid UTF-8"),
+    ("a.csv", "id,text\nn1,x\nn2,y,z\n", 422, "line 3 has 3 fields but the header has 2"),
+    ("a.csv", 'id,text\nn1,x\nn2,"y"z"\n', 422, "line 3 is malformed CSV"),
+    ("a.csv", "id,text\nn1,x\nn2,\n", 422, "line 3 has an empty 'text'"),
+    ("a.csv", "id,text\nn1,x\nn2,nul\x00here\n", 422, "line 3 holds a NUL character"),
+    ("a.csv", "text\nan item without an id\n", 422, "has no id column (id or external_id)"),
+    ("a.jsonl", '{"id": "n1", "text": "a"}\n{"id": "n2", "text": \n', 422,
+     "line 2 is not valid JSON"),
+    ("a.jsonl", '{"id": "n1", "text": "a"}\n[1, 2]\n', 422, "line 2 is not a JSON object"),
+    ("a.jsonl", '{"id": "n1", "text": "a"}\n' + "[" * 100_000 + "\n", 422,
+     "line 2 is nested too deeply"),
+    ("a.jsonl", '{"id": "n1", "text": "a"}\n{"id": ' + "1" * 5000 + ', "text": "b"}\n',
+     422, "line 2 is not valid JSON: Exceeds the limit (4300 digits)"),
+    ("a.csv", "id,text\nn1,x\nn2," + "y" * 100_001 + "\n", 422,
+     "line 3: 'text' has 100001 characters, more than the limit of 100000"),
+    ("a.txt", "id,text\nn1,x\n", 422, "reads .csv or .jsonl"),
+]
+
+
+def test_each_bad_file_is_refused_naming_the_line_and_imports_nothing(server) -> None:
+    client, store, tokens, _trainer = server  # one server for every case: it costs seconds
     before = _external_ids(store)
-    answer = _upload(client, tokens["admin"], name, content)
-    assert answer.status_code == status, answer.text
-    detail = answer.json()["detail"]
-    assert message in detail and "\n" not in detail
-    assert _external_ids(store) == before
+    for name, content, status, message in BAD_FILES:
+        answer = _upload(client, tokens["admin"], name, content)
+        assert answer.status_code == status, (message, answer.text)
+        detail = answer.json()["detail"]
+        assert message in detail and "\n" not in detail, (message, detail)
+        assert _external_ids(store) == before, message
 
 
 def test_an_upload_over_the_size_limit_is_a_413_even_without_a_length(server) -> None:
