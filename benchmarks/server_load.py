@@ -36,6 +36,23 @@ def percentile(values: list[float], q: float) -> float:
         else values[0]
 
 
+def post_with_retry(client: httpx.Client, url: str, retries: list[int],
+                    **kwargs: object) -> httpx.Response:
+    """POST, trying again (up to 3 times) when the connection drops, as a real client
+    would: a retried ``next`` returns the same lease, a retried answer carries the same
+    Idempotency-Key, so a request the app did see is answered the same way again. (A
+    keep-alive connection that the server closes just as the client reuses it, after 5 s
+    idle, is reset this way; a starved client thread can idle that long on a busy machine.)"""
+    for attempt in range(3):
+        try:
+            return client.post(url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            retries[0] += 1
+    raise AssertionError("unreachable")
+
+
 def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_each: int,
               retraining: bool) -> dict[str, object]:
     data = write_csv(folder / f"{name}.csv", 2 * annotators * items_each, seed=7)
@@ -56,6 +73,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
     lock = threading.Lock()
     done = threading.Event()
     retrains = [0]
+    retried = [0]
 
     def annotator(i: int) -> None:
         labels = LABELS.split(",")
@@ -63,7 +81,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
                           headers={"Authorization": f"Bearer {tokens[i]}"}) as client:
             for n in range(items_each):
                 t0 = time.perf_counter()
-                got = client.post(f"/api/projects/{name}/next")
+                got = post_with_retry(client, f"/api/projects/{name}/next", retried)
                 t1 = time.perf_counter()
                 if got.status_code != 200:
                     errors.append(f"next {got.status_code}")
@@ -74,9 +92,10 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
                         clashes.append(item["external_id"])
                     holders[item["external_id"]] = f"ann{i}"
                 t2 = time.perf_counter()
-                answer = client.post(f"/api/projects/{name}/annotations", json={
-                    "item_id": item["item_id"], "label": labels[(i + n) % 3],
-                    "lease_id": item["lease_id"]}, headers={"Idempotency-Key": f"{i}-{n}"})
+                answer = post_with_retry(
+                    client, f"/api/projects/{name}/annotations", retried, json={
+                        "item_id": item["item_id"], "label": labels[(i + n) % 3],
+                        "lease_id": item["lease_id"]}, headers={"Idempotency-Key": f"{i}-{n}"})
                 t3 = time.perf_counter()
                 with lock:
                     timings["next"].append(t1 - t0)
@@ -117,7 +136,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
               if e["kind"] == "label"]
     return {
         "phase": name, "labels": len(acked), "wall_s": wall, "model_versions": versions,
-        "errors": errors, "clashes": clashes,
+        "errors": errors, "clashes": clashes, "retried": retried[0],
         "lost": sorted(set(acked) - set(events)), "twice": len(events) - len(set(events)),
         **{f"{key}_p50_ms": 1000 * percentile(v, 50) for key, v in timings.items()},
         **{f"{key}_p95_ms": 1000 * percentile(v, 95) for key, v in timings.items()},
@@ -161,6 +180,8 @@ def main() -> int:
             problems["labels"] = f"{r['labels']} of {expected}"
         print(f"{r['phase']}: " + ("no label lost, no item held by two annotators, none twice"
                                    if not problems else f"PROBLEMS {problems}"))
+        if r["retried"]:
+            print(f"{r['phase']}: {r['retried']} requests retried after a dropped connection")
         ok = ok and not problems
     return 0 if ok else 1
 

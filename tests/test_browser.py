@@ -99,3 +99,49 @@ def test_label_twenty_items_by_keyboard_undo_and_export(tmp_path: Path) -> None:
     assert all(row["label"] == truth[row["external_id"]] for row in rows)
     events = Store(url).events("news")
     assert [e["kind"] for e in events].count("retract") == 1
+
+
+def test_the_upload_page_refuses_a_bad_file_with_the_message_visible(tmp_path: Path) -> None:
+    chromium = _chromium()
+    data = write_csv(tmp_path / "news.csv", 30, seed=4)
+    url = f"sqlite:///{tmp_path / 'news.db'}"
+    store = Store(url)
+    store.add_user("boss", "admin", password="boss-password")
+    store.close()
+    bad = tmp_path / "more.csv"
+    bad.write_text("id,text\nweb-1,a match report\nweb-1,the same id again\n")
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"id": "web-1", "text": "a match report"}\n'
+                    '{"id": "web-2", "text": "<script>alert(1)</script>"}\n')
+    port = free_port()
+    server = start_server(data, url, port, "sport,food,space", "--retrain-every", "1000")
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                                 args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/login")
+            page.fill("input[name=name]", "boss")
+            page.fill("input[name=password]", "boss-password")
+            page.press("input[name=password]", "Enter")
+            page.wait_for_url("**/projects/news/dashboard")
+            page.click("text=Add items")
+            page.set_input_files("input[name=file]", str(bad))
+            with page.expect_navigation():
+                page.click("#upload-form button[type=submit]")
+            alert = page.locator(".message[role=alert]")
+            sync_api.expect(alert).to_be_visible()
+            sync_api.expect(alert).to_contain_text(
+                "Nothing was imported: more.csv: lines 2 and 3 have the same id 'web-1'")
+            page.set_input_files("input[name=file]", str(good))
+            with page.expect_navigation():
+                page.click("#upload-form button[type=submit]")
+            sync_api.expect(page.locator("#imported")).to_have_text(
+                "Added 2 items; the project has 32.")
+            browser.close()
+    finally:
+        stop_server(server)
+    items = Store(url).items("news")
+    assert [(external, content) for _i, external, content in items[-2:]] == [
+        ("web-1", "a match report"), ("web-2", "<script>alert(1)</script>")]
+    assert len(items) == 32

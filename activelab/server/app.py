@@ -10,28 +10,46 @@ request (a hidden form field, or the ``X-CSRF-Token`` header).
 import csv
 import io
 import json
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import (
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from ..errors import ActiveLabError
 from ..store import Store
+from ..store.importer import parse_items
 from ..store.store import LeasedItem, UserInfo
+from .limits import BodyLimit
 from .trainer import Trainer
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "ItemColumns", "create_app", "import_upload"]
 
 #: Ids are 32-bit integers in both databases; larger ones are refused by validation (422).
 ItemId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 #: Requests with a larger body are refused with 413.
 MAX_BODY_BYTES = 64 * 1024
+#: The largest item upload (the whole multipart request), unless create_app is told otherwise.
+MAX_UPLOAD_BYTES = 20 * 2**20
+UPLOAD_API = re.compile(r"^/api/projects/[^/]+/items$")
+UPLOAD_PAGE = re.compile(r"^/projects/[^/]+/upload$")
 SESSION_COOKIE = "activelab_session"
 LOGIN_CSRF_COOKIE = "activelab_login_csrf"
 ANYONE = ("admin", "annotator", "reviewer")
@@ -106,6 +124,19 @@ class RetrainOut(BaseModel):
     status: str
 
 
+class ImportOut(BaseModel):
+    project: str
+    imported: int = Field(description="Items added by this upload")
+    n_items: int = Field(description="Items in the project now")
+    retrain: str | None = Field(description="The retrain that will rank the new items "
+                                "(started, pending, already pending), or null without a model")
+
+
+#: Per project: the column of the item's content and of its id (None: ``id`` or
+#: ``external_id``), as the project was imported with.
+ItemColumns = dict[str, tuple[str, str | None]]
+
+
 def _item_out(leased: LeasedItem) -> ItemOut:
     return ItemOut(**leased.to_json())
 
@@ -117,8 +148,14 @@ def create_app(
     store: Store,
     trainers: dict[str, Trainer] | None = None,
     data_folders: dict[str, Path] | None = None,
+    item_columns: ItemColumns | None = None,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
 ) -> FastAPI:
-    """The web app over ``store``; ``trainers`` retrain their project as labels arrive."""
+    """The web app over ``store``; ``trainers`` retrain their project as labels arrive.
+
+    Admins can add items to a project by uploading a CSV or JSONL file of at most
+    ``max_upload_bytes``; its columns default to ``item_columns[project]``.
+    """
     from fastapi.staticfiles import StaticFiles
 
     trainers = trainers or {}
@@ -127,15 +164,21 @@ def create_app(
                   description="Label what the active learning strategy asks for.")
     app.state.store = store
     app.state.trainers = trainers
+    app.state.item_columns = dict(item_columns or {})
+    app.state.data_folders = data_folders
+    app.state.max_upload_bytes = max_upload_bytes
     here = Path(__file__).parent
     app.mount("/static", StaticFiles(directory=here / "static"), name="static")
 
+    def body_limit(path: str) -> tuple[int, bool]:
+        if UPLOAD_PAGE.match(path):
+            return max_upload_bytes, False  # the page answers with a page of its own
+        return (max_upload_bytes if UPLOAD_API.match(path) else MAX_BODY_BYTES), True
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+
     @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"the request body is larger than {MAX_BODY_BYTES} "
-                                 "bytes"}, status_code=413)
+    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Any:
         response = await call_next(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
@@ -270,6 +313,26 @@ def create_app(
             raise HTTPException(409, f"project {project!r} has no model in this server")
         return RetrainOut(status=trainer.request("manual"))
 
+    @app.post("/api/projects/{project}/items", response_model=ImportOut, status_code=201,
+              tags=["api"], responses={413: {"description": "The upload is too large"}})
+    async def upload_items(
+        project: str, user: Admin,
+        file: Annotated[UploadFile, File(description="A .csv or .jsonl file, one item a row, "
+                                         "with an id column")],
+        column: Annotated[str | None, Form(max_length=200, description=(
+            "The column of the text (or image path); default: the project's"))] = None,
+        id_column: Annotated[str | None, Form(max_length=200, description=(
+            "The id column; default: the project's, else id or external_id"))] = None,
+    ) -> ImportOut:
+        """Add items from a file, all or nothing: any problem refuses the whole file (422,
+        naming the line), an id the project already has too (409), a file over the upload
+        limit too (413)."""
+        from starlette.concurrency import run_in_threadpool
+
+        raw = await file.read()
+        return ImportOut(**await run_in_threadpool(import_upload, app, project, raw,
+                                                   file.filename, column, id_column))
+
     @app.post("/api/users", response_model=UserOut, status_code=201, tags=["api"])
     def add_user(body: UserIn, user: Admin) -> UserOut:
         """Create an account; the token is in this answer only."""
@@ -293,6 +356,26 @@ def create_app(
 
     add_pages(app, store, trainers, authenticate_cookie=_cookie_user(store))
     return app
+
+
+def import_upload(app: FastAPI, project: str, raw: bytes, filename: str | None,
+                  column: str | None = None, id_column: str | None = None) -> dict[str, Any]:
+    """Check an uploaded file and add its items to ``project`` in one transaction, then
+    ask the project's trainer to featurize and rank them. Raises ActiveLabError."""
+    store: Store = app.state.store
+    info = store.project_info(project)  # 404 first
+    kind = info["item_kind"]
+    default_column, default_id = app.state.item_columns.get(project, (kind, None))
+    column = column or default_column
+    name = Path(filename or "upload").name or "upload"
+    items = parse_items(
+        raw, name, text_column=column if kind == "text" else None,
+        image_column=column if kind == "image" else None, id_column=id_column or default_id,
+        image_folder=app.state.data_folders.get(project), require_id_column=True)
+    n_items = store.add_items(project, items)
+    trainer = app.state.trainers.get(project)
+    retrain = trainer.items_added() if trainer is not None else None
+    return {"project": project, "imported": len(items), "n_items": n_items, "retrain": retrain}
 
 
 def _cookie_user(store: Store) -> Callable[[Request], tuple[UserInfo, str] | None]:

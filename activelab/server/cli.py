@@ -95,17 +95,19 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                  id_column: str | None, labels: tuple[str, ...], db: str | None,
                  project: str | None, strategy: str, model: str, retrain_every: int,
                  labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
-                 lease_seconds: float = 600.0, seed: int = 0):  # type: ignore[no-untyped-def]
+                 lease_seconds: float = 600.0, seed: int = 0,
+                 max_upload_bytes: int | None = None):  # type: ignore[no-untyped-def]
     """Import (or resume) the project and build the app; ``(app, store, project name)``."""
     import numpy as np
 
     from ..bench.models import make_model
     from ..store import ProjectSettings, Store, read_items
     from ..strategies import get as get_strategy
-    from .app import create_app
+    from .app import MAX_UPLOAD_BYTES, create_app
     from .features import featurize
     from .trainer import Trainer
 
+    max_upload_bytes = MAX_UPLOAD_BYTES if max_upload_bytes is None else max_upload_bytes
     get_strategy(strategy)  # unknown names fail before anything is written
     make_model(model, seed)
     settings = ProjectSettings(
@@ -118,13 +120,21 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     kind = "image" if image_column else "text"
     store = Store(_url(db, data))
     store.create_project(name, items, settings, item_kind=kind, source=str(Path(data).resolve()))
-    rows = store.items(name)
     folder = Path(data).resolve().parent
-    features = featurize([content for _i, _e, content in rows], kind, folder)
-    trainer = Trainer(store, name, features, np.array([i for i, _e, _c in rows]))
+
+    def pool_features():  # type: ignore[no-untyped-def]
+        rows = store.items(name)
+        return (featurize([content for _i, _e, content in rows], kind, folder),
+                np.array([i for i, _e, _c in rows]))
+
+    trainer = Trainer(store, name, *pool_features(), refeaturize=pool_features)
     trainer.ensure_cold_start()
     trainer.labels_changed(store.count_labels(name))
-    app = create_app(store, {name: trainer}, {name: folder})
+    content_column = text_column if text_column is not None else image_column
+    assert content_column is not None
+    app = create_app(store, {name: trainer}, {name: folder},
+                     item_columns={name: (content_column, id_column)},
+                     max_upload_bytes=max_upload_bytes)
     return app, store, name
 
 

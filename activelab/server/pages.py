@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -186,6 +186,75 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
             return found
         store.resolve(project, found[0], item_id, label)
         return _go(f"/projects/{project}/review")
+
+    def upload_page(request: Request, user: UserInfo, csrf: str, project: str,
+                    status: int = 200, message: str | None = None,
+                    **form: Any) -> Response:
+        kind = store.project_info(project)["item_kind"]
+        column, id_column = app.state.item_columns.get(project, (kind, None))
+        context = {"column": column, "id_column": id_column, **form}
+        return page(request, "upload.html", status, user=user, csrf=csrf, project=project,
+                    message=message, limit_mib=app.state.max_upload_bytes // 2**20, **context)
+
+    @app.get("/projects/{project}/upload", response_class=HTMLResponse, include_in_schema=False)
+    def upload_form(request: Request, project: str) -> Response:
+        found = signed_in(request, roles=("admin",))
+        if isinstance(found, Response):
+            return found
+        user, csrf = found
+        if (missing := project_or_error(request, user, project)) is not None:
+            return missing
+        return upload_page(request, user, csrf, project)
+
+    @app.post("/projects/{project}/upload", include_in_schema=False)
+    async def upload_submit(request: Request, project: str) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from .app import import_upload
+        from .limits import BodyTooLarge, too_large_message
+
+        found = await run_in_threadpool(signed_in, request, None, ("admin",))
+        if isinstance(found, Response):
+            return found
+        user, csrf = found
+        if project not in await run_in_threadpool(store.project_names):
+            return page(request, "error.html", 404, user=user, message=f"No project {project!r}.")
+        limit = app.state.max_upload_bytes
+        length = request.headers.get("content-length", "")
+        try:
+            if length and (not length.isdigit() or int(length) > limit):
+                raise BodyTooLarge(limit)
+            form = await request.form(max_files=1, max_fields=10, max_part_size=10_000)
+        except BodyTooLarge:
+            return await run_in_threadpool(upload_page, request, user, csrf, project, 413,
+                                           "The file is too large: " + too_large_message(limit))
+        except HTTPException as err:  # a malformed multipart body
+            return await run_in_threadpool(upload_page, request, user, csrf, project,
+                                           err.status_code, f"The upload failed: {err.detail}")
+        sent = form.get("csrf_token")
+        if not isinstance(sent, str) or not secrets.compare_digest(sent.encode(), csrf.encode()):
+            return page(request, "error.html", 403, user=user,
+                        message="This form is stale or forged (CSRF check failed); reload.")
+        file = form.get("file")
+        column = form.get("column")
+        id_column = form.get("id_column")
+        fields = {"column": column if isinstance(column, str) and column else None,
+                  "id_column": id_column if isinstance(id_column, str) and id_column else None}
+        if file is None or isinstance(file, str):
+            return await run_in_threadpool(upload_page, request, user, csrf, project, 422,
+                                           "Choose a .csv or .jsonl file to upload.")
+        raw = await file.read()
+        await form.close()
+        try:
+            done = await run_in_threadpool(import_upload, app, project, raw, file.filename,
+                                           fields["column"], fields["id_column"])
+        except ActiveLabError as err:
+            status = getattr(err, "status", 422)
+            return await run_in_threadpool(
+                upload_page, request, user, csrf, project, status,
+                f"Nothing was imported: {err}")
+        return await run_in_threadpool(upload_page, request, user, csrf, project, 200, None,
+                                       imported=done["imported"], n_items=done["n_items"])
 
     @app.get("/projects/{project}/dashboard", response_class=HTMLResponse,
              include_in_schema=False)

@@ -7,10 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["free_port", "start_server", "stop_server"]
+__all__ = ["free_port", "server_output", "start_server", "stop_server"]
 
 
 def free_port() -> int:
@@ -26,15 +27,19 @@ def start_server(data: Path, url: str, port: int, labels: str, *extra: str,
     import httpx
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # The output goes to a file, not a pipe nobody reads: once a pipe's 64 KiB fill up (say,
+    # with tracebacks while the database restarts), the server would block on its next log line.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_server)
     process = subprocess.Popen(
         [sys.executable, "-m", "activelab.cli", "serve", "--data", str(data), "--text-column",
          "text", "--labels", labels, "--db", url, "--host", "127.0.0.1", "--port", str(port),
          *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+    process.log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(process.stdout.read().decode() if process.stdout else "exited")
+            raise RuntimeError(server_output(process) or "exited")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
                 return process
@@ -54,5 +59,13 @@ def stop_server(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    if process.stdout:
-        process.stdout.close()
+    log = getattr(process, "log", None)
+    if log is not None:
+        log.close()
+
+
+def server_output(process: subprocess.Popen) -> str:
+    """What a server started by :func:`start_server` has written so far."""
+    log = process.log  # type: ignore[attr-defined]
+    log.seek(0)
+    return log.read().decode(errors="replace")

@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,11 +43,15 @@ class Trainer:
         The store's item ids, one per row of ``features``.
     """
 
-    def __init__(self, store: Store, project: str, features: Any, item_ids: np.ndarray) -> None:
+    def __init__(self, store: Store, project: str, features: Any, item_ids: np.ndarray,
+                 refeaturize: Callable[[], tuple[Any, np.ndarray]] | None = None) -> None:
         self.store = store
         self.project = project
         self.features = features
         self.item_ids = np.asarray(item_ids, dtype=np.int64)
+        #: Features and ids of every item in the store, called after items were added.
+        self.refeaturize = refeaturize
+        self._pool_stale = False
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -99,6 +104,14 @@ class Trainer:
             self._thread.start()
             return "started"
 
+    def items_added(self) -> str:
+        """Items were added to the project: the next job featurizes the whole pool again
+        (off the request thread) and ranks the new items too. Returns :meth:`request`'s
+        answer."""
+        with self._lock:
+            self._pool_stale = True
+        return self.request("import")
+
     def status(self) -> dict[str, Any]:
         with self._lock:
             return {"running": self._running, "pending": self._pending is not None,
@@ -133,12 +146,23 @@ class Trainer:
         from ..strategies import get as get_strategy
 
         started = time.time()
+        with self._lock:
+            stale, self._pool_stale = self._pool_stale, False
+        if stale and self.refeaturize is not None:
+            try:
+                features, item_ids = self.refeaturize()
+            except Exception:
+                self._pool_stale = True
+                raise
+            # Rows keep their order (new items come last), so the stop set stays valid.
+            self.features, self.item_ids = features, np.asarray(item_ids, dtype=np.int64)
         self._trained_on = self.store.count_labels(self.project)
         info = self.store.project_info(self.project)
         settings = info["settings"]
         resolved = self.store.resolved_labels(self.project)
+        known = set(self.item_ids.tolist())  # items added after featurizing wait a job
         labeled = {item: entry["label"] for item, entry in resolved.items()
-                   if entry["label"] is not None}
+                   if entry["label"] is not None and item in known}
         counts = Counter(labeled.values())
         if len(counts) < 2:
             return None

@@ -4,7 +4,7 @@ Needs the ``serve`` extra (``pip install 'activelab[serve]'``); ``import activel
 imports this package.
 """
 
-from .importer import ImportedItem, read_items
+from .importer import ImportedItem, parse_items, read_items
 from .store import LeasedItem, ProjectSettings, Store
 
-__all__ = ["ImportedItem", "LeasedItem", "ProjectSettings", "Store", "read_items"]
+__all__ = ["ImportedItem", "LeasedItem", "ProjectSettings", "Store", "parse_items", "read_items"]

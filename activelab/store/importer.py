@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ActiveLabError
 
-__all__ = ["MAX_FIELD_CHARS", "MAX_FILE_BYTES", "ImportedItem", "read_items"]
+__all__ = ["MAX_FIELD_CHARS", "MAX_FILE_BYTES", "ImportedItem", "parse_items", "read_items"]
 
 #: The largest text (or image path) one item may have.
 MAX_FIELD_CHARS = 100_000
@@ -48,68 +48,104 @@ def read_items(
     line number. Image paths are relative to the file's folder and must exist.
     """
     path = Path(path)
-    if (text_column is None) == (image_column is None):
-        raise ActiveLabError("give exactly one of --text-column or --image-column")
-    column = text_column if text_column is not None else image_column
-    assert column is not None
+    _check_columns(text_column, image_column)
     if not path.is_file():
         raise ActiveLabError(f"no file {path}; give the path of a .csv or .jsonl file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ActiveLabError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
-    raw = path.read_bytes()
+    return parse_items(path.read_bytes(), str(path), text_column=text_column,
+                       image_column=image_column, id_column=id_column,
+                       image_folder=path.resolve().parent)
+
+
+def parse_items(
+    raw: bytes,
+    name: str,
+    text_column: str | None = None,
+    image_column: str | None = None,
+    id_column: str | None = None,
+    image_folder: Path | None = None,
+    require_id_column: bool = False,
+) -> list[ImportedItem]:
+    """The items of the bytes of a ``.csv`` or ``.jsonl`` file called ``name`` (its suffix
+    says the format; messages start with it), with the checks of :func:`read_items`.
+
+    Image paths are checked relative to ``image_folder``. With ``require_id_column`` a file
+    without an id column is refused instead of numbering its items by line (items added
+    to an existing project need ids of their own).
+
+    >>> [item.external_id for item in parse_items(b'{"id": "q", "text": "hi"}', "up.jsonl",
+    ...                                           text_column="text")]
+    ['q']
+    """
+    _check_columns(text_column, image_column)
+    column = text_column if text_column is not None else image_column
+    assert column is not None
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise ActiveLabError(f"{name}: the labeling server reads .csv or .jsonl files")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise ActiveLabError(
-            f"{path}: line {line} is not valid UTF-8 (byte 0x{raw[err.start]:02x}); "
+            f"{name}: line {line} is not valid UTF-8 (byte 0x{raw[err.start]:02x}); "
             "save the file as UTF-8"
         ) from None
-    suffix = path.suffix.lower()
     if suffix == ".csv":
-        records = _csv_records(path, text)
-    elif suffix in (".jsonl", ".ndjson"):
-        records = _jsonl_records(path, text)
+        columns, rows = _csv_records(name, text)
     else:
-        raise ActiveLabError(f"{path}: the labeling server reads .csv or .jsonl files")
-    columns, rows = records
+        columns, rows = _jsonl_records(name, text)
     if not rows:
-        raise ActiveLabError(f"{path} has no items (the file is empty); add one row per item")
+        raise ActiveLabError(f"{name} has no items (the file is empty); add one row per item")
     if column not in columns:
         raise ActiveLabError(
-            f"{path} has no column {column!r}; its columns are: {', '.join(columns) or 'none'}"
+            f"{name} has no column {column!r}; its columns are: {', '.join(columns) or 'none'}"
         )
-    id_col = _id_column(path, columns, id_column)
+    id_col = _id_column(name, columns, id_column)
+    if id_col is None and require_id_column:
+        raise ActiveLabError(
+            f"{name} has no id column ({' or '.join(ID_COLUMNS)}); added items need ids of "
+            "their own, unique in the project"
+        )
     items: list[ImportedItem] = []
     seen: dict[str, int] = {}
     for line, row in rows:
         content = row.get(column)
         if content is None or (isinstance(content, str) and not content.strip()):
-            raise ActiveLabError(f"{path}: line {line} has an empty {column!r}")
+            raise ActiveLabError(f"{name}: line {line} has an empty {column!r}")
         content = str(content)
+        external = str(row.get(id_col, "")).strip() if id_col else str(line)
+        if "\x00" in content or "\x00" in external:
+            # PostgreSQL cannot store NUL in text; no real text holds one either.
+            raise ActiveLabError(f"{name}: line {line} holds a NUL character; is it text?")
         if len(content) > MAX_FIELD_CHARS:
             raise ActiveLabError(
-                f"{path}: line {line}: {column!r} has {len(content)} characters, more than "
+                f"{name}: line {line}: {column!r} has {len(content)} characters, more than "
                 f"the limit of {MAX_FIELD_CHARS}"
             )
-        external = str(row.get(id_col, "")).strip() if id_col else str(line)
         if not external:
-            raise ActiveLabError(f"{path}: line {line} has an empty id in column {id_col!r}")
+            raise ActiveLabError(f"{name}: line {line} has an empty id in column {id_col!r}")
         if len(external) > 255:
-            raise ActiveLabError(f"{path}: line {line}: the id is longer than 255 characters")
+            raise ActiveLabError(f"{name}: line {line}: the id is longer than 255 characters")
         if external in seen:
             raise ActiveLabError(
-                f"{path}: lines {seen[external]} and {line} have the same id {external!r}; "
+                f"{name}: lines {seen[external]} and {line} have the same id {external!r}; "
                 "ids must be unique"
             )
         seen[external] = line
         if image_column is not None:
-            _check_image(path, line, content)
+            _check_image(name, image_folder, line, content)
         items.append(ImportedItem(external, content, line))
     return items
 
 
-def _csv_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _check_columns(text_column: str | None, image_column: str | None) -> None:
+    if (text_column is None) == (image_column is None):
+        raise ActiveLabError("give exactly one of --text-column or --image-column")
+
+
+def _csv_records(path: str, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -131,7 +167,7 @@ def _csv_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict
     return header, rows
 
 
-def _jsonl_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _jsonl_records(path: str, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     rows: list[tuple[int, dict[str, str]]] = []
     columns: dict[str, None] = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -141,6 +177,10 @@ def _jsonl_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, di
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise ActiveLabError(f"{path}: line {number} is not valid JSON: {err.msg}") from None
+        except RecursionError:
+            raise ActiveLabError(f"{path}: line {number} is nested too deeply") from None
+        except ValueError as err:  # e.g. an integer of more than 4300 digits
+            raise ActiveLabError(f"{path}: line {number} is not valid JSON: {err}") from None
         if not isinstance(record, dict):
             raise ActiveLabError(f"{path}: line {number} is not a JSON object ({{...}})")
         for key in record:
@@ -149,7 +189,7 @@ def _jsonl_records(path: Path, text: str) -> tuple[list[str], list[tuple[int, di
     return list(columns), rows
 
 
-def _id_column(path: Path, columns: list[str], id_column: str | None) -> str | None:
+def _id_column(path: str, columns: list[str], id_column: str | None) -> str | None:
     if id_column is not None:
         if id_column not in columns:
             raise ActiveLabError(f"{path} has no id column {id_column!r}; its columns are: "
@@ -158,10 +198,12 @@ def _id_column(path: Path, columns: list[str], id_column: str | None) -> str | N
     return next((name for name in ID_COLUMNS if name in columns), None)
 
 
-def _check_image(path: Path, line: int, content: str) -> None:
-    folder = path.resolve().parent
+def _check_image(name: str, folder: Path | None, line: int, content: str) -> None:
+    if folder is None:
+        raise ActiveLabError(f"{name}: image items need the folder their paths are relative to")
+    folder = folder.resolve()
     image = (folder / content).resolve()
     if not image.is_relative_to(folder):
-        raise ActiveLabError(f"{path}: line {line}: image {content!r} is outside {folder}")
+        raise ActiveLabError(f"{name}: line {line}: image {content!r} is outside {folder}")
     if not image.is_file():
-        raise ActiveLabError(f"{path}: line {line}: image file {content!r} not found")
+        raise ActiveLabError(f"{name}: line {line}: image file {content!r} not found")

@@ -228,6 +228,53 @@ class Store:
                 session.execute(insert(Item), rows[start:start + 5000])
         return name
 
+    def add_items(self, name: str, items: Sequence[ImportedItem]) -> int:
+        """Add ``items`` to the existing project ``name`` in one transaction: all or nothing.
+
+        An external id the project already has is refused (409, naming the line), and so
+        is an empty list. New items are placed at random among the old ones for
+        exploration; the strategy's queue ranks them after the next retrain. Returns the
+        project's number of items.
+        """
+        if not items:
+            raise ActiveLabError("there are no items to add")
+        with self._session() as session, session.begin():
+            project = self._project(session, name, lock=True)
+            by_id = {item.external_id: item for item in items}
+            if len(by_id) != len(items):
+                raise ActiveLabError("the items to add repeat an id; ids must be unique")
+            wanted = list(by_id)
+            for start in range(0, len(wanted), 1000):
+                taken = session.scalars(
+                    select(Item.external_id).where(
+                        Item.project_id == project.id,
+                        Item.external_id.in_(wanted[start:start + 1000]))
+                    .order_by(Item.external_id).limit(1)).first()
+                if taken is not None:
+                    raise ConflictError(
+                        f"line {by_id[taken].line}: project {name!r} already has an item with "
+                        f"id {taken!r}; ids must be unique, nothing was imported")
+            n_before = session.scalar(select(func.count()).select_from(Item).where(
+                Item.project_id == project.id)) or 0
+            first = 1 + (session.scalar(select(func.max(Item.position)).where(
+                Item.project_id == project.id)) or 0)
+            rng = random.Random(f"{project.settings['seed']}:{n_before}")
+            total = n_before + len(items)
+            rows = [
+                {"project_id": project.id, "external_id": item.external_id,
+                 "content": item.content, "position": first + i,
+                 "random_rank": rng.randrange(total)}
+                for i, item in enumerate(items)
+            ]
+            try:
+                for start in range(0, len(rows), 5000):
+                    session.execute(insert(Item), rows[start:start + 5000])
+            except IntegrityError:  # the same ids committed by a concurrent import
+                raise ConflictError(
+                    f"another import added some of these ids to project {name!r} at the same "
+                    "time; nothing was imported") from None
+        return total
+
     def project_names(self) -> list[str]:
         with self._session() as session:
             return list(session.scalars(select(Project.name).order_by(Project.id)))
