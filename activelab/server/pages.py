@@ -39,7 +39,9 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
 
     def signed_in(request: Request, csrf_form: str | None = None,
                   roles: tuple[str, ...] = ("admin", "annotator", "reviewer"),
-                  ) -> tuple[UserInfo, str] | Response:
+                  project: str | None = None) -> tuple[UserInfo, str] | Response:
+        """The signed-in user and their CSRF token, or the page that says why not (not
+        signed in, a stale form, a role that may not open it, an unknown ``project``)."""
         found = authenticate_cookie(request)
         if found is None:
             return _go("/login")
@@ -51,12 +53,9 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
         if user.role not in roles:
             return page(request, "error.html", 403, user=user,
                         message=f"The {user.role} role cannot open this page.")
-        return user, csrf
-
-    def project_or_error(request: Request, user: UserInfo, project: str) -> Response | None:
-        if project not in store.project_names():
+        if project is not None and project not in store.project_names():
             return page(request, "error.html", 404, user=user, message=f"No project {project!r}.")
-        return None
+        return user, csrf
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
@@ -107,12 +106,10 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
 
     @app.get("/projects/{project}/label", response_class=HTMLResponse, include_in_schema=False)
     def label_page(request: Request, project: str, message: str | None = None) -> Response:
-        found = signed_in(request)
+        found = signed_in(request, project=project)
         if isinstance(found, Response):
             return found
         user, csrf = found
-        if (missing := project_or_error(request, user, project)) is not None:
-            return missing
         leased = store.next_item(project, user)
         info = store.project_info(project)
         stats = store.stats(project)
@@ -168,12 +165,10 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
 
     @app.get("/projects/{project}/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request, project: str) -> Response:
-        found = signed_in(request, roles=("admin", "reviewer"))
+        found = signed_in(request, roles=("admin", "reviewer"), project=project)
         if isinstance(found, Response):
             return found
         user, csrf = found
-        if (missing := project_or_error(request, user, project)) is not None:
-            return missing
         return page(request, "review.html", user=user, csrf=csrf, project=project,
                     info=store.project_info(project), rows=disagreement_rows(store, project))
 
@@ -198,12 +193,10 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
 
     @app.get("/projects/{project}/upload", response_class=HTMLResponse, include_in_schema=False)
     def upload_form(request: Request, project: str) -> Response:
-        found = signed_in(request, roles=("admin",))
+        found = signed_in(request, roles=("admin",), project=project)
         if isinstance(found, Response):
             return found
         user, csrf = found
-        if (missing := project_or_error(request, user, project)) is not None:
-            return missing
         return upload_page(request, user, csrf, project)
 
     @app.post("/projects/{project}/upload", include_in_schema=False)
@@ -259,12 +252,10 @@ def add_pages(app: FastAPI, store: Store, trainers: dict[str, Trainer],
     @app.get("/projects/{project}/dashboard", response_class=HTMLResponse,
              include_in_schema=False)
     def dashboard(request: Request, project: str) -> Response:
-        found = signed_in(request, roles=("admin", "reviewer"))
+        found = signed_in(request, roles=("admin", "reviewer"), project=project)
         if isinstance(found, Response):
             return found
         user, csrf = found
-        if (missing := project_or_error(request, user, project)) is not None:
-            return missing
         info = store.project_info(project)
         stats = store.stats(project)
         votes = [(item, who, label) for item, who, kind, label in store.answers(project)
