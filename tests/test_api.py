@@ -188,3 +188,18 @@ def test_labels_trigger_background_retraining_and_the_queue_switches(server) -> 
                        headers=_auth(tokens["admin"])).json()["status"] in (
         "started", "pending", "already pending")
     assert trainer.wait_idle(120)
+
+
+def test_a_database_outage_is_a_503_that_says_to_retry(server, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    client, store, tokens, _trainer = server
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(store, "stats", down)
+    answer = client.get("/api/projects/news/stats", headers=_auth(tokens["admin"]))
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert "retry" in answer.json()["detail"]

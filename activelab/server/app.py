@@ -31,6 +31,7 @@ from fastapi import (
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..errors import ActiveLabError
 from ..store import Store
@@ -190,6 +191,13 @@ def create_app(
     @app.exception_handler(ActiveLabError)
     async def on_error(request: Request, err: ActiveLabError) -> JSONResponse:
         return JSONResponse({"detail": str(err)}, status_code=getattr(err, "status", 422))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def on_database_down(request: Request, err: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the database is unavailable (nothing was recorded); retry shortly"},
+            status_code=503, headers={"Retry-After": "5"})
 
     # ---- who is asking ----
 
