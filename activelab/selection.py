@@ -282,10 +282,11 @@ class RunningMinDistance:
     float32 BLAS, on dense or CSR rows, in blocks of at most ``chunk_size ** 2``
     distances (16 MiB of float32 at the default): tall blocks of rows against at most
     ``chunk_size`` centres, so each added centre is one matrix-vector product over up to
-    ``chunk_size ** 2`` rows and an in-place ``np.minimum``. ``O(n)`` memory beyond the
-    rows themselves and one block. ``||x||^2`` is computed once. Dense rows are first
-    shifted by their mean rounded to integers, which keeps ``||a||^2 + ||b||^2 - 2 a.b``
-    accurate far from the origin and integer data exact (so exact ties stay ties).
+    ``chunk_size ** 2`` rows and an in-place ``np.minimum``. ``||x||^2`` is computed once.
+    Dense rows are first shifted by their mean rounded to integers, which keeps
+    ``||a||^2 + ||b||^2 - 2 a.b`` accurate far from the origin and integer data exact (so
+    exact ties stay ties). Memory beyond the rows: that shifted float32 copy of dense rows
+    (none for CSR rows), ``O(n)`` vectors and one block.
 
     >>> import numpy as np
     >>> running = RunningMinDistance(np.array([[0.0], [3.0], [5.0]]), np.array([[1.0]]))
