@@ -182,8 +182,8 @@ class CostSensitive(ScoringStrategy):
 
     Parameters
     ----------
-    strategy : ScoringStrategy, optional
-        Default: margin sampling. ``contract_models`` says margin's model kinds; a
+    strategy : ScoringStrategy or str, optional
+        A per-item scorer or its registered name (``"entropy"``). Default: margin sampling. ``contract_models`` says margin's model kinds; a
         wrapped strategy needs what it needs.
     costs : ItemCosts, optional
         Default: every item costs 1 (then this ranks exactly as ``strategy`` does).
@@ -195,7 +195,7 @@ class CostSensitive(ScoringStrategy):
 
     def __init__(
         self,
-        strategy: ScoringStrategy | None = None,
+        strategy: ScoringStrategy | str | None = None,
         costs: ItemCosts | None = None,
         power: float = 1.0,
         budget: float | None = None,

@@ -27,7 +27,8 @@ class UnsureAware(ScoringStrategy):
     and multiplied by ``penalty`` once per "unsure" answer the item has had
     (:meth:`Pool.unsure_counts`); ``penalty=0`` never asks again about such items while
     others are left, ``penalty=1`` ignores unsure answers. Without unsure answers it ranks
-    exactly as the wrapped strategy (default margin). Cost: the wrapped strategy's, plus
+    exactly as the wrapped strategy (a ScoringStrategy or its registered name; default
+    margin). Cost: the wrapped strategy's, plus
     ``O(n log n)``.
 
     >>> import numpy as np
@@ -43,7 +44,7 @@ class UnsureAware(ScoringStrategy):
 
     contract_models = MarginSampling.contract_models
 
-    def __init__(self, strategy: ScoringStrategy | None = None, penalty: float = 0.5,
+    def __init__(self, strategy: ScoringStrategy | str | None = None, penalty: float = 0.5,
                  normalise: str = "rank") -> None:
         self.strategy = strategy
         self.penalty = penalty
