@@ -5,15 +5,27 @@
 True
 """
 
-from . import strategies, stream, synthesis
-from .aggregation import DawidSkene, MajorityVote, WeightedVote
-from .annotators import Annotator, AnnotatorPanel, NoisyOracle
-from .costs import ItemCosts
+from . import moved, strategies
 from .errors import ActiveLabError
 from .loop import ActiveLoop, History, RoundRecord, log_round
-from .oracles import Answers, ConsoleOracle, Oracle, SimulatedOracle
+from .oracles import (
+    Annotator,
+    AnnotatorPanel,
+    Answers,
+    ConsoleOracle,
+    DawidSkene,
+    ItemCosts,
+    MajorityVote,
+    NoisyOracle,
+    Oracle,
+    SimulatedOracle,
+    WeightedVote,
+)
 from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
+from .scenarios import stream, synthesis
+from .scenarios.stream import BudgetManager, StreamLearner
+from .scenarios.synthesis import FunctionOracle, InputSpace, SynthesisLoop
 from .stopping import (
     CostBudget,
     LabelBudget,
@@ -25,9 +37,9 @@ from .stopping import (
     TargetScore,
 )
 from .strategies import Query, Strategy
-from .stream import BudgetManager, StreamLearner
-from .synthesis import FunctionOracle, InputSpace, SynthesisLoop
 from .training import CEAL, FullRefit, Incremental, SelfTraining, TrainingContext, TrainingPolicy
+
+moved.install()
 
 __version__ = "0.1.0"
 

@@ -142,7 +142,7 @@ def bench(
 
     from .bench.report import columns, headline, summary_rows, write_outputs
     from .bench.runner import BenchSettings, run_bench
-    from .datasets import load
+    from .data.datasets import load
 
     console = Console(width=None if sys.stdout.isatty() else 110)
     settings = BenchSettings(
@@ -211,7 +211,7 @@ def list_strategies() -> None:
 @main.command("datasets")
 def list_datasets() -> None:
     """List the bundled data sets that --data accepts."""
-    from .datasets import bundled_names, load
+    from .data.datasets import bundled_names, load
 
     for name in bundled_names():
         click.echo(f"{name:17s} {load(name).description}")

@@ -28,14 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from .data.sources import ParquetRows
 from .errors import ActiveLabError
 from .outputs import ModelOutputs
 from .pool import Pool
-from .selection import TopK
-from .sources import ParquetRows
+from .selection.topk import TopK, merge_top_k, stream_top_k
 from .strategies import Query, ScoringStrategy
 from .strategies import get as get_strategy
-from .streaming import merge_top_k, stream_top_k
 from .validation import check_int
 
 __all__ = ["distributed_query", "map_on_dask", "partition_top_k"]
@@ -161,7 +160,7 @@ def distributed_query(
         Sent to the workers once.
     data : path, ParquetRows or dask.array.Array
         A Parquet file or folder (one task per row group; see
-        :class:`~activelab.sources.ParquetRows`, ``columns`` and ``id_column`` as
+        :class:`~activelab.data.sources.ParquetRows`, ``columns`` and ``id_column`` as
         there), or a 2-D dask array (one task per block of rows).
     labeled_ids : array-like, optional
         Ids already labeled: never returned.

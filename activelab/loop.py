@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ActiveLabError
-from .oracles import Oracle
+from .oracles.base import Oracle
 from .outputs import ModelOutputs
 from .pool import Pool, to_python
 from .stopping import StoppingRule

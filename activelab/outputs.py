@@ -18,19 +18,79 @@ does that once per round and caches the result, so a hybrid of two scorers never
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .data.sources import RowSource
 from .errors import ActiveLabError
 from .pool import Pool
-from .sources import RowSource
-from .streaming import DEFAULT_CHUNK_BYTES, chunk_rows
-from .validation import first_line
+from .validation import check_int, first_line
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "STREAM_ABOVE", "ModelOutputs"]
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "DEFAULT_CHUNK_SIZE",
+    "STREAM_ABOVE",
+    "ModelOutputs",
+    "chunk_rows",
+    "parse_bytes",
+    "row_bytes",
+]
+
+#: The most item bytes one chunk holds by default (the row count is capped by this too).
+DEFAULT_CHUNK_BYTES = 64 * 2**20
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def parse_bytes(text: str) -> int:
+    """``"64MiB"`` -> 67108864; units B, KB, MB, GB (powers of 10) and KiB, MiB, GiB.
+
+    >>> parse_bytes("64MiB"), parse_bytes("1.5 GB")
+    (67108864, 1500000000)
+    """
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS or float(match.group(1)) <= 0:
+        raise ActiveLabError(
+            f"a chunk size in bytes must look like '64MiB' or '500MB'; got {text!r}"
+        )
+    return max(1, int(float(match.group(1)) * _UNITS[unit]))
+
+
+def row_bytes(X: Any) -> int:
+    """About how many bytes one item of ``X`` takes in memory (at least 1)."""
+    shape = getattr(X, "shape", None)
+    if sp.issparse(X):
+        per_row = X.nnz / max(X.shape[0], 1) * (X.dtype.itemsize + X.indices.dtype.itemsize)
+        return max(1, int(per_row))
+    if hasattr(X, "columns"):
+        return max(1, 8 * len(X.columns))
+    dtype = getattr(X, "dtype", None)
+    if shape is not None and len(shape) >= 2 and dtype is not None and dtype.kind in "biuf":
+        return max(1, int(np.prod(shape[1:])) * dtype.itemsize)
+    return 1024
+
+
+def chunk_rows(chunk_size: int | str, X: Any, max_rows: int | None = None) -> int:
+    """Rows per chunk: ``chunk_size`` rows, or as many as fit in ``chunk_size`` bytes.
+
+    An int is a row count; a string such as ``"64MiB"`` is a byte budget for the items
+    of one chunk (see :func:`row_bytes`). ``max_rows`` caps either.
+
+    >>> chunk_rows(1000, None), chunk_rows("1MiB", np.zeros((5, 32), dtype=np.float32))
+    (1000, 8192)
+    """
+    if isinstance(chunk_size, str):
+        rows = max(1, parse_bytes(chunk_size) // row_bytes(X))
+    else:
+        rows = check_int(chunk_size, "chunk_size")
+    return min(rows, max_rows) if max_rows is not None else rows
+
 
 #: Rows per chunk by default (fewer when 8,192 rows of items exceed 64 MiB).
 DEFAULT_CHUNK_SIZE = 8192
@@ -58,7 +118,7 @@ class ModelOutputs:
         one chunk at a time and keeps only the running top-k, so memory is bounded by
         a chunk, and each chunk's outputs are shared by the scorers of that chunk but not
         cached for the round. ``None`` (default) streams for out-of-core pools
-        (:mod:`activelab.sources`) and above :data:`STREAM_ABOVE` candidates. Streaming
+        (:mod:`activelab.data.sources`) and above :data:`STREAM_ABOVE` candidates. Streaming
         returns exactly the ids and scores a materialised query returns.
     """
 
@@ -200,7 +260,7 @@ class ModelOutputs:
                 "sample_proba (activelab.models.TorchClassifier: MC dropout) or a fitted "
                 "ensemble with estimators_ (BaggingClassifier, RandomForestClassifier)"
             )
-        from .committee import committee_members
+        from .models.committee import committee_members
 
         def stacked() -> np.ndarray:
             members = committee_members(self.model)

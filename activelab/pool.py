@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .data.sources import RowSource
 from .errors import ActiveLabError
-from .sources import RowSource
 from .validation import nonfinite_cells
 
 __all__ = ["IdIndex", "LabelEvent", "Pool"]
@@ -172,7 +172,7 @@ class Pool:
     ----------
     X : array-like
         A dense NumPy array, a SciPy sparse matrix, a pandas DataFrame, a sequence of
-        raw items (texts, file paths, ...), or a :class:`~activelab.sources.RowSource`
+        raw items (texts, file paths, ...), or a :class:`~activelab.data.sources.RowSource`
         whose rows stay on disk (a memory-mapped ``.npy`` file, a Parquet file or
         folder; see docs/scale.md). One item per row.
     ids : sequence, optional

@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from activelab import ActiveLoop, Pool, strategies
-from activelab.aggregation import DawidSkene, MajorityVote, to_crowdkit
-from activelab.annotators import (
+from activelab.data.datasets import load
+from activelab.models.catalog import make_model
+from activelab.oracles.aggregation import DawidSkene, MajorityVote, to_crowdkit
+from activelab.oracles.annotators import (
     Annotator,
     AnnotatorPanel,
     AskBest,
@@ -41,8 +43,6 @@ from activelab.annotators import (
     CostAwareChoice,
     RepeatedLabeling,
 )
-from activelab.bench.models import make_model
-from activelab.datasets import load
 
 PANEL = [Annotator("expert", 0.95, cost=5), Annotator("mid", 0.80, cost=2),
          Annotator("novice", 0.65, cost=1)]
@@ -50,7 +50,7 @@ PANEL = [Annotator("expert", 0.95, cost=5), Annotator("mid", 0.80, cost=2),
 
 class AskCheapest(AskBest):
     def collect(self, panel, item, context):
-        from activelab.annotators import _ask_in_order
+        from activelab.oracles.annotators import _ask_in_order
 
         _ask_in_order(panel, item, np.lexsort((-panel.accuracy_estimates(), panel.costs)))
 

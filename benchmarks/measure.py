@@ -94,10 +94,10 @@ ACTIVELAB_STRATEGY = {
 
 def setup_activelab(case, X, y, labeled, model):
     from activelab import Pool, strategies
-    from activelab.committee import Committee
+    from activelab.models.committee import Committee
 
     if case.get("mmap"):  # the pool is built inside the measurement: its memory counts
-        from activelab.sources import NpyRows
+        from activelab.data.sources import NpyRows
 
         def query():
             pool = Pool(NpyRows(Path(case["data"]) / "X.npy"))

@@ -11,7 +11,7 @@ all 5 labels (``item_cost + 5 · label_cost`` each); **pairs** asks the most unc
 **grouped** takes items in the same order as vectors but asks only their labels with
 uncertainty ``1 - |2p - 1| >= 0.5`` (``0.25 <= p <= 0.75``; the most uncertain one if
 none), so the money saved buys more items. Both
-fit :class:`~activelab.partial_labels.PartialBinaryRelevance` (logistic regression per
+fit :class:`~activelab.oracles.partial_labels.PartialBinaryRelevance` (logistic regression per
 label). Prints test micro-F1 against cost, mean over seeds.
 """
 
@@ -25,8 +25,13 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from activelab import Pool
-from activelab.datasets import load
-from activelab.partial_labels import PairOracle, PartialBinaryRelevance, PartialLabels, query_pairs
+from activelab.data.datasets import load
+from activelab.oracles.partial_labels import (
+    PairOracle,
+    PartialBinaryRelevance,
+    PartialLabels,
+    query_pairs,
+)
 
 
 def run(mode, seed, budget, item_cost, label_cost):

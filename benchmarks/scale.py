@@ -68,8 +68,8 @@ def dask_query(parquet: Path, pool_folder: Path, batch: int, workers: int) -> di
     from sklearn.linear_model import LogisticRegression
 
     from activelab import Pool, strategies
+    from activelab.data.sources import ParquetRows
     from activelab.distributed import distributed_query
-    from activelab.sources import ParquetRows
 
     X = np.load(pool_folder / "X.npy", mmap_mode="r")
     y, labeled = np.load(pool_folder / "y.npy"), np.load(pool_folder / "labeled.npy")

@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from activelab.bench.models import make_model
+from activelab.models.catalog import make_model
 from activelab.server.demo import make_texts, write_csv
 from activelab.server.testing import free_port, start_server, stop_server
 from activelab.store import Store

@@ -39,8 +39,8 @@ import numpy as np
 
 from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
 from activelab.bench.metrics import labels_to_reach
-from activelab.bench.models import make_model
-from activelab.datasets import load
+from activelab.data.datasets import load
+from activelab.models.catalog import make_model
 from activelab.stopping import (
     LabelBudget,
     MaxUncertainty,

@@ -30,7 +30,7 @@ import numpy as np
 from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
 from activelab.bench.metrics import aulc
 from activelab.bench.runner import BenchSettings, run_bench
-from activelab.datasets import load
+from activelab.data.datasets import load
 from activelab.stopping import LabelBudget
 from activelab.training import FullRefit, Incremental, TrainingContext, TrainingPolicy
 

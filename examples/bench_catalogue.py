@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from activelab.bench import BenchSettings, run_bench, write_outputs
-from activelab.datasets import load
+from activelab.data.datasets import load
 
 #: data set -> (initial labels, budget, batch size); budgets fit each training split
 SETTINGS = {

@@ -17,8 +17,8 @@ import numpy as np
 from sklearn.svm import SVC
 
 from activelab import ActiveLoop, InputSpace, Pool, SimulatedOracle, SynthesisLoop, strategies
+from activelab.scenarios.synthesis import BoundaryBisection, FunctionOracle, RandomInputs
 from activelab.stopping import LabelBudget, TargetScore
-from activelab.synthesis import BoundaryBisection, FunctionOracle, RandomInputs
 
 
 def simulator(x: np.ndarray) -> int:

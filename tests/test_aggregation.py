@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from activelab import ActiveLabError
-from activelab.aggregation import (
+from activelab.oracles.aggregation import (
     DawidSkene,
     MajorityVote,
     Votes,

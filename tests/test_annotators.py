@@ -6,7 +6,8 @@ from scipy.stats import t as student_t
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLabError, ActiveLoop, Pool, strategies
-from activelab.annotators import (
+from activelab.oracles import Answers
+from activelab.oracles.annotators import (
     UNSURE,
     Annotator,
     AnnotatorPanel,
@@ -18,7 +19,6 @@ from activelab.annotators import (
     RepeatedLabeling,
     noise_near_boundary,
 )
-from activelab.oracles import Answers
 from activelab.stopping import LabelBudget
 
 N = 20_000

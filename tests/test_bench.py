@@ -18,7 +18,7 @@ from activelab import __version__
 from activelab.bench.metrics import aulc, labels_to_reach, mean_curve
 from activelab.bench.report import columns, headline, summary_rows, write_outputs
 from activelab.bench.runner import TARGET_FRACTION, BenchSettings, run_bench
-from activelab.datasets import Dataset, load
+from activelab.data.datasets import Dataset, load
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -320,7 +320,7 @@ def test_progress_callback_counts_every_task(iris: Dataset) -> None:
 
 @pytest.mark.parametrize("strategy", ["margin", "entropy"])
 def test_svm_without_probabilities_works(iris: Dataset, strategy: str) -> None:
-    from activelab.bench.models import make_model
+    from activelab.models.catalog import make_model
 
     assert not hasattr(make_model("svm", 0), "predict_proba")
     results = run_bench(iris, BenchSettings(strategies=[strategy, "random"], model="svm", **SMALL))

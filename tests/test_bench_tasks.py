@@ -21,11 +21,11 @@ from sklearn.preprocessing import StandardScaler
 import activelab.strategies.multilabel  # noqa: F401  (registers br_uncertainty, mmc, ...)
 import activelab.strategies.regression  # noqa: F401  (registers emcm, qbc_variance, ...)
 from activelab.bench.metrics import aulc, mean_curve
-from activelab.bench.models import TASK_MODELS, make_model
 from activelab.bench.report import columns, headline, markdown_summary, write_outputs
 from activelab.bench.runner import TARGET_FRACTION, BenchSettings, run_bench
 from activelab.cli import main
-from activelab.datasets import Dataset, detect_task, load
+from activelab.data.datasets import Dataset, detect_task, load
+from activelab.models.catalog import TASK_MODELS, make_model
 
 SMALL = {"initial": 10, "budget": 40, "batch_size": 10, "repeats": 2, "seed": 0}
 
@@ -301,7 +301,7 @@ def test_cli_bench_on_a_multilabel_csv(tmp_path: Path) -> None:
 def test_a_strategy_the_model_cannot_serve_is_refused_before_simulating(data, strategy, model, hint):
     from activelab import ActiveLabError
     from activelab.bench import BenchSettings, run_bench
-    from activelab.datasets import load
+    from activelab.data.datasets import load
 
     settings = BenchSettings(data=data, strategies=[strategy, "random"], model=model,
                              initial=6, budget=20, repeats=1)
@@ -312,8 +312,8 @@ def test_a_strategy_the_model_cannot_serve_is_refused_before_simulating(data, st
 
 
 def test_model_kinds_follow_the_models_structure():
-    from activelab.bench.models import make_model
     from activelab.bench.runner import model_kinds
+    from activelab.models.catalog import make_model
 
     assert model_kinds(make_model("logreg", 0), "classification") == {"proba", "decision"}
     assert model_kinds(make_model("svm", 0), "classification") == {"decision"}

@@ -319,7 +319,7 @@ def test_bench_leaves_the_callers_warning_filters_alone():
     import warnings
 
     from activelab.bench import BenchSettings, run_bench
-    from activelab.datasets import load
+    from activelab.data.datasets import load
 
     before = list(warnings.filters)
     run_bench(load("iris"), BenchSettings(data="iris", strategies=["margin"], model="mlp",

@@ -15,7 +15,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
 from activelab import ModelOutputs, Pool, strategies
-from activelab.committee import Committee, committee_members
+from activelab.models.committee import Committee, committee_members
 from activelab.strategies.committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
 from activelab.testing import check_strategy
 

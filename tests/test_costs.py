@@ -8,9 +8,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLabError, ActiveLoop, Pool, SimulatedOracle, strategies
-from activelab.costs import CostSensitive, ItemCosts, knapsack_greedy
+from activelab.oracles.costs import ItemCosts, knapsack_greedy
 from activelab.stopping import LabelBudget
 from activelab.strategies import MarginSampling
+from activelab.strategies.cost_sensitive import CostSensitive
 
 
 def brute_force(values, costs, budget, max_items=None):
@@ -144,7 +145,7 @@ def test_cost_sensitive_is_registered():
 def test_the_bench_records_and_plots_the_metric_against_cumulative_cost(tmp_path):
     from activelab.bench.report import write_outputs
     from activelab.bench.runner import BenchSettings, run_bench
-    from activelab.datasets import load
+    from activelab.data.datasets import load
 
     settings = BenchSettings(data="iris", strategies=["margin", "random"], initial=6, budget=26,
                              batch_size=10, repeats=2)

@@ -1,4 +1,4 @@
-"""Tests for activelab.datasets: bundled sets, file loaders and their error messages."""
+"""Tests for activelab.data.datasets: bundled sets, file loaders and their error messages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import scipy.sparse
 from conftest import raises_user_error
 from sklearn.datasets import dump_svmlight_file
 
-from activelab.datasets import BUNDLED, Dataset, bundled_names, load
+from activelab.data.datasets import BUNDLED, Dataset, bundled_names, load
 
 
 def labelled_frame(n: int = 40) -> pd.DataFrame:
@@ -589,7 +589,7 @@ def test_few_real_values_stay_class_labels(tmp_path: Path) -> None:
 
 
 def test_a_constant_regression_target_is_refused() -> None:
-    from activelab.datasets import _build_dataset
+    from activelab.data.datasets import _build_dataset
 
     with raises_user_error(r"the target 'target' has one value \(2\.5\) for every item"):
         _build_dataset("flat", np.ones((5, 2)), np.full(5, 2.5), ["x0", "x1"], "flat",

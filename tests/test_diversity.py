@@ -9,13 +9,14 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.datasets import load_iris, make_blobs, make_regression
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from activelab import ModelOutputs, Pool, selection, strategies
+from activelab import ModelOutputs, Pool, strategies
 from activelab.selection import (
     ClusterMarginSelector,
     KCenterGreedy,
     KMeansSelector,
     RankedBatch,
     StochasticTopK,
+    neighbors,
 )
 from activelab.strategies import MarginSampling
 from activelab.strategies import diversity as div
@@ -99,13 +100,13 @@ def test_k_center_works_in_bounded_blocks_and_chunking_does_not_change_the_answe
     scores = np.zeros(len(outputs))
     whole = KCenterGreedy().select(outputs, scores, 20, rng)
     shapes = []
-    original = selection._nearest_sq
+    original = neighbors._nearest_sq
 
     def recording(A, a_sq, B, b_sq, out=None):
         shapes.append((A.shape[0], B.shape[0]))
         return original(A, a_sq, B, b_sq, out)
 
-    monkeypatch.setattr(selection, "_nearest_sq", recording)
+    monkeypatch.setattr(neighbors, "_nearest_sq", recording)
     chunked = KCenterGreedy(chunk_size=16).select(outputs, scores, 20, rng)
     assert np.array_equal(whole[0], chunked[0])
     assert np.allclose(whole[1], chunked[1])
@@ -530,7 +531,7 @@ def test_faiss_radius_graph_equals_scikit_learns_with_items_exactly_on_the_radiu
 def test_auto_backend_falls_back_to_numpy_without_faiss(monkeypatch):
     X = np.random.default_rng(2).normal(size=(80, 3))
     want = div.ProbCover(backend="numpy").query(None, Pool(X), 4, random_state=0)
-    monkeypatch.setattr(selection, "_faiss", lambda: None)
+    monkeypatch.setattr(neighbors, "_faiss", lambda: None)
     got = div.ProbCover(backend="auto").query(None, Pool(X), 4, random_state=0)
     assert got.ids.tolist() == want.ids.tolist()
     with raises_user_error("needs faiss"):

@@ -9,8 +9,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ModelOutputs, Pool, strategies
+from activelab.data.sources import NpyRows, ParquetRows
 from activelab.errors import ActiveLabError
-from activelab.sources import NpyRows, ParquetRows
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -6,7 +6,12 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLabError, Pool
-from activelab.partial_labels import PairOracle, PartialBinaryRelevance, PartialLabels, query_pairs
+from activelab.oracles.partial_labels import (
+    PairOracle,
+    PartialBinaryRelevance,
+    PartialLabels,
+    query_pairs,
+)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLabError, ActiveLoop, Pool, SimulatedOracle, strategies
-from activelab.rationales import RationaleWeighting, WithRationales
+from activelab.oracles.rationales import RationaleWeighting, WithRationales
 from activelab.stopping import LabelBudget
 
 

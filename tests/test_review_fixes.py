@@ -6,11 +6,12 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLoop, CostBudget, Pool, SimulatedOracle, strategies
-from activelab.annotators import Annotator, AnnotatorPanel
-from activelab.costs import CostSensitive, ItemCosts, knapsack_greedy
 from activelab.errors import ActiveLabError
 from activelab.oracles import Answers
-from activelab.synthesis import NearestItemOracle
+from activelab.oracles.annotators import Annotator, AnnotatorPanel
+from activelab.oracles.costs import ItemCosts, knapsack_greedy
+from activelab.scenarios.synthesis import NearestItemOracle
+from activelab.strategies.cost_sensitive import CostSensitive
 
 
 def _iris_pool():

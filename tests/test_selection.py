@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activelab import ActiveLabError
-from activelab.selection import check_random_state, top_k
+from activelab.selection import top_k
+from activelab.validation import check_random_state
 
 
 def brute_force_top_k(ids, scores, k):

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from activelab import SimulatedOracle
-from activelab.stream import (
+from activelab.data.streams import read_csv_chunks, rotating_hyperplane, sea_stream
+from activelab.scenarios.stream import (
     BudgetManager,
     DensityBased,
     PreferUncertain,
@@ -21,9 +22,6 @@ from activelab.stream import (
     VariableUncertainty,
     available_rules,
     max_window_spend,
-    read_csv_chunks,
-    rotating_hyperplane,
-    sea_stream,
     stream_rule,
 )
 from tests.conftest import raises_user_error

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from activelab.bench.stream_bench import StreamBenchSettings, run_stream_bench
 from activelab.cli import main
-from activelab.stream import max_window_spend
+from activelab.scenarios.stream import max_window_spend
 from tests.conftest import raises_user_error
 
 

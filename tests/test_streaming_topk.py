@@ -10,7 +10,8 @@ from sklearn.linear_model import LogisticRegression
 
 from activelab import ModelOutputs, Pool, strategies
 from activelab.errors import ActiveLabError
-from activelab.streaming import TopKAccumulator, chunk_rows, merge_top_k, parse_bytes
+from activelab.outputs import chunk_rows, parse_bytes
+from activelab.selection import TopKAccumulator, merge_top_k
 
 
 def brute_force_top_k(ids: np.ndarray, scores: np.ndarray, k: int):

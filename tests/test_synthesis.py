@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from activelab import SimulatedOracle
-from activelab.synthesis import (
+from activelab.scenarios.synthesis import (
     BoundaryBisection,
     DecoderGenerator,
     FunctionOracle,

@@ -202,7 +202,7 @@ def test_the_loop_runs_deep_strategies_with_a_torch_model(digits):
 
 def test_the_bench_runs_torch_models_and_refuses_a_strategy_they_do_not_serve():
     from activelab.bench.runner import BenchSettings, run_bench
-    from activelab.datasets import load
+    from activelab.data.datasets import load
 
     iris = load("iris")
     settings = BenchSettings(data="iris", strategies=["bald", "badge", "random"],

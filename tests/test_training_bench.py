@@ -10,7 +10,7 @@ from conftest import raises_user_error
 
 from activelab.bench.runner import BenchSettings, run_bench
 from activelab.cli import main
-from activelab.datasets import load
+from activelab.data.datasets import load
 
 SMALL = dict(data="iris", strategies=["entropy"], initial=6, budget=16, batch_size=5, repeats=1)
 

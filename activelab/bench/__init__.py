@@ -1,7 +1,7 @@
 """The experiment bench: simulated active learning that compares strategies fairly.
 
 >>> from activelab.bench import BenchSettings, run_bench
->>> from activelab.datasets import load
+>>> from activelab.data.datasets import load
 >>> results = run_bench(load("iris"), BenchSettings(data="iris", strategies=["margin", "random"],
 ...                     initial=6, budget=30, batch_size=8, repeats=2))
 >>> sorted(results["strategies"])

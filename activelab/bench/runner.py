@@ -6,7 +6,7 @@ split, initial set and model seed, so the only difference between strategies is 
 they choose to label.
 
 The task (classification, regression or multi-label) decides the models on offer
-(:data:`~activelab.bench.models.TASK_MODELS`) and the metrics
+(:data:`~activelab.models.catalog.TASK_MODELS`) and the metrics
 (:data:`~activelab.bench.metrics.TASK_METRICS`); learning curves, AULC and the target
 are built on the task's primary metric.
 """
@@ -23,16 +23,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import __version__, strategies
-from ..datasets import TASKS, Dataset
+from ..data.datasets import TASKS, Dataset
 from ..errors import ActiveLabError
 from ..loop import ActiveLoop
-from ..oracles import SimulatedOracle
+from ..models.catalog import DEFAULT_MODELS, TASK_MODELS, make_model
+from ..oracles.simulated import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget
 from ..strategies.registry import canonical_name
 from ..training import CEAL, FullRefit, Incremental, SelfTraining, TrainingPolicy
 from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
-from .models import DEFAULT_MODELS, TASK_MODELS, make_model
 
 __all__ = ["BenchSettings", "run_bench"]
 
@@ -45,7 +45,7 @@ class BenchSettings:
     """Everything that defines a bench run; written to ``results.json`` as ``settings``.
 
     ``task`` is ``"auto"`` (the data set's own task, see
-    :func:`activelab.datasets.detect_task`), ``"classification"``, ``"regression"`` or
+    :func:`activelab.data.datasets.detect_task`), ``"classification"``, ``"regression"`` or
     ``"multilabel"``. ``model`` ``None`` means the task's default (``logreg``, ``ridge``
     for regression). ``results.json`` records both as resolved for the run.
     """

@@ -1,7 +1,7 @@
 """The stream bench: decision rules compared at equal budget on drifting streams.
 
 Every rule sees the same generated stream (same seed), the same model and the same
-:class:`~activelab.stream.BudgetManager`; what differs is only which items it labels.
+:class:`~activelab.scenarios.stream.BudgetManager`; what differs is only which items it labels.
 For each rule and seed it records the prequential (test-then-train) accuracy, its curve
 over blocks of 1,000 items, the labels spent, and the most labels spent in any window
 — which must never exceed ``floor(budget * window)``.
@@ -19,16 +19,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..data.streams import read_csv_chunks, rotating_hyperplane, sea_stream
 from ..errors import ActiveLabError
-from ..stream import (
-    StreamLearner,
-    available_rules,
-    check_budget,
-    read_csv_chunks,
-    rotating_hyperplane,
-    sea_stream,
-    stream_rule,
-)
+from ..scenarios.stream import StreamLearner, available_rules, check_budget, stream_rule
 from .report import write_scenario_outputs
 
 __all__ = ["STREAMS", "StreamBenchSettings", "run_stream_bench", "write_stream_outputs"]

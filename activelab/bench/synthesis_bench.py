@@ -3,13 +3,13 @@
 A black box labels any point of ``[-1, 1]^d``. Three ways to spend its calls, each with
 the same model, the same initial random points and the same held-out test points:
 
-* ``synthesis`` — :class:`~activelab.synthesis.BoundaryBisection` builds every query;
+* ``synthesis`` — :class:`~activelab.scenarios.synthesis.BoundaryBisection` builds every query;
 * ``pool`` — margin sampling (:class:`~activelab.loop.ActiveLoop`) over a fixed set of
   candidate inputs: a grid in 2-D, uniform random points in higher dimensions;
 * ``random`` — uniform random inputs;
 * ``optimisation`` and ``latent`` — the other synthesisers,
-  :class:`~activelab.synthesis.ScoreOptimisation` (margin, 8 restarts) and
-  :class:`~activelab.synthesis.LatentSynthesis` (a Gaussian mixture fit on 2,000 unlabeled
+  :class:`~activelab.scenarios.synthesis.ScoreOptimisation` (margin, 8 restarts) and
+  :class:`~activelab.scenarios.synthesis.LatentSynthesis` (a Gaussian mixture fit on 2,000 unlabeled
   uniform inputs, margin over 500 samples per query).
 
 The number that matters is how many oracle calls each needs to reach the target
@@ -31,11 +31,9 @@ import numpy as np
 from .. import __version__
 from ..errors import ActiveLabError
 from ..loop import ActiveLoop
-from ..oracles import SimulatedOracle
+from ..oracles.simulated import SimulatedOracle
 from ..pool import Pool
-from ..stopping import LabelBudget, TargetScore
-from ..strategies import get as get_strategy
-from ..synthesis import (
+from ..scenarios.synthesis import (
     BoundaryBisection,
     InputSpace,
     LatentSynthesis,
@@ -43,6 +41,8 @@ from ..synthesis import (
     ScoreOptimisation,
     SynthesisLoop,
 )
+from ..stopping import LabelBudget, TargetScore
+from ..strategies import get as get_strategy
 from .report import write_scenario_outputs
 
 __all__ = ["BLACK_BOXES", "METHODS", "SynthesisBenchSettings", "black_box", "run_synthesis_bench",

@@ -1,7 +1,11 @@
-"""PyTorch and sentence-embedding models (the ``torch`` and ``text`` extras).
+"""Models: the catalog of named models that the bench and the server build, committees,
+and the PyTorch and sentence-embedding models (the ``torch`` and ``text`` extras).
 
 Importing this package is cheap; torch loads when a model is first used.
 
+* :mod:`~activelab.models.catalog` — ``make_model("logreg", seed)``: the named models of
+  ``activelab bench --model`` and ``activelab serve``;
+* :class:`~activelab.models.committee.Committee` — several user models as one ensemble;
 * :class:`~activelab.models.torch_model.TorchClassifier` — any ``nn.Module`` with ``fit``,
   ``predict_proba``, ``embed``, MC-dropout / ensemble ``sample_proba``, ``predict_loss``
   and ``augmented_proba``.
@@ -13,9 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SentenceEmbedder", "TorchClassifier", "load_sentences", "minilm_classifier"]
+__all__ = [
+    "Committee",
+    "SentenceEmbedder",
+    "TorchClassifier",
+    "load_sentences",
+    "make_model",
+    "minilm_classifier",
+]
 
 _WHERE = {
+    "Committee": "committee",
+    "make_model": "catalog",
     "TorchClassifier": "torch_model",
     "SentenceEmbedder": "text",
     "load_sentences": "text",
@@ -31,6 +44,8 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(f".{_WHERE[name]}", __name__)
     except ImportError as err:
+        if _WHERE[name] in ("committee", "catalog"):
+            raise
         from ..errors import ActiveLabError
 
         raise ActiveLabError(

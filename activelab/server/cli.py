@@ -100,7 +100,7 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     """Import (or resume) the project and build the app; ``(app, store, project name)``."""
     import numpy as np
 
-    from ..bench.models import make_model
+    from ..models.catalog import make_model
     from ..store import ProjectSettings, Store, read_items
     from ..strategies import get as get_strategy
     from .app import MAX_UPLOAD_BYTES, create_app

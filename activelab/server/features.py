@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ActiveLabError
-from ..selection import kmeans_labels
+from ..selection.clustering import kmeans_labels
 
 __all__ = ["diversity_order", "featurize"]
 

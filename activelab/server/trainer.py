@@ -142,7 +142,7 @@ class Trainer:
     def train_once(self, trigger: str = "manual") -> int | None:
         """Fit, measure, re-score and switch; the new version number, or ``None`` when the
         labels do not cover two classes yet."""
-        from ..bench.models import make_model
+        from ..models.catalog import make_model
         from ..strategies import get as get_strategy
 
         started = time.time()
@@ -192,7 +192,7 @@ class Trainer:
         from sklearn.metrics import cohen_kappa_score
         from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-        from ..bench.models import make_model
+        from ..models.catalog import make_model
 
         metrics: dict[str, Any] = {"labels_per_class": dict(counts)}
         folds = min(5, min(counts.values()))

@@ -111,6 +111,6 @@ __all__ = [
     "register",
 ]
 
-from ..costs import CostSensitive  # noqa: E402  (registers "cost_sensitive")
+from .cost_sensitive import CostSensitive
 
 __all__ += ["CostSensitive"]

@@ -36,8 +36,7 @@ import numpy as np
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
-from ..selection import Selector, TopK
-from ..streaming import stream_top_k
+from ..selection.topk import Selector, TopK, stream_top_k
 from ..validation import check_int, check_random_state
 
 __all__ = ["Query", "ScoringStrategy", "Strategy"]

@@ -1,7 +1,7 @@
 """Query by committee: ask about the items the members of an ensemble disagree on.
 
 The model must be a fitted ensemble with ``estimators_``: an
-:class:`activelab.committee.Committee` of models of your choice, or a scikit-learn
+:class:`activelab.models.committee.Committee` of models of your choice, or a scikit-learn
 ``BaggingClassifier``, ``RandomForestClassifier``, ``VotingClassifier``... Each member's
 outputs are computed once per round, in chunks, and cached in the round's
 :class:`~activelab.outputs.ModelOutputs` under ``member{i}_proba`` (probabilities aligned
@@ -37,7 +37,7 @@ __all__ = [
 
 
 def _members(model: Any) -> list[Any]:
-    from ..committee import committee_members
+    from ..models.committee import committee_members
 
     return committee_members(model)
 
@@ -175,7 +175,7 @@ class MaxDisagreement(ScoringStrategy):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.naive_bayes import GaussianNB
     >>> from activelab import Pool
-    >>> from activelab.committee import Committee
+    >>> from activelab.models.committee import Committee
     >>> from activelab.strategies.committee import MaxDisagreement
     >>> X, y = load_iris(return_X_y=True)
     >>> pool = Pool(X)

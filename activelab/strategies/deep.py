@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..selection import StochasticTopK, id_ranks
+from ..selection.topk import StochasticTopK, id_ranks
 from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
 from .registry import register

@@ -22,7 +22,8 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..selection import Selector, faiss_neighbors, use_faiss
+from ..selection.neighbors import faiss_neighbors, use_faiss
+from ..selection.topk import Selector
 from ..validation import check_int
 from .base import Query, ScoringStrategy
 from .registry import register

@@ -24,23 +24,17 @@ import scipy.sparse as sp
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
-from ..selection import (
+from ..selection.clustering import ClusterMarginSelector, KMeansSelector, kmeans_labels
+from ..selection.kcenter import KCenterGreedy, greedy_farthest
+from ..selection.neighbors import (
     DEFAULT_DISTANCE_CHUNK,
-    ClusterMarginSelector,
-    KCenterGreedy,
-    KMeansSelector,
-    RankedBatch,
     RunningMinDistance,
-    Selector,
-    StochasticTopK,
-    best_by_id,
     faiss_radius_pairs,
-    greedy_farthest,
-    id_ranks,
-    kmeans_labels,
     nearest_distances,
     use_faiss,
 )
+from ..selection.ranked_batch import RankedBatch
+from ..selection.topk import Selector, StochasticTopK, best_by_id, id_ranks
 from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
 from .registry import register

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..selection import top_k
+from ..selection.topk import top_k
 from ..validation import check_int, first_line
 from .base import Query, ScoringStrategy, Strategy
 from .registry import register

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
-from ..selection import Selector, top_k
+from ..selection.topk import Selector, top_k
 from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
 from .density import GraphDensity, InformationDensity, fixed_sample, mean_similarity

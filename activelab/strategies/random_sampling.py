@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..outputs import ModelOutputs
-from ..selection import id_ranks
+from ..selection.topk import id_ranks
 from .base import ScoringStrategy
 from .registry import register
 

@@ -9,10 +9,10 @@
   about each item (:class:`AskBest`, :class:`AskRandom`, :class:`CostAwareChoice`,
   :class:`RepeatedLabeling`, :class:`IEThresh`); every vote is kept in ``panel.votes``
   (annotator, label, cost, time) and the answer for each item is the aggregate of its
-  votes (:mod:`activelab.aggregation`), revised when later votes change it.
+  votes (:mod:`activelab.oracles.aggregation`), revised when later votes change it.
 
 >>> import numpy as np
->>> from activelab.annotators import Annotator, AnnotatorPanel, AskBest
+>>> from activelab.oracles.annotators import Annotator, AnnotatorPanel, AskBest
 >>> y = np.array([0, 1, 1, 0])
 >>> panel = AnnotatorPanel(y, [Annotator("expert", 1.0, cost=5), Annotator("novice", 0.6, cost=1)],
 ...                        chooser=AskBest(), random_state=0)
@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ActiveLabError
+from ..pool import IdIndex, Pool, to_python
+from ..validation import check_int, check_random_state
 from .aggregation import Aggregator, MajorityVote, Votes, WeightedVote, log_odds_weights
-from .errors import ActiveLabError
-from .oracles import Answers
-from .pool import IdIndex, Pool, to_python
-from .validation import check_int, check_random_state
+from .base import Answers
 
 __all__ = [
     "Annotator",

@@ -11,7 +11,7 @@ label state in memory; the items are read when a chunk of them is needed. Two so
 
 >>> import tempfile, numpy as np
 >>> from activelab import Pool
->>> from activelab.sources import NpyRows
+>>> from activelab.data.sources import NpyRows
 >>> path = tempfile.mkdtemp() + "/pool.npy"
 >>> np.save(path, np.arange(12, dtype=np.float32).reshape(6, 2))
 >>> pool = Pool(NpyRows(path))
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ActiveLabError
+from ..errors import ActiveLabError
 
 __all__ = ["NpyRows", "ParquetRows", "RowSource"]
 

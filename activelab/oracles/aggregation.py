@@ -11,7 +11,7 @@ on the order of the votes.
 * :class:`DawidSkene` — Dawid & Skene (1979): EM over the true labels and one confusion
   matrix per annotator, so it learns whom to trust without being told.
 
->>> from activelab.aggregation import DawidSkene, MajorityVote
+>>> from activelab.oracles.aggregation import DawidSkene, MajorityVote
 >>> items      = [0, 0, 0, 1, 1, 1]
 >>> annotators = ["ann", "bob", "cy", "ann", "bob", "cy"]
 >>> labels     = ["cat", "cat", "dog", "dog", "dog", "dog"]
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ActiveLabError
-from .validation import check_int
+from ..errors import ActiveLabError
+from ..validation import check_int
 
 __all__ = [
     "Aggregator",

@@ -20,7 +20,7 @@ itself. The parts:
 
 >>> import numpy as np
 >>> from sklearn.svm import SVC
->>> from activelab.synthesis import BoundaryBisection, InputSpace, SynthesisLoop
+>>> from activelab.scenarios.synthesis import BoundaryBisection, InputSpace, SynthesisLoop
 >>> space = InputSpace(lower=[0, 0], upper=[1, 1])
 >>> loop = SynthesisLoop(SVC(C=100), BoundaryBisection(), lambda x: int(x[0] > 0.3),
 ...                      space, initial=6, random_state=0)
@@ -39,10 +39,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ActiveLabError
-from .pool import to_python
-from .training import can_fit
-from .validation import check_int, check_random_state, first_line
+from ..errors import ActiveLabError
+from ..pool import to_python
+from ..training import can_fit
+from ..validation import check_int, check_random_state, first_line
 
 __all__ = [
     "BoundaryBisection",
@@ -370,9 +370,9 @@ def strategy_scores(strategy: Any, model: Any, X: np.ndarray, rng: np.random.Gen
             return np.asarray(strategy(model, X), dtype=float).ravel()
         except Exception as err:
             raise ActiveLabError(f"the score function failed: {first_line(err)}") from err
-    from . import strategies
-    from .outputs import ModelOutputs
-    from .pool import Pool
+    from .. import strategies
+    from ..outputs import ModelOutputs
+    from ..pool import Pool
 
     scorer = strategies.get(strategy) if isinstance(strategy, str) else strategy
     if not callable(getattr(scorer, "score", None)):

@@ -15,7 +15,7 @@ log (:attr:`LabelEvent.rationale`, :meth:`Pool.rationales_of`), where the policy
 >>> import numpy as np
 >>> from sklearn.linear_model import LogisticRegression
 >>> from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
->>> from activelab.rationales import RationaleWeighting, WithRationales
+>>> from activelab.oracles.rationales import RationaleWeighting, WithRationales
 >>> from activelab.stopping import LabelBudget
 >>> rng = np.random.default_rng(0)
 >>> X = rng.random((200, 30)); y = (X[:, 0] > X[:, 1]).astype(int)
@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import ActiveLabError
-from .oracles import Answers, Oracle
-from .pool import IdIndex, Pool
-from .training import TrainingPolicy
+from ..errors import ActiveLabError
+from ..pool import IdIndex, Pool
+from ..training import TrainingPolicy
+from .base import Answers, Oracle
 
 __all__ = ["RationaleWeighting", "WithRationales"]
 

@@ -11,7 +11,7 @@ outputs stand for.
 >>> import numpy as np
 >>> from sklearn.linear_model import LogisticRegression
 >>> from sklearn.naive_bayes import GaussianNB
->>> from activelab.committee import Committee
+>>> from activelab.models.committee import Committee
 >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
 >>> committee = Committee([LogisticRegression(), GaussianNB()]).fit(X, [0, 0, 1, 1])
 >>> len(committee.estimators_), committee.predict([[0.2], [2.9]]).tolist()
@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from .errors import ActiveLabError
+from ..errors import ActiveLabError
 
 __all__ = ["Committee", "Member", "committee_members"]
 
@@ -158,7 +158,7 @@ def committee_members(model: Any) -> list[Member]:
             raise ActiveLabError(f"this {name} is not fitted; fit it on pool.labeled_data() first")
         raise ActiveLabError(
             f"query by committee needs an ensemble with estimators_, and {name} has none; "
-            "use activelab.committee.Committee([model_a, model_b, ...]) or a BaggingClassifier"
+            "use activelab.models.committee.Committee([model_a, model_b, ...]) or a BaggingClassifier"
         )
     classes = getattr(model, "classes_", None)
     if classes is None or isinstance(classes, list) or np.ndim(classes) != 1:

@@ -11,7 +11,7 @@ plus ``cost_per_label`` for every pair asked — so cost grows with how much is 
 >>> import numpy as np
 >>> from sklearn.datasets import make_multilabel_classification
 >>> from activelab import Pool
->>> from activelab.partial_labels import (PairOracle, PartialBinaryRelevance, PartialLabels,
+>>> from activelab.oracles.partial_labels import (PairOracle, PartialBinaryRelevance, PartialLabels,
 ...                                       query_pairs)
 >>> X, Y = make_multilabel_classification(n_samples=100, n_classes=4, random_state=0)
 >>> pool, oracle = Pool(X), PairOracle(Y, cost_per_item=1.0, cost_per_label=0.5)
@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ActiveLabError
-from .pool import IdIndex, Pool, to_python
-from .validation import check_int
+from ..errors import ActiveLabError
+from ..pool import IdIndex, Pool, to_python
+from ..validation import check_int
 
 __all__ = ["PairOracle", "PartialBinaryRelevance", "PartialLabels", "query_pairs"]
 
