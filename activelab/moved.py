@@ -16,7 +16,6 @@ path. A path whose module was split in two (``activelab.streaming``, ``activelab
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -42,7 +41,9 @@ MOVED: dict[str, tuple[str, ...]] = {
 }
 
 
-class _MovedLoader(importlib.abc.Loader):
+class _MovedLoader:
+    """Loads an old path as the new module (plain class: importlib.abc costs import time)."""
+
     def __init__(self, old: str) -> None:
         self.old = old
         self.original: dict[str, Any] = {}
@@ -68,7 +69,7 @@ class _MovedLoader(importlib.abc.Loader):
             setattr(module, key, value)
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder):
+class _MovedFinder:
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname not in MOVED:
             return None
