@@ -198,7 +198,9 @@ def _shortest_cycle(graph: ImportGraph, start: str, inside: set[str]) -> list[Ed
 def describe_cycle(graph: ImportGraph, component: list[str]) -> str:
     """``a <-> b`` and, indented below, every import line on its cycles."""
     lines = [" <-> ".join(component)]
-    for path in cycle_paths(graph, component):
+    for number, path in enumerate(cycle_paths(graph, component)):
+        if number:
+            lines.append("  and")
         lines += [f"    {edge}" for edge in path]
     return "\n".join(lines)
 
