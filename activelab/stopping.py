@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -29,15 +30,17 @@ from .errors import ActiveLabError
 from .validation import check_int, check_number
 
 if TYPE_CHECKING:
-    from .loop import ActiveLoop, RoundRecord
+    from .pool import Pool
 
 __all__ = [
     "CostBudget",
     "CurveForecast",
     "LabelBudget",
     "LabelsNeededForecast",
+    "LoopState",
     "MaxUncertainty",
     "OverallUncertainty",
+    "RoundState",
     "StabilizingPredictions",
     "StoppingRule",
     "TargetScore",
@@ -46,14 +49,47 @@ __all__ = [
 ]
 
 
+class RoundState(Protocol):
+    """What a rule reads from one round (:class:`activelab.RoundRecord` is one)."""
+
+    round: int
+    n_labeled: int
+    metrics: dict[str, float]
+    model_fitted: bool
+    info: dict[str, Any]
+
+
+class LoopState(Protocol):
+    """What a rule reads from the loop it watches (:class:`activelab.ActiveLoop` is one).
+
+    Rules depend on this small protocol rather than on the loop's class, so the loop can
+    import its rules without the rules importing the loop.
+    """
+
+    model: Any
+    pool: Pool
+    eval_set: Any
+    total_cost: float
+
+    @property
+    def history(self) -> Sequence[RoundState]:
+        """One record per fit, oldest first."""
+        ...
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The names of the metrics measured on ``eval_set`` each round."""
+        ...
+
+
 class StoppingRule:
     """Base class of stopping rules."""
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         """Why the loop should stop now, or ``None`` to go on."""
         return None
 
-    def remaining(self, loop: ActiveLoop) -> int | None:
+    def remaining(self, loop: LoopState) -> int | None:
         """How many more labels this rule allows; ``None`` for no limit."""
         return None
 
@@ -68,10 +104,10 @@ class LabelBudget(StoppingRule):
     def __init__(self, max_labels: int) -> None:
         self.max_labels = check_int(max_labels, "max_labels")
 
-    def remaining(self, loop: ActiveLoop) -> int:
+    def remaining(self, loop: LoopState) -> int:
         return max(self.max_labels - loop.pool.n_labeled, 0)
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         if self.remaining(loop) == 0:
             return f"label budget of {self.max_labels} reached"
         return None
@@ -91,7 +127,7 @@ class CostBudget(StoppingRule):
     def __init__(self, max_cost: float) -> None:
         self.max_cost = check_number(max_cost, "max_cost", low=0)
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         if loop.total_cost >= self.max_cost:
             return f"cost budget of {self.max_cost:g} reached (spent {loop.total_cost:g})"
         return None
@@ -116,7 +152,7 @@ class TargetScore(StoppingRule):
         self.metric = metric
         self.validation = validation
 
-    def score(self, loop: ActiveLoop) -> float | None:
+    def score(self, loop: LoopState) -> float | None:
         """The current score, or ``None`` while no model is fit."""
         if self.validation is not None:
             if not loop.history or not loop.history[-1].model_fitted:
@@ -133,7 +169,7 @@ class TargetScore(StoppingRule):
             return None  # nothing measured yet: the model could not be fit
         return loop.history[-1].metrics[self.metric]
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         value = self.score(loop)
         if value is not None and value >= self.target:
             where = " on the validation set" if self.validation is not None else ""
@@ -159,7 +195,7 @@ def _scorer(metric: Any) -> Any:
 class _PerRound(StoppingRule):
     """A rule that measures the model once per fitted round and remembers the measurements."""
 
-    def _new_round(self, loop: ActiveLoop) -> RoundRecord | None:
+    def _new_round(self, loop: LoopState) -> RoundState | None:
         """The latest record if this rule has not measured it yet and a model was fit."""
         if not loop.history or not loop.history[-1].model_fitted:
             return None
@@ -204,7 +240,7 @@ def cohen_kappa(a: Any, b: Any) -> float:
     return (p_o - p_e) / (1.0 - p_e)
 
 
-def _stop_set_rows(loop: ActiveLoop, stop_set: Any, size: int, seed: int) -> Any:
+def _stop_set_rows(loop: LoopState, stop_set: Any, size: int, seed: int) -> Any:
     if stop_set is not None:
         return stop_set
     pool = loop.pool
@@ -244,7 +280,7 @@ class StabilizingPredictions(_PerRound):
         self._previous_: np.ndarray | None = None
         self._rows_: Any = None
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         if self._new_round(loop) is not None:
             if self._rows_ is None:
                 self._rows_ = _stop_set_rows(loop, self.stop_set, self.stop_set_size,
@@ -285,7 +321,7 @@ class _UncertaintyRule(_PerRound):
     def _summary(self, uncertainty: np.ndarray) -> float:
         raise NotImplementedError
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         record = self._new_round(loop)
         if record is not None:
             value = self._measure(loop)
@@ -300,7 +336,7 @@ class _UncertaintyRule(_PerRound):
                     f"below {self.threshold}")
         return None
 
-    def _measure(self, loop: ActiveLoop) -> float | None:
+    def _measure(self, loop: LoopState) -> float | None:
         from .outputs import ModelOutputs
         from .training import entropy
 
@@ -468,7 +504,7 @@ class LabelsNeededForecast(StoppingRule):
         self.max_score = max_score
         self.forecast_: CurveForecast | None = None
 
-    def reason(self, loop: ActiveLoop) -> str | None:
+    def reason(self, loop: LoopState) -> str | None:
         if self.metric not in loop.metric_names or loop.eval_set is None:
             raise ActiveLabError(
                 f"LabelsNeededForecast follows the curve of {self.metric!r}, which the loop "

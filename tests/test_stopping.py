@@ -15,8 +15,10 @@ from activelab.stopping import (
     CostBudget,
     LabelBudget,
     LabelsNeededForecast,
+    LoopState,
     MaxUncertainty,
     OverallUncertainty,
+    RoundState,
     StabilizingPredictions,
     TargetScore,
     cohen_kappa,
@@ -39,7 +41,7 @@ class ScriptedModel:
 
 
 class FakeLoop:
-    """Just what the rules read: a history, a model, a pool, an evaluation set."""
+    """A LoopState: just what the rules read (a history, a model, a pool, an evaluation set)."""
 
     def __init__(self, n_items=40):
         self.history = []
@@ -63,6 +65,22 @@ def iris_loop(stopping, budget=150, batch_size=5, **kwargs):
                       SimulatedOracle(y, **kwargs), batch_size=batch_size,
                       stopping=[LabelBudget(budget), *stopping], eval_set=(X, y),
                       random_state=0)
+
+
+def _members(protocol):
+    return set(protocol.__annotations__) | {
+        name for name, value in vars(protocol).items() if isinstance(value, property)}
+
+
+def test_the_loop_and_its_records_have_what_the_rules_read():
+    # The rules see the loop only through LoopState (so stopping.py need not import loop.py):
+    # every member it names must exist on a real ActiveLoop and RoundRecord.
+    loop = iris_loop([], budget=10)
+    loop.run()
+    assert _members(LoopState) == {"model", "pool", "eval_set", "total_cost", "history",
+                                   "metric_names"}
+    assert all(hasattr(loop, name) for name in _members(LoopState))
+    assert all(hasattr(loop.history[-1], name) for name in _members(RoundState))
 
 
 # ---- kappa and stabilizing predictions ---------------------------------------------------------

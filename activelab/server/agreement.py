@@ -1,5 +1,6 @@
 """Agreement between annotators: Cohen's kappa per pair (scikit-learn) and Fleiss' kappa
-over items with the same number of votes (statsmodels).
+over items with the same number of votes (statsmodels); and the items whose votes tie, for
+review (:func:`disagreement_rows`).
 
 >>> answers = [(1, "a", "x"), (1, "b", "x"), (2, "a", "y"), (2, "b", "y"), (3, "a", "x"),
 ...            (3, "b", "y")]
@@ -13,11 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["agreement"]
+if TYPE_CHECKING:
+    from ..store import Store
+
+__all__ = ["agreement", "disagreement_rows"]
 
 
 def agreement(answers: Sequence[tuple[int, str, str]], labels: Sequence[str]) -> dict[str, Any]:
@@ -65,3 +69,14 @@ def _fleiss(by_item: dict[int, list[str]], labels: Sequence[str]) -> float | Non
     with np.errstate(invalid="ignore", divide="ignore"):
         value = fleiss_kappa(table, method="fleiss")
     return None if not np.isfinite(value) else round(float(value), 4)
+
+
+def disagreement_rows(store: Store, project: str) -> list[dict[str, Any]]:
+    """The items of ``project`` whose votes tie, each with its ``votes``, for review."""
+    resolved = store.resolved_labels(project)
+    rows = []
+    for item_id, entry in resolved.items():
+        if entry["status"] == "disagreement":
+            item = store.item(project, item_id)
+            rows.append({**item, "votes": entry["votes"]})
+    return rows

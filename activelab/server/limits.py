@@ -6,13 +6,33 @@ A body over the limit gets a 413 with a one-line message; nothing of it is proce
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 
-__all__ = ["BodyLimit", "BodyTooLarge", "too_large_message"]
+__all__ = ["MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "BodyLimit", "BodyTooLarge", "limits_by_path",
+           "too_large_message"]
+
+#: Requests with a larger body are refused with 413.
+MAX_BODY_BYTES = 64 * 1024
+#: The largest item upload (the whole multipart request), unless create_app is told otherwise.
+MAX_UPLOAD_BYTES = 20 * 2**20
+UPLOAD_API = re.compile(r"^/api/projects/[^/]+/items$")
+UPLOAD_PAGE = re.compile(r"^/projects/[^/]+/upload$")
+
+
+def limits_by_path(max_upload_bytes: int) -> Callable[[str], tuple[int, bool]]:
+    """The app's ``limit_for`` of :class:`BodyLimit`: uploads may be ``max_upload_bytes``
+    (the upload page checks the header itself, to answer with a page), the rest
+    :data:`MAX_BODY_BYTES`."""
+    def limit_for(path: str) -> tuple[int, bool]:
+        if UPLOAD_PAGE.match(path):
+            return max_upload_bytes, False
+        return (max_upload_bytes if UPLOAD_API.match(path) else MAX_BODY_BYTES), True
+    return limit_for
 
 
 def too_large_message(limit: int) -> str:
