@@ -85,8 +85,8 @@ def test_nearest_item_oracle_matches_labels_by_id():
             ids = np.asarray(ids)[::-1]
             return Answers(ids=ids, labels=np.array([truth[int(i)] for i in ids]))
 
-    answers = NearestItemOracle(items, Reversed()).label_points(np.array([[0.1, 0.0], [1.9, 2.1]]))
-    assert [truth[int(i)] for i in answers.ids] == list(answers.labels)
+    answers = NearestItemOracle(items, Reversed()).label(np.array([[0.1, 0.0], [1.9, 2.1]]))
+    assert [truth[int(i)] for i in answers.item_ids] == list(answers.labels)
 
 
 def test_wrappers_name_what_they_need():
