@@ -8,9 +8,9 @@ from sklearn.linear_model import LogisticRegression
 from activelab import ActiveLoop, CostBudget, Pool, SimulatedOracle, strategies
 from activelab.errors import ActiveLabError
 from activelab.oracles import Answers
-from activelab.oracles.annotators import Annotator, AnnotatorPanel
 from activelab.oracles.costs import ItemCosts, knapsack_greedy
-from activelab.scenarios.synthesis import NearestItemOracle
+from activelab.oracles.nearest import NearestItemOracle
+from activelab.oracles.panel import Annotator, AnnotatorPanel
 from activelab.strategies.cost_sensitive import CostSensitive
 
 
