@@ -63,7 +63,10 @@ def ask(oracle: Any, request: LabelRequest | Any, *, functions: bool = False,
 
     ``request`` is a :class:`~activelab.oracles.base.LabelRequest` (bare ids become one).
     ``functions`` and ``vectorized`` say whether a plain function may stand for the oracle
-    (see :func:`as_oracle`); scenarios whose requests carry ``points`` allow it.
+    (see :func:`as_oracle`); scenarios whose requests carry ``points`` allow it. Answers
+    to a request with ``points`` get the asked rows of the answered ids as their
+    ``points`` when the oracle left them out; answers to a pair request that answer every
+    pair in order get the request's ``labels`` as their ``asked_labels``.
     """
     request = LabelRequest.of(request)
     answers = as_oracle(oracle, functions=functions, vectorized=vectorized).label(request)
