@@ -14,7 +14,9 @@ from .oracles import (
     Answers,
     ConsoleOracle,
     DawidSkene,
+    FunctionOracle,
     ItemCosts,
+    LabelRequest,
     MajorityVote,
     NoisyOracle,
     Oracle,
@@ -25,7 +27,7 @@ from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
 from .scenarios import stream, synthesis
 from .scenarios.stream import BudgetManager, StreamLearner
-from .scenarios.synthesis import FunctionOracle, InputSpace, SynthesisLoop
+from .scenarios.synthesis import InputSpace, SynthesisLoop
 from .stopping import (
     CostBudget,
     LabelBudget,
@@ -62,6 +64,7 @@ __all__ = [
     "ItemCosts",
     "LabelBudget",
     "LabelEvent",
+    "LabelRequest",
     "LabelsNeededForecast",
     "MajorityVote",
     "MaxUncertainty",

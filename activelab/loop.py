@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from .errors import ActiveLabError
-from .oracles.base import Oracle
+from .oracles.asking import ask
+from .oracles.base import LabelRequest, Oracle
 from .outputs import ModelOutputs
 from .pool import Pool, to_python
 from .stopping import StoppingRule
@@ -290,19 +291,9 @@ class ActiveLoop:
                 reason = (f"{query.strategy} returned no items (nothing left that it may "
                           "pick, e.g. no item fits the cost budget)")
                 break
-            if getattr(self.oracle, "uses_model", False):
-                answers = self.oracle.label(
-                    query.ids, model=self.model if self._model_fitted else None, pool=self.pool
-                )
-            else:
-                answers = self.oracle.label(query.ids)
+            answers = ask(self.oracle, LabelRequest(
+                query.ids, model=self.model if self._model_fitted else None, pool=self.pool))
             answered = np.asarray(answers.ids).reshape(-1)
-            strange = ~np.isin(answered, query.ids)
-            if strange.any():
-                raise ActiveLabError(
-                    f"the oracle answered ids it was not asked about, e.g. "
-                    f"{answered[strange][:3].tolist()}; it must answer ids from the query"
-                )
             unsure = self._record_unsure(answers, query.ids)
             if len(answered):
                 self.tell(answered, answers.labels, annotator=answers.annotator_of_each(),

@@ -35,7 +35,7 @@ from activelab import ActiveLoop, Pool, strategies
 from activelab.data.datasets import load
 from activelab.models.catalog import make_model
 from activelab.oracles.aggregation import DawidSkene, MajorityVote, to_crowdkit
-from activelab.oracles.annotators import (
+from activelab.oracles.panel import (
     Annotator,
     AnnotatorPanel,
     AskBest,
@@ -50,7 +50,7 @@ PANEL = [Annotator("expert", 0.95, cost=5), Annotator("mid", 0.80, cost=2),
 
 class AskCheapest(AskBest):
     def collect(self, panel, item, context):
-        from activelab.oracles.annotators import _ask_in_order
+        from activelab.oracles.panel import _ask_in_order
 
         _ask_in_order(panel, item, np.lexsort((-panel.accuracy_estimates(), panel.costs)))
 

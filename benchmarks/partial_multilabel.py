@@ -26,6 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from activelab import Pool
 from activelab.data.datasets import load
+from activelab.oracles import LabelRequest, ask
 from activelab.oracles.partial_labels import (
     PairOracle,
     PartialBinaryRelevance,
@@ -77,9 +78,9 @@ def run(mode, seed, budget, item_cost, label_cost):
             score = np.where(unknown, (1 - np.abs(2 * proba - 1)).mean(axis=1), -1)
             items = np.lexsort((np.arange(len(score)), -score))[:10]
             ids, labels = np.repeat(items, L), np.tile(np.arange(L), len(items))
-        values, cost = oracle.label_pairs(ids, labels)
-        known.add(ids, labels, values, cost=cost)
-        spent += cost
+        answers = ask(oracle, LabelRequest(ids, labels=labels))
+        known.add_answers(answers)
+        spent += answers.total_cost
 
 
 def main():

@@ -17,7 +17,8 @@ import numpy as np
 from sklearn.svm import SVC
 
 from activelab import ActiveLoop, InputSpace, Pool, SimulatedOracle, SynthesisLoop, strategies
-from activelab.scenarios.synthesis import BoundaryBisection, FunctionOracle, RandomInputs
+from activelab.oracles import FunctionOracle
+from activelab.scenarios.synthesis import BoundaryBisection, RandomInputs
 from activelab.stopping import LabelBudget, TargetScore
 
 

@@ -7,7 +7,8 @@ from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLabError, ActiveLoop, Pool, strategies
 from activelab.oracles import Answers
-from activelab.oracles.annotators import (
+from activelab.oracles.noisy import NoisyOracle, noise_near_boundary
+from activelab.oracles.panel import (
     UNSURE,
     Annotator,
     AnnotatorPanel,
@@ -15,9 +16,7 @@ from activelab.oracles.annotators import (
     AskRandom,
     CostAwareChoice,
     IEThresh,
-    NoisyOracle,
     RepeatedLabeling,
-    noise_near_boundary,
 )
 from activelab.stopping import LabelBudget
 

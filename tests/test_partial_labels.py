@@ -6,6 +6,7 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLabError, Pool
+from activelab.oracles import LabelRequest, ask
 from activelab.oracles.partial_labels import (
     PairOracle,
     PartialBinaryRelevance,
@@ -23,16 +24,19 @@ def setting():
     known = PartialLabels(pool, 4)
     oracle = PairOracle(Y, cost_per_item=2.0, cost_per_label=0.5, ids=ids)
     first = np.repeat(ids[:15], 4), np.tile(np.arange(4), 15)
-    values, cost = oracle.label_pairs(*first)
-    known.add(*first, values, cost=cost, annotator="sim")
+    answers = ask(oracle, LabelRequest(first[0], labels=first[1]))
+    known.add(*first, answers.labels, cost=answers.total_cost, annotator="sim")
     return X, Y, ids, pool, known, oracle
 
 
 def test_pair_cost_grows_with_how_much_is_asked(setting):
     *_, ids, pool, known, oracle = setting
-    _, one_pair = oracle.label_pairs(ids[[20]], [1])
-    _, vector = oracle.label_pairs(np.repeat(ids[20], 4), np.arange(4))
-    _, spread = oracle.label_pairs(ids[20:24], [0, 1, 2, 3])
+    def cost(ids, labels):
+        return ask(oracle, LabelRequest(ids, labels=labels)).total_cost
+
+    one_pair = cost(ids[[20]], [1])
+    vector = cost(np.repeat(ids[20], 4), np.arange(4))
+    spread = cost(ids[20:24], [0, 1, 2, 3])
     assert (one_pair, vector, spread) == (2.5, 4.0, 10.0)
     assert len(known.events) == 60 and sum(e[4] for e in known.events) == pytest.approx(15 * 4.0)
 
@@ -40,7 +44,7 @@ def test_pair_cost_grows_with_how_much_is_asked(setting):
 def test_model_fits_each_label_on_its_known_cells_only(setting):
     X, Y, ids, pool, known, oracle = setting
     extra = ids[15:40]
-    values, _ = oracle.label_pairs(extra, np.full(len(extra), 2))
+    values = ask(oracle, LabelRequest(extra, labels=np.full(len(extra), 2))).labels
     known.add(extra, np.full(len(extra), 2), values)
     model = PartialBinaryRelevance().fit(*known.training_data())
     for label in range(4):
@@ -59,7 +63,7 @@ def test_query_pairs_returns_the_most_uncertain_unknown_pairs_by_brute_force(set
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     assert list(zip(got_ids.tolist(), got_labels.tolist())) == [(c[1], c[2]) for c in candidates[:9]]
     assert np.allclose(scores, [c[0] for c in candidates[:9]])
-    known.add(got_ids, got_labels, oracle.label_pairs(got_ids, got_labels)[0])
+    known.add(got_ids, got_labels, ask(oracle, LabelRequest(got_ids, labels=got_labels)).labels)
     again, again_labels, _ = query_pairs(model, known, 9)
     assert not set(zip(again.tolist(), again_labels.tolist())) & set(
         zip(got_ids.tolist(), got_labels.tolist()))

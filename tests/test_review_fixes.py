@@ -8,9 +8,9 @@ from sklearn.linear_model import LogisticRegression
 from activelab import ActiveLoop, CostBudget, Pool, SimulatedOracle, strategies
 from activelab.errors import ActiveLabError
 from activelab.oracles import Answers
-from activelab.oracles.annotators import Annotator, AnnotatorPanel
 from activelab.oracles.costs import ItemCosts, knapsack_greedy
-from activelab.scenarios.synthesis import NearestItemOracle
+from activelab.oracles.nearest import NearestItemOracle
+from activelab.oracles.panel import Annotator, AnnotatorPanel
 from activelab.strategies.cost_sensitive import CostSensitive
 
 
@@ -85,8 +85,8 @@ def test_nearest_item_oracle_matches_labels_by_id():
             ids = np.asarray(ids)[::-1]
             return Answers(ids=ids, labels=np.array([truth[int(i)] for i in ids]))
 
-    answers = NearestItemOracle(items, Reversed()).label_points(np.array([[0.1, 0.0], [1.9, 2.1]]))
-    assert [truth[int(i)] for i in answers.ids] == list(answers.labels)
+    answers = NearestItemOracle(items, Reversed()).label(np.array([[0.1, 0.0], [1.9, 2.1]]))
+    assert [truth[int(i)] for i in answers.item_ids] == list(answers.labels)
 
 
 def test_wrappers_name_what_they_need():

@@ -255,7 +255,7 @@ def test_the_oracle_failing_or_missing_is_a_clear_error():
     def broken(X):
         raise RuntimeError("sensor offline")
 
-    with raises_user_error("the oracle failed on stream item 0: sensor offline"):
+    with raises_user_error("the oracle raised on 3 points: RuntimeError: sensor offline"):
         learner.run([np.ones((3, 2))], oracle=broken)
     with raises_user_error("pass an oracle"):
         learner.reset()

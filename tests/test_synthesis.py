@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from activelab import SimulatedOracle
+from activelab.oracles import LabelRequest
 from activelab.scenarios.synthesis import (
     BoundaryBisection,
     DecoderGenerator,
@@ -69,8 +70,9 @@ def test_the_validity_check_keeps_invalid_points_out():
 
 def test_function_oracle_counts_calls_and_names_the_point_it_failed_on():
     oracle = FunctionOracle(lambda x: int(x[0] > 0.5))
-    answers = oracle.label_points(np.array([[0.2, 1.0], [0.7, 0.0]]))
+    answers = oracle.label(LabelRequest.for_points([[0.2, 1.0], [0.7, 0.0]]))
     assert answers.labels.tolist() == [0, 1] and oracle.n_calls == 2
+    assert answers.ids.tolist() == [0, 1] and answers.points.tolist() == [[0.2, 1.0], [0.7, 0.0]]
 
     def simulator(x):
         if x[0] > 0.9:
@@ -78,13 +80,13 @@ def test_function_oracle_counts_calls_and_names_the_point_it_failed_on():
         return 0
 
     with raises_user_error(r"the oracle raised on point \[0.95, 0.1\]: RuntimeError: solver diverged"):
-        FunctionOracle(simulator).label_points(np.array([[0.1, 0.1], [0.95, 0.1]]))
+        FunctionOracle(simulator).label(np.array([[0.1, 0.1], [0.95, 0.1]]))
     with raises_user_error("returned no label"):
-        FunctionOracle(lambda x: None).label_points(np.array([[0.1]]))
+        FunctionOracle(lambda x: None).label(np.array([[0.1]]))
     with raises_user_error("must be callable"):
         FunctionOracle(42)
     vectorized = FunctionOracle(lambda X: (X[:, 0] > 0.5).astype(int), vectorized=True)
-    assert vectorized.label_points(np.array([[0.6], [0.1]])).labels.tolist() == [1, 0]
+    assert vectorized.label(np.array([[0.6], [0.1]])).labels.tolist() == [1, 0]
 
 
 def test_nearest_item_oracle_asks_about_the_nearest_unasked_real_item():
@@ -94,17 +96,18 @@ def test_nearest_item_oracle_asks_about_the_nearest_unasked_real_item():
     oracle = NearestItemOracle(items, SimulatedOracle(labels, ids=np.arange(100, 150)),
                                ids=np.arange(100, 150))
     points = rng.uniform(0, 1, (5, 3))
-    answers = oracle.label_points(points)
+    answers = oracle.label(LabelRequest.for_points(points))
+    assert answers.ids.tolist() == [0, 1, 2, 3, 4]                 # the asked points' ids
     used: set[int] = set()
-    for point, got in zip(points, answers.ids):
+    for point, got in zip(points, answers.item_ids):
         order = np.argsort(np.linalg.norm(items - point, axis=1), kind="stable")
         expected = next(i for i in order if i not in used)
         used.add(expected)
         assert got == 100 + expected
-    np.testing.assert_array_equal(answers.X, items[answers.ids - 100])
-    assert answers.labels.tolist() == [f"item{i - 100}" for i in answers.ids]
-    again = oracle.label_points(points[:1])            # the same point: the next-nearest item
-    assert again.ids[0] not in answers.ids
+    np.testing.assert_array_equal(answers.points, items[answers.item_ids - 100])
+    assert answers.labels.tolist() == [f"item{i - 100}" for i in answers.item_ids]
+    again = oracle.label(points[:1])                   # the same point: the next-nearest item
+    assert again.item_ids[0] not in answers.item_ids
 
 
 def test_bisection_proposes_points_on_the_model_boundary_spread_along_it():
@@ -235,7 +238,8 @@ def test_a_raising_oracle_inside_the_loop_is_one_clear_error():
     (dict(model=object()), "model must have fit"),
     (dict(synthesiser="bisection"), "synthesiser must be an activelab Synthesiser"),
     (dict(space=[(0, 1)]), "space must be an InputSpace"),
-    (dict(oracle=42), "the synthesis oracle must be a function"),
+    (dict(oracle=42), r"the oracle must have label\(request\) -> Answers, or be a function "
+                      r"f\(x\) -> label; got int"),
 ])
 def test_the_loop_refuses_bad_parts(bad, message):
     parts = dict(model=SVC(), synthesiser=BoundaryBisection(), oracle=lambda x: 0,

@@ -1,29 +1,41 @@
 """Oracles: whoever answers the label queries, and what their answers cost.
 
-An oracle is anything with ``label(ids) -> Answers`` (:class:`~activelab.oracles.base.Oracle`).
+Every oracle has one method, ``label(request: LabelRequest) -> Answers``
+(:class:`~activelab.oracles.base.Oracle`), and every scenario calls it through
+:func:`~activelab.oracles.asking.ask`.
 
-* :mod:`~activelab.oracles.base` — the protocol and :class:`Answers`;
+* :mod:`~activelab.oracles.base` — the protocol: :class:`LabelRequest` and :class:`Answers`;
+* :mod:`~activelab.oracles.asking` — :func:`ask`, the one call every scenario makes;
 * :mod:`~activelab.oracles.simulated` — :class:`SimulatedOracle`, exact known labels;
 * :mod:`~activelab.oracles.console` — :class:`ConsoleOracle`, a person at the terminal;
-* :mod:`~activelab.oracles.annotators` — noisy oracles and panels of annotators with costs
-  and accuracies;
+* :mod:`~activelab.oracles.noisy` — :class:`NoisyOracle`, labels with noise;
+* :mod:`~activelab.oracles.panel` — panels of annotators with costs and accuracies, and
+  whom to ask;
+* :mod:`~activelab.oracles.function` — :class:`FunctionOracle`, a Python function
+  labels points in no pool (synthesised, streamed);
+* :mod:`~activelab.oracles.nearest` — :class:`NearestItemOracle`, people label the real
+  item nearest to a synthesised point;
 * :mod:`~activelab.oracles.aggregation` — majority and weighted votes, Dawid-Skene;
 * :mod:`~activelab.oracles.costs` — per-item costs and knapsack batches;
 * :mod:`~activelab.oracles.rationales` — rationales and feature re-weighting;
 * :mod:`~activelab.oracles.partial_labels` — multi-label (item, label) pair queries.
 
 >>> import numpy as np
->>> from activelab.oracles import SimulatedOracle
+>>> from activelab.oracles import LabelRequest, SimulatedOracle, ask
 >>> oracle = SimulatedOracle(np.array(["cat", "dog", "cat"]))
->>> oracle.label([2, 0]).labels.tolist()
+>>> ask(oracle, LabelRequest([2, 0])).labels.tolist()
 ['cat', 'cat']
 """
 
 from .aggregation import DawidSkene, MajorityVote, Votes, WeightedVote
-from .annotators import Annotator, AnnotatorPanel, NoisyOracle
-from .base import Answers, Oracle
+from .asking import as_oracle, ask
+from .base import Answers, LabelRequest, Oracle
 from .console import ConsoleOracle, describe_item
 from .costs import ItemCosts, knapsack_greedy
+from .function import FunctionOracle
+from .nearest import NearestItemOracle, nearest_items
+from .noisy import NoisyOracle
+from .panel import Annotator, AnnotatorPanel
 from .simulated import SimulatedOracle
 
 __all__ = [
@@ -32,13 +44,19 @@ __all__ = [
     "Answers",
     "ConsoleOracle",
     "DawidSkene",
+    "FunctionOracle",
     "ItemCosts",
+    "LabelRequest",
     "MajorityVote",
+    "NearestItemOracle",
     "NoisyOracle",
     "Oracle",
     "SimulatedOracle",
     "Votes",
     "WeightedVote",
+    "as_oracle",
+    "ask",
     "describe_item",
     "knapsack_greedy",
+    "nearest_items",
 ]

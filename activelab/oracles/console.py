@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..pool import Pool, to_python
-from .base import Answers
+from .base import Answers, LabelRequest
 
 __all__ = ["ConsoleOracle", "describe_item"]
 
@@ -75,8 +75,8 @@ class ConsoleOracle:
         self.output = output
         self.name = name
 
-    def label(self, ids: Sequence[Any] | np.ndarray) -> Answers:
-        ids = np.asarray(ids)
+    def label(self, request: LabelRequest | Sequence[Any] | np.ndarray) -> Answers:
+        ids = LabelRequest.of(request).ids
         read = self.input or input
         out = self.output or sys.stdout
         show = self.show or describe_item

@@ -7,27 +7,31 @@ have label *l*?". :class:`PartialLabels` holds what is known (1, 0 or unknown),
 known, :func:`query_pairs` picks the most uncertain unknown pairs, and :class:`PairOracle`
 answers them at a cost of ``cost_per_item`` for every distinct item shown (reading it)
 plus ``cost_per_label`` for every pair asked — so cost grows with how much is asked.
+A pair request is a :class:`~activelab.oracles.LabelRequest` with ``labels``: the label
+asked about for each id.
 
 >>> import numpy as np
 >>> from sklearn.datasets import make_multilabel_classification
 >>> from activelab import Pool
+>>> from activelab.oracles import LabelRequest, ask
 >>> from activelab.oracles.partial_labels import (PairOracle, PartialBinaryRelevance, PartialLabels,
 ...                                       query_pairs)
 >>> X, Y = make_multilabel_classification(n_samples=100, n_classes=4, random_state=0)
 >>> pool, oracle = Pool(X), PairOracle(Y, cost_per_item=1.0, cost_per_label=0.5)
 >>> known = PartialLabels(pool, n_labels=4)
 >>> ids = np.repeat(np.arange(10), 4); labels = np.tile(np.arange(4), 10)
->>> known.add(ids, labels, *oracle.label_pairs(ids, labels))
+>>> known.add_answers(ask(oracle, LabelRequest(ids, labels=labels)))
 >>> model = PartialBinaryRelevance().fit(*known.training_data())
 >>> pair_ids, pair_labels, scores = query_pairs(model, known, 6)
->>> values, cost = oracle.label_pairs(pair_ids, pair_labels)
->>> cost == len(set(pair_ids.tolist())) * 1.0 + 6 * 0.5
+>>> answers = ask(oracle, LabelRequest(pair_ids, labels=pair_labels))
+>>> answers.total_cost == len(set(pair_ids.tolist())) * 1.0 + 6 * 0.5
 True
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -35,6 +39,7 @@ import numpy as np
 from ..errors import ActiveLabError
 from ..pool import IdIndex, Pool, to_python
 from ..validation import check_int
+from .base import Answers, LabelRequest
 
 __all__ = ["PairOracle", "PartialBinaryRelevance", "PartialLabels", "query_pairs"]
 
@@ -71,6 +76,16 @@ class PartialLabels:
         share = float(cost) / max(len(ids), 1)
         for i, lab, v in zip(ids, labels, values):
             self.events.append((to_python(i), int(lab), int(v), annotator, share, now))
+
+    def add_answers(self, answers: Answers) -> None:
+        """Record a pair oracle's :class:`~activelab.oracles.Answers` (see :meth:`add`)."""
+        if answers.asked_labels is None:
+            raise ActiveLabError(
+                "these answers say nothing about which label each is about (asked_labels); "
+                "ask a pair oracle with LabelRequest(ids, labels=label_indices)"
+            )
+        self.add(answers.ids, answers.asked_labels, answers.labels, cost=answers.total_cost,
+                 annotator=answers.annotator)
 
     @property
     def known(self) -> np.ndarray:
@@ -171,9 +186,12 @@ def query_pairs(model: Any, known: PartialLabels, n_pairs: int,
 class PairOracle:
     """Answers (item, label) questions from a known 0/1 label matrix, and prices them.
 
-    The cost of one call is ``cost_per_item`` times the number of distinct items asked
-    about plus ``cost_per_label`` times the number of pairs: a whole vector of ``L``
-    labels costs ``cost_per_item + L · cost_per_label``.
+    A request asks about the pairs ``(request.ids[j], request.labels[j])``; the answers'
+    ``labels`` are 0 or 1 and ``asked_labels`` the label index of each. The cost of one
+    call is ``cost_per_item`` times the number of distinct items asked about plus
+    ``cost_per_label`` times the number of pairs: a whole vector of ``L`` labels costs
+    ``cost_per_item + L · cost_per_label``. Each pair costs ``cost_per_label``, and the
+    first pair of each item also ``cost_per_item``.
     """
 
     def __init__(self, Y: Any, cost_per_item: float = 1.0, cost_per_label: float = 1.0,
@@ -185,9 +203,24 @@ class PairOracle:
         self.cost_per_label = float(cost_per_label)
         self._index = IdIndex(ids, len(self.Y), owner="oracle's labels")
 
-    def label_pairs(self, ids: Any, labels: Any) -> tuple[np.ndarray, float]:
-        """``(values, cost)`` for the pairs ``(ids[j], labels[j])``."""
-        ids, labels = np.asarray(ids).reshape(-1), np.asarray(labels).reshape(-1)
+    def label(self, request: LabelRequest) -> Answers:
+        if not isinstance(request, LabelRequest) or request.labels is None:
+            raise ActiveLabError(
+                "PairOracle answers (item, label) pairs: ask with "
+                "LabelRequest(ids, labels=label_indices)"
+            )
+        ids, labels = request.ids, request.labels
         values = self.Y[self._index.positions(ids), labels].astype(int)
-        cost = self.cost_per_item * len(np.unique(ids)) + self.cost_per_label * len(ids)
-        return values, float(cost)
+        first = np.zeros(len(ids), dtype=bool)
+        first[np.unique(ids, return_index=True)[1]] = True
+        costs = self.cost_per_label + self.cost_per_item * first
+        return Answers(ids=ids, labels=values, costs=costs, asked_labels=labels)
+
+    def label_pairs(self, ids: Any, labels: Any) -> tuple[np.ndarray, float]:
+        """Deprecated: ``label(LabelRequest(ids, labels=labels))`` gives Answers."""
+        warnings.warn(
+            "PairOracle.label_pairs(ids, labels) is deprecated and goes away in the next "
+            "release; use label(LabelRequest(ids, labels=labels)), which returns Answers",
+            DeprecationWarning, stacklevel=2)
+        answers = self.label(LabelRequest(ids, labels=labels))
+        return answers.labels, answers.total_cost

@@ -40,7 +40,8 @@ import scipy.sparse as sp
 from ..errors import ActiveLabError
 from ..pool import IdIndex, Pool
 from ..training import TrainingPolicy
-from .base import Answers, Oracle
+from .asking import as_oracle, ask
+from .base import Answers, LabelRequest, Oracle, with_context
 
 __all__ = ["RationaleWeighting", "WithRationales"]
 
@@ -51,7 +52,8 @@ class WithRationales:
     Parameters
     ----------
     oracle : Oracle
-        Gives the labels (a simulated, noisy or panel oracle).
+        Gives the labels (a simulated, noisy or panel oracle); it gets the whole request,
+        so a panel sees the model.
     X : array-like
         The features of every item, in the order of ``ids``.
     y_true : array-like
@@ -66,9 +68,8 @@ class WithRationales:
                  ids: Sequence[Any] | np.ndarray | None = None) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        self.oracle = oracle
+        self.oracle = as_oracle(oracle)
         self.max_features = max_features
-        self.uses_model = getattr(oracle, "uses_model", False)
         self._X = X.tocsr() if sp.issparse(X) else np.asarray(X, dtype=float)
         self._index = IdIndex(ids, self._X.shape[0], owner="rationale features")
         teacher = LogisticRegression(max_iter=2000).fit(self._X, np.asarray(y_true))
@@ -77,8 +78,13 @@ class WithRationales:
         # one weight row per class; binary models have one row, for the second class
         self._weights = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
 
-    def label(self, ids: Any, **context: Any) -> Answers:
-        answers = self.oracle.label(ids, **context) if context else self.oracle.label(ids)
+    def label(self, request: LabelRequest | Any, model: Any = None, pool: Any = None) -> Answers:
+        """The wrapped oracle's answers to ``request``, each with its rationale.
+
+        ``model`` and ``pool`` as arguments are deprecated: put them in the request.
+        """
+        request = with_context(request, model, pool, type(self).__name__)
+        answers = ask(self.oracle, request)
         rows = self._X[self._index.positions(answers.ids)]
         rows = rows.toarray() if sp.issparse(rows) else rows
         reasons = []

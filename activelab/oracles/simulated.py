@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ActiveLabError
 from ..pool import IdIndex
-from .base import Answers
+from .base import Answers, LabelRequest
 
 __all__ = ["SimulatedOracle"]
 
@@ -52,8 +52,8 @@ class SimulatedOracle:
             raise ActiveLabError("SimulatedOracle needs one label per item; got a single value")
         self._index = IdIndex(ids, len(self.labels), owner="oracle's labels")
 
-    def label(self, ids: Sequence[Any] | np.ndarray) -> Answers:
-        ids = np.asarray(ids)
+    def label(self, request: LabelRequest | Sequence[Any] | np.ndarray) -> Answers:
+        ids = LabelRequest.of(request).ids
         labels = self.labels[self._index.positions(ids)]
         return Answers(
             ids=ids,

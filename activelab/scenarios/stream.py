@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ActiveLabError
+from ..oracles.asking import ask
+from ..oracles.base import LabelRequest
 from ..validation import check_int, check_random_state, first_line
 
 __all__ = [
@@ -617,7 +619,8 @@ class StreamLearner:
         the labels are known (a simulation: the labels of chosen items are revealed, and
         every item with a label is scored before training). Without labels, ``oracle``
         labels the chosen items: a callable ``oracle(X) -> labels``, or an activelab
-        Oracle whose ``label(ids)`` takes stream positions.
+        Oracle, asked with a :class:`~activelab.oracles.LabelRequest` whose ``ids`` are
+        the stream positions and ``points`` the items.
         """
         for batch in stream:
             X, y = _split_batch(batch)
@@ -643,24 +646,27 @@ class StreamLearner:
 
 
 def _ask_oracle(oracle: Any, X: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The labels of stream items ``X`` at ``positions``, in that order, from ``oracle``.
+
+    A plain callable is ``oracle(X) -> labels`` (a vectorized FunctionOracle).
+    """
+    request = LabelRequest.for_points(X, ids=positions)
     try:
-        if callable(getattr(oracle, "label", None)):
-            answers = oracle.label(positions)
-            labels = np.asarray(answers.labels)
-        else:
-            labels = np.asarray(oracle(X))
+        answers = ask(oracle, request, functions=True, vectorized=True)
     except ActiveLabError:
         raise
     except Exception as err:
         raise ActiveLabError(
             f"the oracle failed on stream item {int(positions[0])}: {first_line(err)}"
         ) from err
-    if len(labels) != len(X):
+    answered = np.asarray(answers.ids).reshape(-1)
+    if len(answered) != len(X) or not np.isin(positions, answered).all():
         raise ActiveLabError(
-            f"the oracle returned {len(labels)} labels for {len(X)} stream items; "
+            f"the oracle returned {len(answered)} labels for {len(X)} stream items; "
             "skipping is not supported in a stream"
         )
-    return labels
+    order = {int(p): j for j, p in enumerate(answered.tolist())}
+    return np.asarray(answers.labels)[[order[int(p)] for p in positions]]
 
 
 def _as_rows(X: Any) -> np.ndarray:

@@ -6,9 +6,13 @@ itself. The parts:
 
 * :class:`InputSpace` — where points may lie: bounds, integer and categorical features,
   and an optional validity check;
-* oracles — :class:`FunctionOracle` wraps a Python callable (errors it raises name the
-  point); :class:`NearestItemOracle` is the human-facing fallback that asks about the real
-  pool item nearest to each synthesised point;
+* oracles — any :class:`~activelab.oracles.Oracle`, asked with a
+  :class:`~activelab.oracles.LabelRequest` holding the points, or a plain function
+  ``f(x) -> label``: :class:`~activelab.oracles.function.FunctionOracle` wraps a Python
+  callable (errors it raises name the point);
+  :class:`~activelab.oracles.nearest.NearestItemOracle` is the human-facing fallback that
+  asks about the real pool item nearest to each synthesised point (both now live in
+  :mod:`activelab.oracles` and are re-exported here for one release);
 * synthesisers — :class:`BoundaryBisection` (bisect between differently labeled points
   until the model is maximally uncertain, after Wang et al., 2015),
   :class:`ScoreOptimisation` (maximise a strategy's score within the bounds, with
@@ -40,10 +44,15 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ActiveLabError
-from ..pool import to_python
+from ..oracles.asking import as_oracle, as_point_oracle, ask  # noqa: F401  (see below)
+from ..oracles.base import LabelRequest
+from ..oracles.function import FunctionOracle, PointAnswers, PointOracle  # noqa: F401
+from ..oracles.nearest import NearestItemOracle, nearest_items
 from ..training import can_fit
 from ..validation import check_int, check_random_state, first_line
 
+# FunctionOracle, NearestItemOracle, nearest_items, PointAnswers, PointOracle and
+# as_point_oracle moved to activelab.oracles; their names here stay for one release.
 __all__ = [
     "BoundaryBisection",
     "DecoderGenerator",
@@ -62,13 +71,6 @@ __all__ = [
     "SynthesiseThenMatch",
     "Synthesiser",
 ]
-
-
-def _point_text(x: np.ndarray) -> str:
-    values = [f"{v:.6g}" for v in np.asarray(x, dtype=float).ravel()]
-    if len(values) > 12:
-        values = values[:10] + [f"... ({len(values)} features)"]
-    return "[" + ", ".join(values) + "]"
 
 
 # --------------------------------------------------------------------------- space
@@ -199,160 +201,6 @@ class InputSpace:
         """``X`` projected, without the points the validity check rejects."""
         X = self.project(X)
         return X[self.is_valid(X)]
-
-
-# --------------------------------------------------------------------------- oracles
-
-
-@dataclass(frozen=True)
-class PointAnswers:
-    """What an oracle said about synthesised points.
-
-    ``X`` are the points the labels belong to: the asked points for a function oracle,
-    the nearest real items for :class:`NearestItemOracle` (their ``ids`` too).
-    """
-
-    X: np.ndarray
-    labels: np.ndarray
-    ids: np.ndarray | None = None
-
-
-@runtime_checkable
-class PointOracle(Protocol):
-    def label_points(self, X: np.ndarray) -> PointAnswers: ...
-
-
-class FunctionOracle:
-    """A Python callable as the oracle: a simulator, an experiment driver, a formula.
-
-    ``func(x) -> label`` for one point, or, with ``vectorized=True``, ``func(X) -> labels``
-    for a batch. Every point asked counts in ``n_calls``. An exception the function raises
-    becomes an :class:`ActiveLabError` naming the point.
-
-    >>> oracle = FunctionOracle(lambda x: int(x.sum() > 1))
-    >>> oracle.label_points(np.array([[0.2, 0.3], [0.9, 0.8]])).labels.tolist()
-    [0, 1]
-    >>> FunctionOracle(lambda x: 1 / 0).label_points(np.array([[0.5]]))
-    Traceback (most recent call last):
-    ...
-    activelab.errors.ActiveLabError: the oracle raised on point [0.5]: ZeroDivisionError: division by zero
-    """
-
-    def __init__(self, func: Callable[[np.ndarray], Any], vectorized: bool = False) -> None:
-        if not callable(func):
-            raise ActiveLabError(f"the oracle must be callable; got {type(func).__name__}")
-        self.func = func
-        self.vectorized = vectorized
-        self.n_calls = 0
-
-    def label_points(self, X: np.ndarray) -> PointAnswers:
-        X = np.asarray(X, dtype=float)
-        if self.vectorized:
-            labels = np.asarray(self._call(X, X[0] if len(X) == 1 else None))
-            if labels.shape[:1] != (len(X),):
-                raise ActiveLabError(
-                    f"the vectorized oracle returned {labels.shape} for {len(X)} points; "
-                    "return one label per point"
-                )
-        else:
-            labels = np.asarray([self._call(x, x) for x in X])
-        self.n_calls += len(X)
-        return PointAnswers(X=X, labels=labels)
-
-    def _call(self, arg: np.ndarray, point: np.ndarray | None) -> Any:
-        try:
-            label = self.func(arg)
-        except Exception as err:
-            where = f"point {_point_text(point)}" if point is not None else f"{len(arg)} points"
-            raise ActiveLabError(
-                f"the oracle raised on {where}: {type(err).__name__}: {first_line(err)}"
-            ) from err
-        if label is None:
-            where = _point_text(point) if point is not None else "a batch"
-            raise ActiveLabError(f"the oracle returned no label (None) for point {where}")
-        return label
-
-
-def nearest_items(items: np.ndarray, X: np.ndarray, exclude: Iterable[int] = ()) -> np.ndarray:
-    """Positions in ``items`` of the nearest item to each row of ``X``, each used once.
-
-    Items in ``exclude`` are never returned; ties go to the lower position.
-    """
-    taken = set(int(i) for i in exclude)
-    chosen = []
-    norms = (items**2).sum(axis=1)
-    for x in X:
-        distances = norms - 2 * items @ x
-        order = np.argsort(distances, kind="stable")
-        pick = next((int(i) for i in order if int(i) not in taken), None)
-        if pick is None:
-            raise ActiveLabError("every real item has been used; there is no item left to match")
-        taken.add(pick)
-        chosen.append(pick)
-    return np.asarray(chosen, dtype=int)
-
-
-class NearestItemOracle:
-    """The human-facing fallback: ask about the real item nearest to each synthesised point.
-
-    People label real records better than synthetic ones. This oracle maps every point to
-    the nearest item of ``items`` not asked about before and asks ``oracle`` (an activelab
-    :class:`~activelab.oracles.Oracle`, e.g. a ConsoleOracle over the pool) about its id.
-    The answers carry the real items' rows and ids, so the learner trains on what was
-    labeled. Skipped items are dropped.
-
-    >>> from activelab import SimulatedOracle
-    >>> items = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
-    >>> oracle = NearestItemOracle(items, SimulatedOracle(["a", "b", "c"]))
-    >>> answers = oracle.label_points(np.array([[0.9, 1.2]]))
-    >>> answers.ids.tolist(), answers.labels.tolist()
-    ([1], ['b'])
-    """
-
-    def __init__(self, items: Any, oracle: Any, ids: Sequence[Any] | None = None) -> None:
-        self.items = np.asarray(items, dtype=float)
-        if self.items.ndim != 2 or len(self.items) == 0:
-            raise ActiveLabError("items must be a non-empty 2-D array of real items")
-        if not callable(getattr(oracle, "label", None)):
-            raise ActiveLabError("oracle must have label(ids), like an activelab Oracle")
-        self.oracle = oracle
-        self.ids = np.arange(len(self.items)) if ids is None else np.asarray(ids)
-        if len(self.ids) != len(self.items):
-            raise ActiveLabError(f"got {len(self.ids)} ids for {len(self.items)} items")
-        self.asked: list[int] = []
-
-    @property
-    def n_calls(self) -> int:
-        return len(self.asked)
-
-    def label_points(self, X: np.ndarray) -> PointAnswers:
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != self.items.shape[1]:
-            raise ActiveLabError(
-                f"points must have {self.items.shape[1]} features like the items; got {X.shape}"
-            )
-        positions = nearest_items(self.items, X, exclude=self.asked)
-        self.asked.extend(positions.tolist())
-        answers = self.oracle.label(self.ids[positions])
-        label_of = {to_python(i): label for i, label in zip(np.asarray(answers.ids).tolist(),
-                                                             answers.labels)}
-        answered = [to_python(i) in label_of for i in self.ids[positions]]
-        positions = positions[np.asarray(answered, dtype=bool)]
-        labels = [label_of[to_python(i)] for i in self.ids[positions]]
-        return PointAnswers(X=self.items[positions], labels=np.asarray(labels),
-                            ids=self.ids[positions])
-
-
-def as_point_oracle(oracle: Any) -> Any:
-    """A ``label_points`` oracle from a plain callable or an object that already is one."""
-    if callable(getattr(oracle, "label_points", None)):
-        return oracle
-    if callable(oracle):
-        return FunctionOracle(oracle)
-    raise ActiveLabError(
-        "the synthesis oracle must be a function f(x) -> label, a FunctionOracle or a "
-        f"NearestItemOracle; got {type(oracle).__name__}"
-    )
 
 
 # --------------------------------------------------------------------------- scores
@@ -749,8 +597,9 @@ class SynthesisLoop:
     synthesiser : Synthesiser
         Proposes the points to label.
     oracle : callable or oracle
-        ``f(x) -> label`` (wrapped in :class:`FunctionOracle`), or an object with
-        ``label_points(X)`` such as :class:`NearestItemOracle`.
+        ``f(x) -> label`` (wrapped in :class:`FunctionOracle`), or an oracle whose
+        ``label(request)`` answers about ``request.points``, such as
+        :class:`NearestItemOracle`; its answers' ``points`` are what the model learns.
     space : InputSpace
         Where points may lie.
     initial : int
@@ -789,7 +638,7 @@ class SynthesisLoop:
             raise ActiveLabError(f"space must be an InputSpace; got {type(space).__name__}")
         self.model = model
         self.synthesiser = synthesiser
-        self.oracle = as_point_oracle(oracle)
+        self.oracle = as_oracle(oracle, functions=True)
         self.space = space
         self.initial = check_int(initial, "initial", minimum=0)
         self.batch_size = check_int(batch_size, "batch_size")
@@ -839,9 +688,9 @@ class SynthesisLoop:
     def step(self, n: int | None = None) -> SynthesisRecord:
         """Ask, label through the oracle, tell."""
         points = self.ask(n)
-        answers = self.oracle.label_points(points)
+        answers = ask(self.oracle, LabelRequest.for_points(points), functions=True)
         self.n_calls += len(points)
-        return self.tell(answers.X, answers.labels)
+        return self.tell(answers.points, answers.labels)
 
     def run(self, n_queries: int, target: float | None = None) -> list[SynthesisRecord]:
         """Spend ``n_queries`` oracle calls after the initial ones (or stop at ``target`` accuracy)."""
