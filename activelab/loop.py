@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ActiveLabError
-from .oracles.asking import ask
+from .oracles.asking import as_oracle, ask
 from .oracles.base import LabelRequest, Oracle
 from .outputs import ModelOutputs
 from .pool import Pool, to_python
@@ -155,11 +155,8 @@ class ActiveLoop:
                 f"model must have a fit(X, y) method, like a scikit-learn estimator; "
                 f"got {type(model).__name__}"
             )
-        if oracle is not None and not isinstance(oracle, Oracle):
-            raise ActiveLabError(
-                f"oracle must have a label(ids) method, e.g. SimulatedOracle(y); "
-                f"got {type(oracle).__name__}"
-            )
+        if oracle is not None:
+            oracle = as_oracle(oracle)
         if eval_set is not None and len(eval_set) != 2:
             raise ActiveLabError("eval_set must be a pair (X_eval, y_eval)")
         self.model = model

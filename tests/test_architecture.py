@@ -35,7 +35,6 @@ LONG_ALLOWED = {
     "activelab/bench/runner.py:run_bench":
         "the bench's one entry point; its argument checks are to move into a helper",
     "activelab/data/datasets.py": "every bundled data set's loader; to split per source",
-    "activelab/oracles/annotators.py": "the annotator panel and its simulated annotators",
     "activelab/scenarios/stream.py": "the stream learner with its budget managers",
     "activelab/scenarios/synthesis.py": "the synthesis loop with its synthesisers and oracles",
     "activelab/store/store.py": "the Store class; being split into units behind one API",

@@ -275,7 +275,7 @@ def test_bad_tell_records_nothing_and_bad_parts_are_refused_up_front():
     pool = Pool(X)
     with pytest.raises(ActiveLabError, match="fit"):
         ActiveLoop(None, pool, strategies.get("margin"))
-    with pytest.raises(ActiveLabError, match="label\\(ids\\)"):
+    with pytest.raises(ActiveLabError, match=r"label\(request\) -> Answers"):
         ActiveLoop(LogisticRegression(), pool, strategies.get("margin"), oracle=y)
     with pytest.raises(ActiveLabError, match="non-negative"):
         ActiveLoop(LogisticRegression(), pool, strategies.get("margin"), random_state=-3)

@@ -347,3 +347,13 @@ def test_as_oracle_wraps_functions_only_where_allowed():
     assert batch.vectorized
     with raises_user_error(r"must have label\(request\) -> Answers; got function"):
         as_oracle(lambda ids: ids)
+
+
+def test_active_loop_refuses_an_object_that_is_no_oracle_at_construction():
+    from sklearn.linear_model import LogisticRegression
+
+    from activelab import ActiveLoop, Pool, strategies
+    from activelab.errors import ActiveLabError
+
+    with pytest.raises(ActiveLabError, match=r"must have label\(request\) -> Answers; got int"):
+        ActiveLoop(LogisticRegression(), Pool(np.zeros((3, 2))), strategies.get("margin"), 5)
