@@ -15,7 +15,6 @@ sampling as the baseline.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections import deque
 from typing import Any
@@ -23,12 +22,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import ActiveLabError
+from ..registry import Registry, snake_case
+from ..strategies.random_sampling import random_keys
 from ..validation import check_int
 
 __all__ = [
     "DensityBased",
     "FixedUncertainty",
     "PreferUncertain",
+    "RULES",
+    "RandomRule",
     "RandomSampling",
     "RandomizedVariableUncertainty",
     "Split",
@@ -74,13 +77,15 @@ class StreamRule:
         return f"{type(self).__name__}({params})"
 
 
-class RandomSampling(StreamRule):
+class RandomRule(StreamRule):
     """Wants items at random, whatever they hold: the baseline at equal budget.
 
     With ``probability`` given, it wants each item with that probability. By default it
     spends the budget the way variable uncertainty does, so the two compare at equal
     spend: it wants an item when a uniform draw falls below a threshold that, while the
     budget is open, shrinks by ``step`` after a label and grows by ``step`` otherwise.
+    The draw is the pool baseline's random key
+    (:func:`~activelab.strategies.random_sampling.random_keys`), one per item.
     """
 
     def __init__(self, probability: float | None = None, step: float = 0.01) -> None:
@@ -92,10 +97,15 @@ class RandomSampling(StreamRule):
         self._theta = budget if self.probability is None else check_budget(self.probability)
 
     def decide(self, x: np.ndarray, confidence: float, open: bool, rng: np.random.Generator) -> bool:
-        wants = bool(rng.random() < self._theta)
+        wants = bool(random_keys(1, rng)[0] < self._theta)
         if self.probability is None and open:
             self._theta *= (1 - self.step) if wants else (1 + self.step)
         return wants
+
+
+#: Deprecated name of :class:`RandomRule` (it clashed with the pool strategy
+#: :class:`activelab.strategies.RandomSampling`); goes away in the next release.
+RandomSampling = RandomRule
 
 
 class FixedUncertainty(StreamRule):
@@ -248,22 +258,21 @@ class PreferUncertain(StreamRule):
         return wants
 
 
-_RULES: dict[str, type[StreamRule]] = {
-    "random": RandomSampling,
-    "fixed_uncertainty": FixedUncertainty,
-    "variable_uncertainty": VariableUncertainty,
-    "randomized_variable_uncertainty": RandomizedVariableUncertainty,
-    "split": Split,
-    "density": DensityBased,
-    "prefer_uncertain": PreferUncertain,
-}
-_ALIASES = {"randomised_variable_uncertainty": "randomized_variable_uncertainty",
-            "density_based": "density"}
+#: Every decision rule by name (case and ``-``/``_`` do not matter).
+RULES: Registry[type[StreamRule]] = Registry("stream rule", normalise=snake_case)
+RULES.add("random", RandomRule)
+RULES.add("fixed_uncertainty", FixedUncertainty)
+RULES.add("variable_uncertainty", VariableUncertainty)
+RULES.add("randomized_variable_uncertainty", RandomizedVariableUncertainty,
+          aliases=["randomised_variable_uncertainty"])
+RULES.add("split", Split)
+RULES.add("density", DensityBased, aliases=["density_based"])
+RULES.add("prefer_uncertain", PreferUncertain)
 
 
 def available_rules() -> list[str]:
     """The names :func:`stream_rule` accepts."""
-    return sorted(_RULES)
+    return RULES.available()
 
 
 def stream_rule(name: str, **params: Any) -> StreamRule:
@@ -272,15 +281,4 @@ def stream_rule(name: str, **params: Any) -> StreamRule:
     >>> stream_rule("variable-uncertainty", step=0.02)
     VariableUncertainty(threshold=1.0, step=0.02)
     """
-    key = str(name).strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in _RULES:
-        close = difflib.get_close_matches(key, list(_RULES) + list(_ALIASES), n=1)
-        hint = f" (did you mean {_ALIASES.get(close[0], close[0])!r}?)" if close else ""
-        raise ActiveLabError(
-            f"unknown stream rule {name!r}{hint}; available: {', '.join(available_rules())}"
-        )
-    try:
-        return _RULES[key](**params)
-    except TypeError as err:
-        raise ActiveLabError(f"stream rule {key!r} does not take those parameters: {err}") from err
+    return RULES.create(name, **params)
