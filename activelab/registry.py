@@ -84,11 +84,11 @@ class Registry(Mapping[str, T], Generic[T]):
     def add(self, name: str, entry: T, aliases: Iterable[str] = ()) -> T:
         """Register ``entry`` as ``name`` (and ``aliases``); a name may be taken only once."""
         for key in (name, *aliases):
-            taken = self._entries.get(key, self._entries.get(self._aliases.get(key, "")))
-            if taken is not None and taken is not entry:
+            owner = self._aliases.get(key, key)
+            if owner in self._entries and self._entries[owner] is not entry:
                 raise ActiveLabError(
-                    f"{self.kind} name {key!r} is already taken by {_describe(taken)}; "
-                    "register yours under another name"
+                    f"{self.kind} name {key!r} is already taken by "
+                    f"{_describe(self._entries[owner])}; register yours under another name"
                 )
         self._entries[name] = entry
         for alias in aliases:
