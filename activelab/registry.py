@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from .errors import ActiveLabError
 
-__all__ = ["Registry", "closest", "snake_case"]
+__all__ = ["Registry", "closest", "did_you_mean", "snake_case"]
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -45,6 +45,19 @@ def closest(name: str, names: Iterable[str]) -> str | None:
     """
     matches = difflib.get_close_matches(str(name), list(names), n=1)
     return matches[0] if matches else None
+
+
+def did_you_mean(name: str, names: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
+    """``" (did you mean 'x'?)"`` naming the closest of ``names``, or ``""`` if none is close.
+
+    An alias (a key of ``aliases``) that is closest suggests the name it stands for.
+
+    >>> did_you_mean("margn", ["margin", "entropy"])
+    " (did you mean 'margin'?)"
+    """
+    aliases = aliases or {}
+    match = closest(name, [*names, *aliases])
+    return "" if match is None else f" (did you mean {aliases.get(match, match)!r}?)"
 
 
 class Registry(Mapping[str, T], Generic[T]):
@@ -120,16 +133,10 @@ class Registry(Mapping[str, T], Generic[T]):
         except (TypeError, AttributeError):
             return False
 
-    def suggestion(self, name: str) -> str | None:
-        """The registered name closest to ``name`` (an alias counts as its target), if any."""
-        key = self.normalise(name) if self.normalise is not None else str(name)
-        match = closest(key, [*self._entries, *self._aliases])
-        return None if match is None else self._aliases.get(match, match)
-
     def hint(self, name: str) -> str:
-        """``" (did you mean 'x'?)"`` for the closest name, or ``""``."""
-        match = self.suggestion(name)
-        return f" (did you mean {match!r}?)" if match is not None else ""
+        """``" (did you mean 'x'?)"`` for the registered name closest to ``name``, or ``""``."""
+        key = self.normalise(name) if self.normalise is not None else str(name)
+        return did_you_mean(key, self._entries, self._aliases)
 
     def unknown(self, name: Any) -> ActiveLabError:
         """The error for a name that is not registered: a suggestion and every name there is."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ActiveLabError
+from .metrics import resolve_metric
 from .validation import check_int, check_number
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class TargetScore(StoppingRule):
         if self.validation is not None:
             if not loop.history or not loop.history[-1].model_fitted:
                 return None
-            scorer = _scorer(self.metric)
+            _, scorer = resolve_metric(self.metric)
             return float(scorer(loop.model, *self.validation))
         if loop.eval_set is None or self.metric not in loop.metric_names:
             raise ActiveLabError(
@@ -140,20 +141,6 @@ class TargetScore(StoppingRule):
             name = getattr(self.metric, "__name__", self.metric)
             return f"{name} {value:.4f}{where} reached the target {self.target}"
         return None
-
-
-def _scorer(metric: Any) -> Any:
-    if callable(metric):
-        return metric
-    from sklearn.metrics import get_scorer
-
-    try:
-        return get_scorer(metric)
-    except ValueError as err:
-        raise ActiveLabError(
-            f"unknown metric {metric!r}; use a scikit-learn scorer name or a callable "
-            "metric(model, X, y)"
-        ) from err
 
 
 class _PerRound(StoppingRule):
