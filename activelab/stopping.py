@@ -288,8 +288,7 @@ class _UncertaintyRule(_PerRound):
         return None
 
     def _measure(self, loop: ActiveLoop) -> float | None:
-        from .outputs import ModelOutputs
-        from .training import entropy
+        from .outputs import ModelOutputs, entropy
 
         model = loop.model
         if not hasattr(model, "predict_proba"):
