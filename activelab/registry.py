@@ -128,10 +128,7 @@ class Registry(Mapping[str, T], Generic[T]):
         return self._aliases.get(key, key)
 
     def __contains__(self, name: object) -> bool:
-        try:
-            return isinstance(name, str) and self._key(name) in self._entries
-        except (TypeError, AttributeError):
-            return False
+        return isinstance(name, str) and self._key(name) in self._entries
 
     def hint(self, name: str) -> str:
         """``" (did you mean 'x'?)"`` for the registered name closest to ``name``, or ``""``."""
@@ -158,7 +155,7 @@ class Registry(Mapping[str, T], Generic[T]):
         return self._entries[self.canonical(name)]
 
     def create(self, name: str, **params: Any) -> Any:
-        """``get(name)(**params)``, with a clear error for parameters the entry does not take."""
+        """``lookup(name)(**params)``, with a clear error for parameters the entry does not take."""
         key = self.canonical(name)
         try:
             return self._entries[key](**params)  # type: ignore[operator]
