@@ -11,7 +11,10 @@ from pathlib import Path
 
 import click
 
+from .bench.synthesis_bench import BLACK_BOXES, METHODS
 from .errors import ActiveLabError
+from .models.catalog import DEFAULT_MODELS, TASK_MODELS
+from .scenarios.stream_rules import RULES
 
 
 def _fail(message: str) -> None:
@@ -61,6 +64,17 @@ def _csv_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _models_help() -> str:
+    """The --model help: every model of the catalog, by task, the default first."""
+    parts = []
+    for task, models in TASK_MODELS.items():
+        names = [f"{name} (default)" if name == DEFAULT_MODELS[task] else name
+                 for name in models.available()]
+        parts.append(f"{task}: {', '.join(names)}")
+    return "; ".join(parts) + ". The torch-* models need activelab[torch], minilm-head " \
+        "activelab[text]."
+
+
 @main.command()
 @click.option("--scenario", default="pool", show_default=True,
               type=click.Choice(["pool", "stream", "synthesis"], case_sensitive=False),
@@ -70,9 +84,10 @@ def _csv_list(value: str) -> list[str]:
 @click.option("--data", default=None, help="A bundled data set name (see `activelab datasets`) "
               "or a .csv, .parquet, .npz, .svm or .jsonl file. stream: hyperplane (default), "
               "sea or a CSV file whose last column is the label; synthesis: black boxes "
-              "wavy-2d,tilted-10d (default both).")
-@click.option("--rules", default=None, help="stream: decision rules (default all); synthesis: "
-              "methods synthesis,optimisation,latent,pool,random (default all).")
+              f"{', '.join(BLACK_BOXES.available())} (default all).")
+@click.option("--rules", default=None, help="stream: decision rules "
+              f"{', '.join(RULES.available())} (default all); synthesis: methods "
+              f"{', '.join(METHODS.available())} (default all).")
 @click.option("--label-fraction", default=0.05, show_default=True, type=float,
               help="stream: share of the stream that may be labeled, in (0, 1].")
 @click.option("--items", default=100_000, show_default=True, type=int,
@@ -86,11 +101,7 @@ def _csv_list(value: str) -> list[str]:
               "with more than 20 distinct values are regression, anything else classification.")
 @click.option("--strategies", "strategy_names", default="margin,entropy,random",
               show_default=True, help="Comma-separated strategy names (see `activelab strategies`).")
-@click.option("--model", default=None,
-              help="classification: logreg (default), svm, rf, knn, nb, mlp, and with "
-              "activelab[torch] torch-mlp, torch-mlp-warm, torch-mlp-ll, torch-cnn, with "
-              "activelab[text] minilm-head; regression: ridge (default), rf, gp, knn; "
-              "multilabel: logreg (default), rf.")
+@click.option("--model", default=None, help=_models_help())
 @click.option("--initial", default=10, show_default=True, type=int,
               help="Labels drawn at random before the first query.")
 @click.option("--budget", default=200, show_default=True, type=int,

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ActiveLabError
+from .metrics import Metric, resolve_metric
 from .oracles.asking import as_oracle, ask
 from .oracles.base import LabelRequest, Oracle
 from .outputs import ModelOutputs
@@ -44,8 +45,6 @@ from .training import FullRefit, TrainingContext, TrainingPolicy, can_fit
 from .validation import check_random_state, first_line
 
 __all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
-
-Metric = Callable[[Any, Any, Any], float]
 
 #: In :meth:`ActiveLoop.run`, an id answered "unsure" this many times is not asked again.
 MAX_UNSURE = 2
@@ -175,7 +174,7 @@ class ActiveLoop:
         self.history = History()
         self.total_cost = 0.0
         self.stop_reason: str | None = None
-        self._scorers = [_scorer(m) for m in self.metrics]
+        self._scorers = [resolve_metric(m) for m in self.metrics]
         self._rng = check_random_state(random_state)
         self._fitted_version: int | None = None
         self._model_fitted = False
@@ -464,21 +463,6 @@ def _check_answer_of(strategy: Strategy, query: Query, candidates: np.ndarray, k
             f"{k} unique ids from the candidates it was given (outputs.ids); "
             "check it with activelab.testing.check_strategy"
         )
-
-
-def _scorer(metric: str | Metric) -> tuple[str, Metric]:
-    if callable(metric):
-        return getattr(metric, "__name__", "metric"), metric
-    from sklearn.metrics import get_scorer, get_scorer_names
-
-    try:
-        return metric, get_scorer(metric)
-    except ValueError as err:
-        names = ", ".join(n for n in get_scorer_names() if "_" not in n or n.startswith("f1"))
-        raise ActiveLabError(
-            f"unknown metric {metric!r}; use a scikit-learn scorer name ({names}, ...) "
-            "or a callable metric(model, X, y)"
-        ) from err
 
 
 def _constant_model(y: np.ndarray) -> Any:

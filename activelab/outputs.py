@@ -36,6 +36,7 @@ __all__ = [
     "STREAM_ABOVE",
     "ModelOutputs",
     "chunk_rows",
+    "entropy",
     "parse_bytes",
     "row_bytes",
 ]
@@ -349,6 +350,20 @@ class ModelOutputs:
         if out is None:
             return np.zeros((0,))
         return out
+
+
+def entropy(proba: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Shannon entropy, in nats, of the probability rows of ``proba`` (``0 log 0 = 0``).
+
+    ``-sum_c p(c) log p(c)`` along ``axis`` (the classes). The one definition every
+    strategy, training policy and stopping rule uses.
+
+    >>> import numpy as np
+    >>> entropy(np.array([[0.5, 0.5], [0.9, 0.1], [0.25, 0.75]])).round(4)
+    array([0.6931, 0.3251, 0.5623])
+    """
+    logs = np.log(np.where(proba > 0, proba, 1.0))
+    return -(proba * logs).sum(axis=axis)
 
 
 def _sliceable(value: Any, n: int) -> bool:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .errors import ActiveLabError
+from .metrics import resolve_metric
 from .validation import check_int, check_number
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class TargetScore(StoppingRule):
         if self.validation is not None:
             if not loop.history or not loop.history[-1].model_fitted:
                 return None
-            scorer = _scorer(self.metric)
+            _, scorer = resolve_metric(self.metric)
             return float(scorer(loop.model, *self.validation))
         if loop.eval_set is None or self.metric not in loop.metric_names:
             raise ActiveLabError(
@@ -176,20 +177,6 @@ class TargetScore(StoppingRule):
             name = getattr(self.metric, "__name__", self.metric)
             return f"{name} {value:.4f}{where} reached the target {self.target}"
         return None
-
-
-def _scorer(metric: Any) -> Any:
-    if callable(metric):
-        return metric
-    from sklearn.metrics import get_scorer
-
-    try:
-        return get_scorer(metric)
-    except ValueError as err:
-        raise ActiveLabError(
-            f"unknown metric {metric!r}; use a scikit-learn scorer name or a callable "
-            "metric(model, X, y)"
-        ) from err
 
 
 class _PerRound(StoppingRule):
@@ -337,8 +324,7 @@ class _UncertaintyRule(_PerRound):
         return None
 
     def _measure(self, loop: LoopState) -> float | None:
-        from .outputs import ModelOutputs
-        from .training import entropy
+        from .outputs import ModelOutputs, entropy
 
         model = loop.model
         if not hasattr(model, "predict_proba"):

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import ActiveLabError
+from .outputs import ModelOutputs, entropy
 
 if TYPE_CHECKING:
     from .pool import Pool
@@ -261,14 +262,6 @@ def _stack(X_a: Any, X_b: Any) -> Any:
     return list(X_a) + list(X_b)
 
 
-def entropy(proba: np.ndarray) -> np.ndarray:
-    """Shannon entropy of each row of class probabilities, in nats (``0·log 0 = 0``)."""
-    p = np.clip(proba, 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    return -terms.sum(axis=1)
-
-
 class _PseudoLabeling(TrainingPolicy):
     """Fit on the labels, pseudo-label confident unlabeled items, fit again on both."""
 
@@ -293,8 +286,6 @@ class _PseudoLabeling(TrainingPolicy):
         )
 
     def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
-        from .outputs import ModelOutputs
-
         model.fit(X, y)
         if not hasattr(model, "predict_proba"):
             raise ActiveLabError(

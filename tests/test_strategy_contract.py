@@ -89,7 +89,7 @@ def test_the_contract_catches_a_broken_strategy(broken, message):
 def test_a_user_strategy_registers_by_name_and_passes(monkeypatch):
     from activelab.strategies import registry
 
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry.STRATEGIES, "_entries", dict(registry.STRATEGIES._entries))
 
     @strategies.register("test_farthest_from_zero")
     class FarthestFromZero(strategies.ScoringStrategy):

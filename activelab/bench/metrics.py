@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ActiveLabError
+from ..registry import did_you_mean
+
 __all__ = [
     "METRIC_LABELS",
     "TASK_METRICS",
@@ -69,10 +72,14 @@ def metric_function(name: str) -> Callable[[Any, Any, Any], float]:
 
     Accuracy is ``model.score``, as scikit-learn's own scorer computes it; the others
     score ``model.predict(X)``. F1 counts a label with no true and no predicted items
-    as 0 (``zero_division=0``).
+    as 0 (``zero_division=0``). The loop takes the result as a callable metric
+    (:func:`activelab.metrics.resolve_metric`).
     """
     if name not in METRIC_LABELS:
-        raise ValueError(f"unknown metric {name!r}")
+        raise ActiveLabError(
+            f"unknown bench metric {name!r}{did_you_mean(name, METRIC_LABELS)}; "
+            f"the bench measures {', '.join(METRIC_LABELS)}"
+        )
 
     def metric(model: Any, X: Any, y: Any) -> float:
         if name == "accuracy":

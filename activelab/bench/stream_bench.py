@@ -21,7 +21,8 @@ import numpy as np
 from .. import __version__
 from ..data.streams import read_csv_chunks, rotating_hyperplane, sea_stream
 from ..errors import ActiveLabError
-from ..scenarios.stream import StreamLearner, available_rules, check_budget, stream_rule
+from ..scenarios.stream import StreamLearner, check_budget
+from ..scenarios.stream_rules import RULES
 from .report import write_scenario_outputs
 
 __all__ = ["STREAMS", "StreamBenchSettings", "run_stream_bench", "write_stream_outputs"]
@@ -81,8 +82,7 @@ class StreamBenchSettings:
 
 
 def _canonical(name: str) -> str:
-    rule = stream_rule(name)
-    return next(key for key in available_rules() if type(stream_rule(key)) is type(rule))
+    return RULES.canonical(name)
 
 
 def _stream(settings: StreamBenchSettings, seed: int) -> Iterator[Any]:

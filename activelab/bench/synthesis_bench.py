@@ -19,7 +19,6 @@ accuracy (95%) on the test points; a run that never gets there within ``max_call
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -33,6 +32,7 @@ from ..errors import ActiveLabError
 from ..loop import ActiveLoop
 from ..oracles.simulated import SimulatedOracle
 from ..pool import Pool
+from ..registry import Registry
 from ..scenarios.synthesis import (
     BoundaryBisection,
     InputSpace,
@@ -48,7 +48,13 @@ from .report import write_scenario_outputs
 __all__ = ["BLACK_BOXES", "METHODS", "SynthesisBenchSettings", "black_box", "run_synthesis_bench",
            "write_synthesis_outputs"]
 
-METHODS = ("synthesis", "optimisation", "latent", "pool", "random")
+#: The ways to spend the oracle calls: name -> the synthesiser class (None: pool-based sampling).
+METHODS: Registry[type | None] = Registry("synthesis bench method", sort=False)
+METHODS.add("synthesis", BoundaryBisection)
+METHODS.add("optimisation", ScoreOptimisation)
+METHODS.add("latent", LatentSynthesis)
+METHODS.add("pool", None)
+METHODS.add("random", RandomInputs)
 
 
 def _wavy(X: np.ndarray) -> np.ndarray:
@@ -60,20 +66,16 @@ def _tilted(X: np.ndarray) -> np.ndarray:
     return (X @ weights > 0.2).astype(int)
 
 
-BLACK_BOXES: dict[str, tuple[int, Callable[[np.ndarray], np.ndarray], str]] = {
-    "wavy-2d": (2, _wavy, "x1 > 0.5 sin(4 x0) on [-1, 1]^2"),
-    "tilted-10d": (10, _tilted, "w . x > 0.2, w = linspace(1, 0.1, 10), on [-1, 1]^10"),
-}
+#: name -> (dimension, label function, description)
+BLACK_BOXES: Registry[tuple[int, Callable[[np.ndarray], np.ndarray], str]] = Registry(
+    "black box", sort=False)
+BLACK_BOXES.add("wavy-2d", (2, _wavy, "x1 > 0.5 sin(4 x0) on [-1, 1]^2"))
+BLACK_BOXES.add("tilted-10d", (10, _tilted, "w . x > 0.2, w = linspace(1, 0.1, 10), on [-1, 1]^10"))
 
 
 def black_box(name: str) -> tuple[int, Callable[[np.ndarray], np.ndarray], str]:
-    if name not in BLACK_BOXES:
-        close = difflib.get_close_matches(name, BLACK_BOXES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ActiveLabError(
-            f"unknown black box {name!r}{hint}; available: {', '.join(BLACK_BOXES)}"
-        )
-    return BLACK_BOXES[name]
+    """``(dimension, label function, description)`` of the black box ``name``."""
+    return BLACK_BOXES.lookup(name)
 
 
 def _model(dim: int, seed: int) -> Any:
@@ -103,12 +105,7 @@ class SynthesisBenchSettings:
         for name in self.boxes:
             black_box(name)
         for method in self.methods:
-            if method not in METHODS:
-                close = difflib.get_close_matches(method, METHODS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ActiveLabError(
-                    f"unknown synthesis bench method {method!r}{hint}; available: {', '.join(METHODS)}"
-                )
+            METHODS.canonical(method)
         if len(set(self.methods)) != len(self.methods) or not self.methods:
             raise ActiveLabError("list each method once, and at least one, in --rules")
         if self.seeds < 1:
@@ -152,8 +149,7 @@ def run_one(box: str, method: str, seed: int, settings: SynthesisBenchSettings) 
         curve = [[r.n_labeled, r.metrics.get("accuracy", 0.0)] for r in history]
         asked = candidates[pool.positions(pool.labeled_ids)].tolist()
     else:
-        synthesiser = {"synthesis": BoundaryBisection, "optimisation": ScoreOptimisation,
-                       "latent": LatentSynthesis, "random": RandomInputs}[method]()
+        synthesiser = METHODS[method]()
         unlabeled = rng.uniform(-1, 1, (settings.pool_size, dim)) if method == "latent" else None
         loop = SynthesisLoop(_model(dim, seed), synthesiser, lambda x: int(label(x[None])[0]),
                              space, initial=settings.initial, unlabeled=unlabeled,

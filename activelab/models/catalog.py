@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ActiveLabError
+from ..registry import Registry
 
 __all__ = ["DEFAULT_MODELS", "MODELS", "TASK_MODELS", "make_model"]
 
@@ -138,36 +139,47 @@ def _minilm_head(seed: int, sparse: bool) -> Any:
     return _torch(seed, hidden=(64,), dropout=0.2, epochs=60, lr=3e-3)
 
 
-MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
-    "logreg": (_logreg, "standardised logistic regression"),
-    "svm": (_svm, "standardised RBF SVC, decision_function only (no probabilities)"),
-    "rf": (_rf, "random forest, 100 trees"),
-    "knn": (_knn, "standardised 3-nearest neighbours"),
-    "nb": (_nb, "Gaussian naive Bayes"),
-    "mlp": (_mlp, "standardised MLP, one hidden layer of 64"),
+Factory = Callable[[int, bool], Any]
+
+
+def _catalog(task: str, entries: list[tuple[str, Factory, str]]) -> Registry[tuple[Factory, str]]:
+    models: Registry[tuple[Factory, str]] = Registry(
+        "model", sort=False, listing="choose one of", note=f"the {task} models")
+    for name, factory, description in entries:
+        models.add(name, (factory, description))
+    return models
+
+
+MODELS = _catalog("classification", [
+    ("logreg", _logreg, "standardised logistic regression"),
+    ("svm", _svm, "standardised RBF SVC, decision_function only (no probabilities)"),
+    ("rf", _rf, "random forest, 100 trees"),
+    ("knn", _knn, "standardised 3-nearest neighbours"),
+    ("nb", _nb, "Gaussian naive Bayes"),
+    ("mlp", _mlp, "standardised MLP, one hidden layer of 64"),
     # PyTorch (activelab[torch]): MC dropout, embed; see docs/deep.md
-    "torch-mlp": (_torch_mlp, "torch MLP, 128 hidden, dropout 0.25, 50 epochs from scratch"),
-    "torch-mlp-warm": (_torch_mlp_warm, "torch-mlp fine-tuned 10 epochs from the last weights"),
-    "torch-mlp-ll": (_torch_learning_loss, "torch-mlp with a loss-prediction module"),
-    "torch-cnn": (_torch_cnn, "small torch CNN for 8x8 images (digits), 30 epochs"),
-    "minilm-head": (_minilm_head, "torch head (64 hidden) for MiniLM sentence embeddings, "
-                    "e.g. the .npz of benchmarks/deep_text.py"),
-}
+    ("torch-mlp", _torch_mlp, "torch MLP, 128 hidden, dropout 0.25, 50 epochs from scratch"),
+    ("torch-mlp-warm", _torch_mlp_warm, "torch-mlp fine-tuned 10 epochs from the last weights"),
+    ("torch-mlp-ll", _torch_learning_loss, "torch-mlp with a loss-prediction module"),
+    ("torch-cnn", _torch_cnn, "small torch CNN for 8x8 images (digits), 30 epochs"),
+    ("minilm-head", _minilm_head, "torch head (64 hidden) for MiniLM sentence embeddings, "
+     "e.g. the .npz of benchmarks/deep_text.py"),
+])
 
-REGRESSION_MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
-    "ridge": (_ridge, "standardised ridge regression"),
-    "rf": (_rf_regressor, "random forest regressor, 100 trees"),
-    "gp": (_gp, "standardised Gaussian process, RBF + white-noise kernel, normalised targets"),
-    "knn": (_knn_regressor, "standardised 3-nearest-neighbours regressor"),
-}
+REGRESSION_MODELS = _catalog("regression", [
+    ("ridge", _ridge, "standardised ridge regression"),
+    ("rf", _rf_regressor, "random forest regressor, 100 trees"),
+    ("gp", _gp, "standardised Gaussian process, RBF + white-noise kernel, normalised targets"),
+    ("knn", _knn_regressor, "standardised 3-nearest-neighbours regressor"),
+])
 
-MULTILABEL_MODELS: dict[str, tuple[Callable[[int, bool], Any], str]] = {
-    "logreg": (_one_vs_rest_logreg, "standardised one-vs-rest logistic regression per label"),
-    "rf": (_rf, "random forest, 100 trees, natively multi-output"),
-}
+MULTILABEL_MODELS = _catalog("multilabel", [
+    ("logreg", _one_vs_rest_logreg, "standardised one-vs-rest logistic regression per label"),
+    ("rf", _rf, "random forest, 100 trees, natively multi-output"),
+])
 
 #: task -> {model name -> (factory(seed, sparse), description)}
-TASK_MODELS: dict[str, dict[str, tuple[Callable[[int, bool], Any], str]]] = {
+TASK_MODELS: dict[str, Registry[tuple[Factory, str]]] = {
     "classification": MODELS,
     "regression": REGRESSION_MODELS,
     "multilabel": MULTILABEL_MODELS,
@@ -179,9 +191,4 @@ DEFAULT_MODELS = {"classification": "logreg", "regression": "ridge", "multilabel
 
 def make_model(name: str, seed: int, sparse: bool = False, task: str = "classification") -> Any:
     """A fresh, unfitted model named ``name`` for ``task``, seeded with ``seed``."""
-    models = TASK_MODELS[task]
-    if name not in models:
-        raise ActiveLabError(
-            f"unknown model {name!r}; choose one of: {', '.join(models)} (the {task} models)"
-        )
-    return models[name][0](seed, sparse)
+    return TASK_MODELS[task].lookup(name)[0](seed, sparse)

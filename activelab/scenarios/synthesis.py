@@ -48,6 +48,7 @@ from ..oracles.asking import as_oracle, as_point_oracle, ask  # noqa: F401  (see
 from ..oracles.base import LabelRequest
 from ..oracles.function import FunctionOracle, PointAnswers, PointOracle  # noqa: F401
 from ..oracles.nearest import NearestItemOracle, nearest_items
+from ..registry import Registry
 from ..training import can_fit
 from ..validation import check_int, check_random_state, first_line
 
@@ -57,6 +58,7 @@ __all__ = [
     "BoundaryBisection",
     "DecoderGenerator",
     "FunctionOracle",
+    "GENERATORS",
     "GaussianMixtureGenerator",
     "Generator",
     "InputSpace",
@@ -489,7 +491,11 @@ class DecoderGenerator:
             raise ActiveLabError(f"the decoder failed: {first_line(err)}") from err
 
 
-_GENERATORS = {"gmm": GaussianMixtureGenerator, "pca": PCAGenerator}
+#: The generators :class:`LatentSynthesis` knows by name.
+GENERATORS: Registry[type] = Registry(
+    "generator", note="or an object with fit(X) and sample(n, rng)")
+GENERATORS.add("gmm", GaussianMixtureGenerator)
+GENERATORS.add("pca", PCAGenerator)
 
 
 class LatentSynthesis(Synthesiser):
@@ -514,12 +520,7 @@ class LatentSynthesis(Synthesiser):
         if X_unlabeled.ndim != 2 or len(X_unlabeled) < 2:
             raise ActiveLabError("LatentSynthesis.fit needs at least two unlabeled rows (2-D)")
         if isinstance(self.generator, str):
-            if self.generator not in _GENERATORS:
-                raise ActiveLabError(
-                    f"unknown generator {self.generator!r}; use 'gmm', 'pca' or an object "
-                    "with fit(X) and sample(n, rng)"
-                )
-            self.generator_ = _GENERATORS[self.generator]()
+            self.generator_ = GENERATORS.lookup(self.generator)()
         elif isinstance(self.generator, Generator):
             self.generator_ = self.generator
         else:

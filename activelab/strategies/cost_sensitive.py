@@ -10,7 +10,7 @@ from ..outputs import ModelOutputs
 from ..selection.topk import id_ranks, top_k
 from ..validation import check_number
 from .base import Query, ScoringStrategy
-from .hybrid import NORMALISES, _check_choice, _normalised, wrapped_scorer
+from .combine import NORMALISES, check_choice, normalised, wrapped_scorer
 from .registry import register
 from .uncertainty import MarginSampling
 
@@ -68,11 +68,11 @@ class CostSensitive(ScoringStrategy):
         return wrapped_scorer(self.strategy, type(self).__name__)
 
     def utility(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        normalise = _check_choice(self.normalise, "normalise", NORMALISES)
+        normalise = check_choice(self.normalise, "normalise", NORMALISES)
         raw = np.asarray(self._inner().score(outputs, rng), dtype=float)
         if raw.shape != (len(outputs),) or not np.isfinite(raw).all():
             raise ActiveLabError(f"{self._inner()!r} gave no finite score per candidate")
-        return _normalised(raw, normalise)
+        return normalised(raw, normalise)
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         power = check_number(self.power, "power", low=0)

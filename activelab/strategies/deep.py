@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ActiveLabError
-from ..outputs import ModelOutputs
+from ..outputs import ModelOutputs, entropy
 from ..selection.topk import StochasticTopK, id_ranks
 from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
@@ -57,18 +57,14 @@ SAMPLE_MODELS = ("ensemble", "mc_dropout")
 _TINY = 1e-12
 
 
-def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
-    return -np.sum(p * np.log(np.maximum(p, _TINY)), axis=axis)
-
-
 def predictive_entropy(samples: np.ndarray) -> np.ndarray:
     """``H[mean_s p_s]`` per item, for ``samples`` of shape ``(n, S, classes)``."""
-    return _entropy(samples.mean(axis=1))
+    return entropy(samples.mean(axis=1))
 
 
 def expected_entropy(samples: np.ndarray) -> np.ndarray:
     """``mean_s H[p_s]`` per item."""
-    return _entropy(samples).mean(axis=1)
+    return entropy(samples).mean(axis=1)
 
 
 def bald(samples: np.ndarray) -> np.ndarray:

@@ -24,10 +24,11 @@ from ..pool import Pool
 from ..selection.topk import Selector, top_k
 from ..validation import check_int
 from .base import Query, ScoringStrategy, Strategy
+from .combine import COMBINES, NORMALISES, check_choice, normalised
 from .density import GraphDensity, InformationDensity, fixed_sample, mean_similarity
 from .expected import append_item, fit_clone
 from .random_sampling import RandomSampling
-from .registry import get, register
+from .registry import register
 from .uncertainty import (
     EntropySampling,
     LeastConfidenceSampling,
@@ -37,43 +38,6 @@ from .uncertainty import (
 )
 
 __all__ = ["AdaptiveDensityUncertainty", "BanditStrategy", "Shortlist", "WeightedScores"]
-
-COMBINES = ("sum", "product")
-NORMALISES = ("rank", "minmax")
-
-
-def _normalised(scores: np.ndarray, how: str) -> np.ndarray:
-    """Scores mapped to ``(0, 1]`` by rank (ties share their mean rank) or to ``[0, 1]``."""
-    if how == "rank":
-        from scipy.stats import rankdata
-
-        return rankdata(scores, method="average") / len(scores)
-    low, high = float(scores.min()), float(scores.max())
-    if high == low:
-        return np.ones(len(scores))
-    return (scores - low) / (high - low)
-
-
-def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ActiveLabError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
-
-
-def wrapped_scorer(strategy: Any, wrapper: str) -> ScoringStrategy:
-    """The per-item scorer a wrapper strategy re-weights: a ScoringStrategy or its name
-    (default margin); anything else is a one-line error."""
-    if strategy is None:
-        return MarginSampling()
-    if isinstance(strategy, str):
-        strategy = get(strategy)
-    if not isinstance(strategy, ScoringStrategy):
-        raise ActiveLabError(
-            f"{wrapper} wraps a per-item scorer (a ScoringStrategy such as 'margin'); "
-            f"got {strategy!r}"
-        )
-    return strategy
-
 
 @register("weighted")
 class WeightedScores(ScoringStrategy):
@@ -146,8 +110,8 @@ class WeightedScores(ScoringStrategy):
         return parts, weights.astype(float)
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        combine = _check_choice(self.combine, "combine", COMBINES)
-        normalise = _check_choice(self.normalise, "normalise", NORMALISES)
+        combine = check_choice(self.combine, "combine", COMBINES)
+        normalise = check_choice(self.normalise, "normalise", NORMALISES)
         parts, weights = self._parts()
         total = np.zeros(len(outputs)) if combine == "sum" else np.ones(len(outputs))
         for part, weight in zip(parts, weights):
@@ -157,7 +121,7 @@ class WeightedScores(ScoringStrategy):
                     f"{type(part).__name__} gave {scores.shape} scores, not one finite score "
                     f"for each of the {len(outputs)} candidates"
                 )
-            share = _normalised(scores, normalise)
+            share = normalised(scores, normalise)
             if combine == "sum":
                 total += weight * share
             else:

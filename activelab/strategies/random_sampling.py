@@ -9,6 +9,22 @@ from ..selection.topk import id_ranks
 from .base import ScoringStrategy
 from .registry import register
 
+__all__ = ["RandomSampling", "random_keys"]
+
+
+def random_keys(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` uniform random keys in [0, 1): the one source of random choice in activelab.
+
+    The pool strategy :class:`RandomSampling` ranks items by them and the stream rule
+    :class:`~activelab.scenarios.stream_rules.RandomRule` compares one per item with
+    its threshold, so the two baselines draw from a seeded generator the same way.
+
+    >>> import numpy as np
+    >>> random_keys(3, np.random.default_rng(0)).round(3)
+    array([0.637, 0.27 , 0.041])
+    """
+    return rng.random(n)
+
 
 @register("random")
 class RandomSampling(ScoringStrategy):
@@ -31,5 +47,5 @@ class RandomSampling(ScoringStrategy):
     )
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
-        keys = rng.random(len(outputs))
+        keys = random_keys(len(outputs), rng)
         return keys[id_ranks(outputs.ids)]  # drawn in id order: row order does not matter

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..outputs import ModelOutputs
+from ..outputs import ModelOutputs, entropy
 from .base import ScoringStrategy
 from .registry import register
 
@@ -70,12 +70,6 @@ def ratio(proba: np.ndarray) -> np.ndarray:
     first, second = _top_two(proba)
     safe = np.where(first > 0, first, 1.0)
     return np.where(first > 0, second / safe, 0.0)
-
-
-def entropy(proba: np.ndarray) -> np.ndarray:
-    """``-sum_c p(c|x) log p(c|x)``, with ``0 log 0 = 0``."""
-    logs = np.log(np.where(proba > 0, proba, 1.0))
-    return -(proba * logs).sum(axis=1)
 
 
 @register("least_confidence")

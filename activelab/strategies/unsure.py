@@ -12,7 +12,7 @@ import numpy as np
 from ..outputs import ModelOutputs
 from ..validation import check_number
 from .base import ScoringStrategy
-from .hybrid import NORMALISES, _check_choice, _normalised, wrapped_scorer
+from .combine import NORMALISES, check_choice, normalised, wrapped_scorer
 from .registry import register
 from .uncertainty import MarginSampling
 
@@ -54,7 +54,7 @@ class UnsureAware(ScoringStrategy):
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         penalty = check_number(self.penalty, "penalty", low=0, high=1)
         inner = wrapped_scorer(self.strategy, type(self).__name__)
-        normalise = _check_choice(self.normalise, "normalise", NORMALISES)
-        utility = _normalised(np.asarray(inner.score(outputs, rng), dtype=float), normalise)
+        normalise = check_choice(self.normalise, "normalise", NORMALISES)
+        utility = normalised(np.asarray(inner.score(outputs, rng), dtype=float), normalise)
         counts = outputs.pool.unsure_counts(outputs.ids)
         return utility * penalty ** counts
