@@ -8,7 +8,11 @@
 ``labels.py``      the append-only event log: label, skip, undo, resolve; reading it back
 ``versions.py``    model versions, their scores and the atomic switch
 ``reports.py``     statistics and export rows
+``errors.py``      the errors, each with its HTTP status
 =================  ======================================================================
+
+Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
+migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
 
 Every write is one transaction; lease allocation and labeling lock the project row first
 (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two
@@ -30,6 +34,7 @@ or processes.
 
 from __future__ import annotations
 
+# ``name as name``: re-exported, since this module defined them before the store was split.
 from .accounts import SESSION_SECONDS as SESSION_SECONDS
 from .accounts import Accounts, UserInfo
 from .accounts import hash_secret as hash_secret
@@ -54,6 +59,9 @@ __all__ = [
     "UserInfo",
 ]
 
+
+# The bases follow the parts' own: Reports builds on LabelLog, which builds on Projects and
+# LeaseQueue; every part builds on StoreBase.
 class Store(Reports, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
