@@ -1,0 +1,215 @@
+"""Projects and their items: creating a project, its settings, importing more items.
+
+>>> ProjectSettings(labels=("pos", "pos")).check()
+Traceback (most recent call last):
+...
+activelab.errors.ActiveLabError: --labels has a label twice: pos,pos
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+
+from ..errors import ActiveLabError
+from .base import StoreBase
+from .errors import ConflictError
+from .importer import ImportedItem
+from .schema import Item, ModelVersion, Project
+
+__all__ = ["SKIP_POLICIES", "ProjectSettings", "Projects"]
+
+#: Who sees a skipped item again; see :class:`ProjectSettings`.
+SKIP_POLICIES = ("others", "me", "ignore")
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """How a project serves items.
+
+    ``labels_per_item`` above 1 asks several annotators for each item (then agreement is
+    measured and disagreements go to review); ``exploration`` is the share of ``next``
+    answers drawn at random instead of from the strategy's queue; ``skip_policy`` says
+    who sees a skipped item again: ``others`` (everyone but the skipper), ``me`` (the
+    skipper too, after everything else) or ``ignore`` (nobody).
+    """
+
+    labels: tuple[str, ...]
+    strategy: str = "margin"
+    model: str = "logreg"
+    retrain_every: int = 20
+    lease_seconds: float = 600.0
+    labels_per_item: int = 1
+    exploration: float = 0.1
+    skip_policy: str = "others"
+    cold_start_per_class: int = 2
+    queue_size: int = 2000
+    seed: int = 0
+
+    def check(self) -> ProjectSettings:
+        labels = tuple(str(label).strip() for label in self.labels)
+        if len(labels) < 2 or any(not label for label in labels):
+            raise ActiveLabError("--labels needs at least two non-empty labels, e.g. pos,neg")
+        if len(set(labels)) != len(labels):
+            raise ActiveLabError(f"--labels has a label twice: {','.join(labels)}")
+        if any(len(label) > 200 for label in labels):
+            raise ActiveLabError("a label is longer than 200 characters")
+        if self.skip_policy not in SKIP_POLICIES:
+            raise ActiveLabError(f"skip policy must be one of {', '.join(SKIP_POLICIES)}")
+        if not 0.0 <= self.exploration <= 1.0:
+            raise ActiveLabError("exploration is a share between 0 and 1")
+        for name in ("retrain_every", "labels_per_item", "queue_size"):
+            if int(getattr(self, name)) < 1:
+                raise ActiveLabError(f"{name.replace('_', '-')} must be at least 1")
+        if self.lease_seconds <= 0:
+            raise ActiveLabError("the lease time must be positive")
+        return ProjectSettings(**{**asdict(self), "labels": labels})
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("labels")
+        data.pop("strategy")
+        data.pop("model")
+        return data
+
+
+class Projects(StoreBase):
+    """The store's projects and their items."""
+
+    def create_project(
+        self,
+        name: str,
+        items: Sequence[ImportedItem],
+        settings: ProjectSettings,
+        item_kind: str = "text",
+        source: str = "",
+    ) -> str:
+        """Create ``name`` with its items in one transaction; an existing project is resumed.
+
+        Resuming checks that the labels agree; the items of an existing project are kept
+        as they are (the file is not imported twice).
+        """
+        settings = settings.check()
+        if not items:
+            raise ActiveLabError("a project needs at least one item")
+        with self._transaction() as session:
+            existing = session.scalar(select(Project).where(Project.name == name))
+            if existing is not None:
+                if tuple(existing.labels) != settings.labels:
+                    raise ActiveLabError(
+                        f"project {name!r} already exists with labels "
+                        f"{','.join(existing.labels)}; use those or another --db"
+                    )
+                return name
+            project = Project(
+                name=name, labels=list(settings.labels), strategy=settings.strategy,
+                model=settings.model, settings=settings.to_json(), item_kind=item_kind,
+                source=source, created_at=self.clock(),
+            )
+            session.add(project)
+            session.flush()
+            order = list(range(len(items)))
+            random.Random(settings.seed).shuffle(order)
+            rows = [
+                {"project_id": project.id, "external_id": item.external_id,
+                 "content": item.content, "position": i, "random_rank": order[i]}
+                for i, item in enumerate(items)
+            ]
+            for start in range(0, len(rows), 5000):
+                session.execute(insert(Item), rows[start:start + 5000])
+        return name
+
+    def add_items(self, name: str, items: Sequence[ImportedItem]) -> int:
+        """Add ``items`` to the existing project ``name`` in one transaction: all or nothing.
+
+        An external id the project already has is refused (409, naming the line), and so
+        is an empty list. New items are placed at random among the old ones for
+        exploration; the strategy's queue ranks them after the next retrain. Returns the
+        project's number of items.
+        """
+        if not items:
+            raise ActiveLabError("there are no items to add")
+        with self._transaction() as session:
+            project = self._project(session, name, lock=True)
+            by_id = {item.external_id: item for item in items}
+            if len(by_id) != len(items):
+                raise ActiveLabError("the items to add repeat an id; ids must be unique")
+            wanted = list(by_id)
+            for start in range(0, len(wanted), 1000):
+                taken = session.scalars(
+                    select(Item.external_id).where(
+                        Item.project_id == project.id,
+                        Item.external_id.in_(wanted[start:start + 1000]))
+                    .order_by(Item.external_id).limit(1)).first()
+                if taken is not None:
+                    raise ConflictError(
+                        f"line {by_id[taken].line}: project {name!r} already has an item with "
+                        f"id {taken!r}; ids must be unique, nothing was imported")
+            n_before = session.scalar(select(func.count()).select_from(Item).where(
+                Item.project_id == project.id)) or 0
+            first = 1 + (session.scalar(select(func.max(Item.position)).where(
+                Item.project_id == project.id)) or 0)
+            rng = random.Random(f"{project.settings['seed']}:{n_before}")
+            total = n_before + len(items)
+            rows = [
+                {"project_id": project.id, "external_id": item.external_id,
+                 "content": item.content, "position": first + i,
+                 "random_rank": rng.randrange(total)}
+                for i, item in enumerate(items)
+            ]
+            try:
+                for start in range(0, len(rows), 5000):
+                    session.execute(insert(Item), rows[start:start + 5000])
+            except IntegrityError:  # the same ids committed by a concurrent import
+                raise ConflictError(
+                    f"another import added some of these ids to project {name!r} at the same "
+                    "time; nothing was imported") from None
+        return total
+
+    def project_names(self) -> list[str]:
+        with self._session() as session:
+            return list(session.scalars(select(Project.name).order_by(Project.id)))
+
+    def project_info(self, name: str) -> dict[str, Any]:
+        """Labels, strategy, model, settings and the current model version of ``name``."""
+        with self._session() as session:
+            project = self._project(session, name)
+            return self._project_dict(session, project)
+
+    def settings_of(self, name: str) -> ProjectSettings:
+        info = self.project_info(name)
+        return ProjectSettings(labels=tuple(info["labels"]), strategy=info["strategy"],
+                               model=info["model"], **info["settings"])
+
+    def _project_dict(self, session: OrmSession, project: Project) -> dict[str, Any]:
+        current = session.get(ModelVersion, project.current_version_id) \
+            if project.current_version_id else None
+        return {
+            "name": project.name, "labels": list(project.labels), "strategy": project.strategy,
+            "model": project.model, "settings": dict(project.settings),
+            "item_kind": project.item_kind, "source": project.source,
+            "model_version": current.number if current else 0,
+            "model_trained_on": current.n_labels if current else 0,
+        }
+
+    def items(self, name: str) -> list[tuple[int, str, str]]:
+        """``(item_id, external_id, content)`` of every item, in file order."""
+        with self._session() as session:
+            project = self._project(session, name)
+            rows = session.execute(
+                select(Item.id, Item.external_id, Item.content)
+                .where(Item.project_id == project.id).order_by(Item.position)
+            )
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def item(self, name: str, item_id: int) -> dict[str, Any]:
+        with self._session() as session:
+            project = self._project(session, name)
+            item = self._item(session, project, item_id)
+            return {"item_id": item.id, "external_id": item.external_id, "content": item.content}

@@ -1,0 +1,174 @@
+"""The lease queue: which item an annotator gets next, and for how long it is theirs.
+
+:meth:`LeaseQueue.next_item` hands out leases: under the project's row lock it returns the
+lease the annotator already holds, or leases the first item that still needs a label, in
+the order of the current model version's scores (the cold-start diversity order before a
+model is trained), or at random for a share ``exploration`` of the calls. The skip policy
+(:class:`~activelab.store.projects.ProjectSettings`) decides who sees a skipped item again.
+:meth:`LeaseQueue._check_lease` is the rule an answer's lease must pass.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session as OrmSession
+
+from .accounts import UserInfo
+from .base import StoreBase, iso
+from .errors import ConflictError, GoneError, NotFoundError
+from .schema import Answer, Item, Lease, ModelVersion, Project, Score
+
+__all__ = ["LeaseQueue", "LeasedItem", "leased_item", "open_lease"]
+
+
+@dataclass(frozen=True)
+class LeasedItem:
+    """An item handed to one annotator until ``expires_at`` (Unix seconds)."""
+
+    item_id: int
+    external_id: str
+    content: str
+    lease_id: str
+    expires_at: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's view: times as ISO 8601 strings."""
+        return {"item_id": self.item_id, "external_id": self.external_id,
+                "content": self.content, "lease_id": self.lease_id,
+                "expires_at": iso(self.expires_at), "reason": self.reason}
+
+
+class LeaseQueue(StoreBase):
+    """Leasing items to annotators, in the order of the queue."""
+
+    def next_item(self, name: str, user: UserInfo) -> LeasedItem | None:
+        """Lease the next item for ``user``; ``None`` when nothing is left for them.
+
+        An unexpired lease the user already holds is returned again. Otherwise the item
+        comes from the queue of the current scores (the cold-start diversity order until
+        a model is trained), or, for a share ``exploration`` of the calls, at random.
+        """
+        now = self.clock()
+        with self._transaction() as session:
+            project = self._project(session, name, lock=True)
+            held = session.execute(
+                select(Lease, Item).join(Item, Item.id == Lease.item_id)
+                .where(Lease.project_id == project.id, Lease.user_id == user.id,
+                       Lease.released_at.is_(None), Lease.expires_at > now)
+                .order_by(Lease.created_at)
+            ).first()
+            if held is not None:
+                lease, item = held
+                return leased_item(item, lease)
+            settings = project.settings
+            n_leases = session.scalar(
+                select(func.count()).select_from(Lease).where(Lease.user_id == user.id)
+            ) or 0
+            rng = random.Random(f"{settings['seed']}:{user.id}:{n_leases}")
+            explore = (project.current_version_id is not None
+                       and rng.random() < settings["exploration"])
+            item = self._pick(session, project, user, now, explore)
+            if item is None:
+                return None
+            reason = "exploration" if explore else _queue_reason(session, project)
+            lease = open_lease(project, item, user, now, reason)
+            session.add(lease)
+            return leased_item(item, lease)
+
+    def _pick(self, session: OrmSession, project: Project, user: UserInfo, now: float,
+              explore: bool) -> Item | None:
+        """The first item ``user`` may get: its labels and live leases are fewer than
+        ``labels_per_item``, it is not closed (resolved, or skipped under ``ignore``) and
+        ``user`` has not answered it. Ordered by the user's own skips last (under ``me``),
+        then by the queue's rank (unless ``explore``), then at random."""
+        settings = project.settings
+        labels = (select(Answer.item_id, func.count().label("n")).where(
+            Answer.project_id == project.id, Answer.kind == "label").group_by(Answer.item_id)
+            .subquery())
+        leases = (select(Lease.item_id, func.count().label("n")).where(
+            Lease.project_id == project.id, Lease.released_at.is_(None),
+            Lease.expires_at > now).group_by(Lease.item_id).subquery())
+        closed_kinds = ["resolve"] + (["skip"] if settings["skip_policy"] == "ignore" else [])
+        closed = select(Answer.item_id).where(Answer.project_id == project.id,
+                                              Answer.kind.in_(closed_kinds))
+        mine_kinds = ["label"] + (["skip"] if settings["skip_policy"] != "me" else [])
+        mine = select(Answer.item_id).where(Answer.project_id == project.id,
+                                            Answer.user_id == user.id,
+                                            Answer.kind.in_(mine_kinds))
+        query = (
+            select(Item).outerjoin(labels, labels.c.item_id == Item.id)
+            .outerjoin(leases, leases.c.item_id == Item.id)
+            .where(Item.project_id == project.id,
+                   func.coalesce(labels.c.n, 0) + func.coalesce(leases.c.n, 0)
+                   < settings["labels_per_item"],
+                   Item.id.not_in(closed), Item.id.not_in(mine))
+        )
+        order: list[Any] = []
+        if settings["skip_policy"] == "me":
+            my_skips = select(Answer.item_id).where(Answer.user_id == user.id,
+                                                    Answer.kind == "skip")
+            order.append(case((Item.id.in_(my_skips), 1), else_=0))
+        if not explore and project.queue_version_id is not None:
+            query = query.outerjoin(Score, and_(Score.item_id == Item.id,
+                                                Score.model_version_id == project.queue_version_id))
+            order += [case((Score.rank.is_(None), 1), else_=0), Score.rank]
+        order += [Item.random_rank, Item.id]
+        return session.scalars(query.order_by(*order).limit(1)).first()
+
+    def _check_lease(self, session: OrmSession, project: Project, user: UserInfo, item: Item,
+                     lease_id: str | None, now: float) -> None:
+        """Refuse an answer to ``item`` unless ``lease_id`` is ``user``'s live lease on it,
+        or, without a lease, unless the item still needs a label nobody else holds."""
+        if lease_id is not None:
+            lease = session.get(Lease, lease_id)
+            if lease is None or lease.project_id != project.id:
+                raise NotFoundError(f"no lease {lease_id!r}; ask for the next item again")
+            if lease.user_id != user.id or lease.item_id != item.id:
+                raise ConflictError(
+                    f"lease {lease_id!r} is not yours for item {item.external_id!r}")
+            if lease.released_at is not None:
+                raise ConflictError(f"lease {lease_id!r} was already used or returned")
+            if lease.expires_at <= now:
+                raise GoneError(
+                    f"lease {lease_id!r} expired {now - lease.expires_at:.0f} s ago and the "
+                    "item went back to the queue; ask for the next item again")
+            return
+        others = session.scalar(select(func.count()).select_from(Lease).where(
+            Lease.item_id == item.id, Lease.user_id != user.id, Lease.released_at.is_(None),
+            Lease.expires_at > now)) or 0
+        done = session.scalar(select(func.count()).select_from(Answer).where(
+            Answer.item_id == item.id, Answer.user_id != user.id,
+            Answer.kind == "label")) or 0
+        if others + done >= project.settings["labels_per_item"]:
+            if others:
+                raise ConflictError(f"item {item.external_id!r} is leased to another annotator")
+            raise ConflictError(
+                f"item {item.external_id!r} already has the {done} label(s) it needs; "
+                "ask for the next item instead")
+
+
+def open_lease(project: Project, item: Item, user: UserInfo, now: float, reason: str) -> Lease:
+    """A new lease of ``item`` to ``user`` for the project's ``lease_seconds``."""
+    return Lease(id=str(uuid.uuid4()), project_id=project.id, item_id=item.id,
+                 user_id=user.id, created_at=now,
+                 expires_at=now + project.settings["lease_seconds"], reason=reason)
+
+
+def leased_item(item: Item, lease: Lease) -> LeasedItem:
+    return LeasedItem(item_id=item.id, external_id=item.external_id, content=item.content,
+                      lease_id=lease.id, expires_at=lease.expires_at, reason=lease.reason or "")
+
+
+def _queue_reason(session: OrmSession, project: Project) -> str:
+    """Why the queue's first item is first: ``random``, ``diversity`` or ``strategy``."""
+    if project.queue_version_id is None:
+        return "random"
+    kind = session.scalar(select(ModelVersion.kind).where(
+        ModelVersion.id == project.queue_version_id))
+    return "diversity" if kind == "diversity" else "strategy"
