@@ -204,14 +204,12 @@ def cohen_kappa(a: Any, b: Any) -> float:
     return (p_o - p_e) / (1.0 - p_e)
 
 
-def _stop_set_rows(loop: ActiveLoop, stop_set: Any, size: int, seed: int) -> Any:
-    if stop_set is not None:
-        return stop_set
-    pool = loop.pool
+def _stop_set_ids(pool: Any, size: int, seed: int) -> np.ndarray:
+    """``size`` ids of ``pool`` drawn with ``seed`` (all of them when there are fewer), sorted."""
     ids = pool.ids
     if len(ids) > size:
         ids = np.sort(np.random.default_rng(seed).choice(ids, size, replace=False))
-    return pool.items(ids)
+    return ids
 
 
 class StabilizingPredictions(_PerRound):
@@ -221,8 +219,10 @@ class StabilizingPredictions(_PerRound):
     labels; Cohen's kappa between these predictions and the previous model's measures
     their agreement. The loop stops once the mean of the last ``window`` kappas is at
     least ``threshold`` (the paper: 0.99 over 3). ``stop_set`` defaults to
-    ``stop_set_size`` items of the pool drawn once with ``random_state``.
-    ``kappas_`` holds every kappa measured, oldest first.
+    ``stop_set_size`` items of the pool drawn once with ``random_state`` (their rows are
+    read again when the loop's pool is replaced, e.g. by a labeling server after items
+    were imported). ``kappas_`` holds every kappa measured, oldest first, and
+    ``changes_`` the matching share of the stop set whose predicted class changed.
 
     >>> StabilizingPredictions(threshold=0.99, window=3)
     StabilizingPredictions(threshold=0.99, window=3, stop_set=None, stop_set_size=2000, random_state=0)
@@ -241,15 +241,25 @@ class StabilizingPredictions(_PerRound):
 
     def _reset(self) -> None:
         self.kappas_: list[float] = []
+        self.changes_: list[float] = []
         self._previous_: np.ndarray | None = None
+        self._ids_: np.ndarray | None = None
         self._rows_: Any = None
+        self._pool_: Any = None
+
+    def _stop_rows(self, loop: ActiveLoop) -> Any:
+        """The stop set's rows, read from the loop's current pool."""
+        if self.stop_set is not None:
+            return self.stop_set
+        if self._ids_ is None:
+            self._ids_ = _stop_set_ids(loop.pool, self.stop_set_size, self.random_state)
+        if self._pool_ is not loop.pool:
+            self._rows_, self._pool_ = loop.pool.items(self._ids_), loop.pool
+        return self._rows_
 
     def reason(self, loop: ActiveLoop) -> str | None:
         if self._new_round(loop) is not None:
-            if self._rows_ is None:
-                self._rows_ = _stop_set_rows(loop, self.stop_set, self.stop_set_size,
-                                             self.random_state)
-            predicted = np.asarray(loop.model.predict(self._rows_))
+            predicted = np.asarray(loop.model.predict(self._stop_rows(loop)))
             if predicted.ndim != 1:
                 raise ActiveLabError(
                     "StabilizingPredictions compares one predicted class per item; "
@@ -257,6 +267,7 @@ class StabilizingPredictions(_PerRound):
                 )
             if self._previous_ is not None:
                 self.kappas_.append(cohen_kappa(self._previous_, predicted))
+                self.changes_.append(float(np.mean(self._previous_ != predicted)))
             self._previous_ = predicted
         if len(self.kappas_) >= self.window:
             mean = float(np.mean(self.kappas_[-self.window:]))
