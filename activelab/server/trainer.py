@@ -177,7 +177,7 @@ class Trainer:
         kappas_before = len(self.stabilizing.kappas_)
         stop_reason = loop.check_stop()
         metrics = self._metrics(info["model"], settings["seed"], counts, kappas_before)
-        metrics["training"] = dict(record.info)
+        metrics["round_info"] = dict(record.info)  # the policy's and rules' notes
         if stop_reason is not None:
             metrics["stop_reason"] = stop_reason
         ready = all(counts.get(label, 0) >= settings["cold_start_per_class"]
