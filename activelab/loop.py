@@ -277,14 +277,16 @@ class ActiveLoop:
         :meth:`ask`."""
         return self._stop_check()
 
-    def replace_pool(self, pool: Pool) -> None:
+    def replace_pool(self, pool: Pool, *, rows_changed: bool = False) -> None:
         """Go on with ``pool``, which holds every id of :attr:`pool` and may hold more.
 
         For a pool that mirrors an outside source of truth, e.g. a labeling server's store
         after items were imported or an answer was retracted: the labels are ``pool``'s,
         the next fit refits, and the training policy and stopping rules go on as in one
         loop. Ids whose label changed or went away since the last fit count as corrected
-        at that fit; skipped ids stay skipped; unanswered queries are withdrawn.
+        at that fit (every labeled id when ``rows_changed``: the items' features were
+        computed anew, so an incremental update cannot continue); skipped ids stay
+        skipped; unanswered queries are withdrawn.
         """
         if not isinstance(pool, Pool):
             raise ActiveLabError(f"pool must be an activelab Pool; got {type(pool).__name__}")
@@ -302,6 +304,8 @@ class ActiveLoop:
             old.labels_of(fitted[now_labeled]), pool.labels_of(fitted[now_labeled]))]
         recent = old._events[self._events_at_fit:]
         corrected = [e.id for e in recent if e.kind == "correction"]
+        if rows_changed:
+            same[:] = False
         self._corrected_outside = np.union1d(
             fitted[~same], fitted[np.isin(fitted, corrected)])
         at = pool.positions(old.ids)

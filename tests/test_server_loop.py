@@ -173,6 +173,32 @@ def test_store_corrections_and_retractions_reach_the_loop_pool() -> None:
         "labels were corrected"
 
 
+def test_imported_items_grow_the_loop_pool_and_refit_an_incremental_model() -> None:
+    from activelab.server.features import featurize
+    from activelab.store import ImportedItem
+
+    store, trainer, user, _queues = _project(60, training="incremental")
+    _label(store, user, 9)
+    trainer.train_once()
+    _label(store, user, 3)
+    store.add_items("p", [ImportedItem(f"new{i}", f"{t} fresh words{i}", i + 1)
+                          for i, t in enumerate(_texts(6))])
+
+    def refeaturize():  # type: ignore[no-untyped-def]
+        rows = store.items("p")
+        return featurize([c for _i, _e, c in rows], "text"), np.array([i for i, _e, _c in rows])
+
+    trainer.refeaturize = refeaturize
+    pool = trainer.loop.pool
+    assert trainer.items_added() == "started" and trainer.wait_idle(60)
+    assert trainer.last_error is None
+    assert trainer.loop.pool is not pool and len(trainer.loop.pool) == 66
+    assert trainer.loop.pool.n_labeled == 12
+    info = store.model_versions("p")[-1]["metrics"]["round_info"]
+    assert info == {"training": "full refit", "full_refit_reason": "labels were corrected"}
+    assert "stability_kappa" in store.model_versions("p")[-1]["metrics"]
+
+
 def test_uncertainty_stopping_rule_set_on_the_project_measures_each_version() -> None:
     from activelab.stopping import OverallUncertainty
 
@@ -328,6 +354,10 @@ def test_replace_pool_without_changes_updates_incrementally() -> None:
     bigger.add_labels([0, 1, 2, 3, 35], y[[0, 1, 2, 3, 35]])
     loop.replace_pool(bigger)
     assert loop.fit().info == {"training": "partial_fit"}
+    again = Pool(X, ids=np.arange(40))
+    again.add_labels([0, 1, 2, 3, 35], y[[0, 1, 2, 3, 35]])
+    loop.replace_pool(again, rows_changed=True)
+    assert loop.fit().info["full_refit_reason"] == "labels were corrected"
 
 
 def test_full_refit_default_and_run_still_agree() -> None:

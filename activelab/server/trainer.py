@@ -199,10 +199,11 @@ class Trainer:
         labels = np.array([labeled[i] for i in ids], dtype=object)
         pool = self.loop.pool
         gone = ~np.isin(pool.labeled_ids, ids)
-        if self._loop_features is not self.features or gone.any():
+        refeaturized = self._loop_features is not self.features
+        if refeaturized or gone.any():
             fresh = Pool(self.features, ids=self.item_ids)
             fresh.add_labels(ids, labels, annotator="server")
-            self.loop.replace_pool(fresh)
+            self.loop.replace_pool(fresh, rows_changed=refeaturized)
             self._loop_features = self.features
             return
         known = pool.is_labeled(ids)
