@@ -111,6 +111,8 @@ def test_queue_is_the_hand_made_query_with_the_project_seed(strategy: str) -> No
         assert [i for i, _s in queues[-1]] == query.ids.tolist()
         assert isinstance(trainer.loop, ActiveLoop)
         assert trainer.loop.pool.n_labeled == len(labeled)
+    # The loop's history keeps the latest queue only (the store has every version's).
+    assert [len(r.query_ids) for r in trainer.loop.history] == [0, 25]
 
 
 def test_dashboard_kappa_is_the_loop_rule_kappa() -> None:

@@ -185,6 +185,8 @@ class Trainer:
         ranked: list[tuple[int, float]] = []
         if ready and loop.pool.n_unlabeled:
             k = min(settings["queue_size"], loop.pool.n_unlabeled)
+            for past in loop.history:  # the store keeps every version's queue; a server
+                past.query_ids.clear()  # runs for months, so the loop keeps only this one
             query = loop.ask(k, random_state=settings["seed"])
             ranked = [(int(i), float(s)) for i, s in zip(query.ids, query.scores)]
         number = self.store.add_model_version(
