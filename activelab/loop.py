@@ -37,7 +37,7 @@ from .metrics import Metric, resolve_metric
 from .oracles.asking import as_oracle, ask
 from .oracles.base import LabelRequest, Oracle
 from .outputs import ModelOutputs
-from .pool import Pool, to_python
+from .pool import Pool, _same_label, to_python
 from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
@@ -185,14 +185,17 @@ class ActiveLoop:
         self._n_fits = 0
         self._labeled_at_fit = np.zeros(len(pool), dtype=bool)
         self._events_at_fit = 0
+        self._corrected_outside = np.zeros(0, dtype=pool.ids.dtype)
 
     # ---- ask / tell -------------------------------------------------------------------
 
-    def ask(self, batch_size: int | None = None) -> Query:
+    def ask(self, batch_size: int | None = None, *, random_state: Any = None) -> Query:
         """Fit the model on the labels so far (if they changed) and query the next batch.
 
         Ids that were asked and not yet told or skipped are not asked again, so several
-        annotators can each ``ask()`` before anyone answers.
+        annotators can each ``ask()`` before anyone answers. ``random_state`` seeds this
+        query instead of the next seed the loop draws (a labeling server re-ranks its
+        queue with the project's seed after every retrain).
         """
         record = self._refresh()
         k = check_batch_size(self.batch_size if batch_size is None else batch_size)
@@ -207,7 +210,7 @@ class ActiveLoop:
         strategy = self.strategy if self._model_fitted else self.cold_start
         model = self.model if self._model_fitted else None
         outputs = ModelOutputs(model, self.pool, ids=candidates)
-        seed = int(self._rng.integers(2**63 - 1))
+        seed = int(self._rng.integers(2**63 - 1)) if random_state is None else random_state
         started = time.perf_counter()
         query = strategy.query(model, self.pool, k, random_state=seed, outputs=outputs)
         elapsed = time.perf_counter() - started
@@ -251,6 +254,66 @@ class ActiveLoop:
         ids = np.asarray(ids).reshape(-1)
         self._skipped[self.pool.positions(ids)] = True
         self._settle(ids)
+
+    def withdraw(self) -> None:
+        """Forget every query asked and not yet answered: its ids may be asked again.
+
+        For a caller that replaces its whole queue after each :meth:`ask`, such as the
+        labeling server; strategies are not told about withdrawn ids.
+        """
+        self._pending = []
+
+    def fit(self) -> RoundRecord:
+        """Fit (and evaluate) the model if the labels changed since the last fit, as
+        :meth:`ask` does first; returns that round's record."""
+        return self._refresh()
+
+    def check_stop(self) -> str | None:
+        """Why the loop should stop now, or ``None``: every stopping rule measures the
+        latest fit (as in :meth:`run`). For ask/tell callers, after :meth:`fit` or
+        :meth:`ask`."""
+        return self._stop_check()
+
+    def replace_pool(self, pool: Pool, *, rows_changed: bool = False) -> None:
+        """Go on with ``pool``, which holds every id of :attr:`pool` and may hold more.
+
+        For a pool that mirrors an outside source of truth, e.g. a labeling server's store
+        after items were imported or an answer was retracted: the labels are ``pool``'s,
+        the next fit refits, and the training policy and stopping rules go on as in one
+        loop. Ids whose label changed or went away since the last fit count as corrected
+        at that fit (every labeled id when ``rows_changed``: the items' features were
+        computed anew, so an incremental update cannot continue); skipped ids stay
+        skipped; unanswered queries are withdrawn.
+        """
+        if not isinstance(pool, Pool):
+            raise ActiveLabError(f"pool must be an activelab Pool; got {type(pool).__name__}")
+        old = self.pool
+        missing = ~np.isin(old.ids, pool.ids)
+        if missing.any():
+            raise ActiveLabError(
+                f"the new pool lacks ids of the old one, e.g. {old.ids[missing][:3].tolist()};"
+                " replace_pool may only add items"
+            )
+        fitted = old.ids[self._labeled_at_fit]
+        now_labeled = pool.is_labeled(fitted)
+        same = np.zeros(len(fitted), dtype=bool)
+        same[now_labeled] = [_same_label(a, b) for a, b in zip(
+            old.labels_of(fitted[now_labeled]), pool.labels_of(fitted[now_labeled]))]
+        recent = old._events[self._events_at_fit:]
+        corrected = [e.id for e in recent if e.kind == "correction"]
+        if rows_changed:
+            same[:] = False
+        self._corrected_outside = np.union1d(
+            fitted[~same], fitted[np.isin(fitted, corrected)])
+        at = pool.positions(old.ids)
+        for name in ("_skipped", "_unsure_here", "_labeled_at_fit"):
+            carried = np.zeros(len(pool), dtype=getattr(self, name).dtype)
+            carried[at] = getattr(self, name)
+            setattr(self, name, carried)
+        self._events_at_fit = len(pool._events)
+        self._pending = []
+        self._fitted_version = None
+        self.pool = pool
 
     def request_stop(self, reason: str) -> None:
         """Ask :meth:`run` to stop after the current round (callbacks may call this)."""
@@ -370,6 +433,7 @@ class ActiveLoop:
             self._n_fits += 1
             self._labeled_at_fit = self.pool._labeled.copy()
             self._events_at_fit = len(self.pool._events)
+            self._corrected_outside = self._corrected_outside[:0]
         record = RoundRecord(
             round=len(self.history),
             n_labeled=self.pool.n_labeled,
@@ -390,6 +454,7 @@ class ActiveLoop:
         """The labels new or corrected since the last fit, for the training policy."""
         recent = self.pool._events[self._events_at_fit:]
         corrected = [e.id for e in recent if e.kind == "correction"]
+        corrected += self._corrected_outside.tolist()  # see replace_pool
         new = self.pool._labeled & ~self._labeled_at_fit
         return TrainingContext(
             pool=self.pool, new_ids=self.pool.ids[new],

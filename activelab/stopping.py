@@ -28,12 +28,14 @@ import numpy as np
 
 from .errors import ActiveLabError
 from .metrics import resolve_metric
+from .registry import Registry, snake_case
 from .validation import check_int, check_number
 
 if TYPE_CHECKING:
     from .pool import Pool
 
 __all__ = [
+    "STOPPING_RULES",
     "CostBudget",
     "CurveForecast",
     "LabelBudget",
@@ -48,6 +50,10 @@ __all__ = [
     "cohen_kappa",
     "forecast_labels",
 ]
+
+#: Stopping rules that a threshold configures, by name (a labeling server project's
+#: ``--stopping``): ``stabilizing_predictions``, ``overall_uncertainty``, ``max_uncertainty``.
+STOPPING_RULES: Registry[type[StoppingRule]] = Registry("stopping rule", normalise=snake_case)
 
 
 class RoundState(Protocol):
@@ -227,16 +233,15 @@ def cohen_kappa(a: Any, b: Any) -> float:
     return (p_o - p_e) / (1.0 - p_e)
 
 
-def _stop_set_rows(loop: LoopState, stop_set: Any, size: int, seed: int) -> Any:
-    if stop_set is not None:
-        return stop_set
-    pool = loop.pool
+def _stop_set_ids(pool: Any, size: int, seed: int) -> np.ndarray:
+    """``size`` ids of ``pool`` drawn with ``seed`` (all of them when there are fewer), sorted."""
     ids = pool.ids
     if len(ids) > size:
         ids = np.sort(np.random.default_rng(seed).choice(ids, size, replace=False))
-    return pool.items(ids)
+    return ids
 
 
+@STOPPING_RULES.register("stabilizing_predictions")
 class StabilizingPredictions(_PerRound):
     """Stop when successive models agree on a stop set (Bloodgood & Vijay-Shanker, 2009).
 
@@ -244,8 +249,10 @@ class StabilizingPredictions(_PerRound):
     labels; Cohen's kappa between these predictions and the previous model's measures
     their agreement. The loop stops once the mean of the last ``window`` kappas is at
     least ``threshold`` (the paper: 0.99 over 3). ``stop_set`` defaults to
-    ``stop_set_size`` items of the pool drawn once with ``random_state``.
-    ``kappas_`` holds every kappa measured, oldest first.
+    ``stop_set_size`` items of the pool drawn once with ``random_state`` (their rows are
+    read again when the loop's pool is replaced, e.g. by a labeling server after items
+    were imported). ``kappas_`` holds every kappa measured, oldest first, and
+    ``changes_`` the matching share of the stop set whose predicted class changed.
 
     >>> StabilizingPredictions(threshold=0.99, window=3)
     StabilizingPredictions(threshold=0.99, window=3, stop_set=None, stop_set_size=2000, random_state=0)
@@ -264,15 +271,25 @@ class StabilizingPredictions(_PerRound):
 
     def _reset(self) -> None:
         self.kappas_: list[float] = []
+        self.changes_: list[float] = []
         self._previous_: np.ndarray | None = None
+        self._ids_: np.ndarray | None = None
         self._rows_: Any = None
+        self._pool_: Any = None
+
+    def _stop_rows(self, loop: LoopState) -> Any:
+        """The stop set's rows, read from the loop's current pool."""
+        if self.stop_set is not None:
+            return self.stop_set
+        if self._ids_ is None:
+            self._ids_ = _stop_set_ids(loop.pool, self.stop_set_size, self.random_state)
+        if self._pool_ is not loop.pool:
+            self._rows_, self._pool_ = loop.pool.items(self._ids_), loop.pool
+        return self._rows_
 
     def reason(self, loop: LoopState) -> str | None:
         if self._new_round(loop) is not None:
-            if self._rows_ is None:
-                self._rows_ = _stop_set_rows(loop, self.stop_set, self.stop_set_size,
-                                             self.random_state)
-            predicted = np.asarray(loop.model.predict(self._rows_))
+            predicted = np.asarray(loop.model.predict(self._stop_rows(loop)))
             if predicted.ndim != 1:
                 raise ActiveLabError(
                     "StabilizingPredictions compares one predicted class per item; "
@@ -280,6 +297,7 @@ class StabilizingPredictions(_PerRound):
                 )
             if self._previous_ is not None:
                 self.kappas_.append(cohen_kappa(self._previous_, predicted))
+                self.changes_.append(float(np.mean(self._previous_ != predicted)))
             self._previous_ = predicted
         if len(self.kappas_) >= self.window:
             mean = float(np.mean(self.kappas_[-self.window:]))
@@ -344,6 +362,7 @@ class _UncertaintyRule(_PerRound):
         return self._summary(entropy(proba) / math.log(n_classes))
 
 
+@STOPPING_RULES.register("overall_uncertainty")
 class OverallUncertainty(_UncertaintyRule):
     """Stop when the mean uncertainty of the unlabeled pool is at most ``threshold``.
 
@@ -362,6 +381,7 @@ class OverallUncertainty(_UncertaintyRule):
         return float(np.mean(uncertainty))
 
 
+@STOPPING_RULES.register("max_uncertainty")
 class MaxUncertainty(_UncertaintyRule):
     """Stop when even the most uncertain unlabeled item is at most ``threshold`` uncertain.
 

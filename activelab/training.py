@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from .errors import ActiveLabError
 from .outputs import ModelOutputs, entropy
+from .registry import Registry, snake_case
 
 if TYPE_CHECKING:
     from .pool import Pool
@@ -49,10 +50,17 @@ __all__ = [
     "FullRefit",
     "Incremental",
     "SelfTraining",
+    "TRAINING_POLICIES",
     "TrainingContext",
     "TrainingPolicy",
     "can_fit",
+    "training_policy",
 ]
+
+#: Training policies by name, for the bench's ``--training`` and a server project's
+#: ``--training``: ``full_refit`` (also ``full``), ``incremental``, ``self_training``, ``ceal``.
+TRAINING_POLICIES: Registry[type[TrainingPolicy]] = Registry("training policy",
+                                                             normalise=snake_case)
 
 
 def can_fit(model: Any, y: np.ndarray) -> bool:
@@ -101,11 +109,25 @@ class TrainingPolicy:
         """Fit ``model`` on ``(X, y)``, every real label so far; returns the fitted model."""
         return self.fit(model, X, y)
 
+    def check_model(self, model: Any) -> None:
+        """Refuse, before any labeling, a model this policy cannot train (an ActiveLabError
+        that says what the policy needs); every model passes by default."""
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({params})"
 
 
+def training_policy(name: str) -> TrainingPolicy:
+    """A new policy of :data:`TRAINING_POLICIES` named ``name``, with its defaults.
+
+    >>> training_policy("self-training")
+    SelfTraining(threshold=0.9, max_per_class=None)
+    """
+    return TRAINING_POLICIES.lookup(name)()
+
+
+@TRAINING_POLICIES.register("full_refit", aliases=["full"])
 class FullRefit(TrainingPolicy):
     """Refit from scratch on every labeled item, every round (``model.fit(X, y)``)."""
 
@@ -140,6 +162,7 @@ def _warm_start_param(model: Any) -> str | None:
     return f"{model.steps[-1][0]}__warm_start" if hasattr(model, "steps") else "warm_start"
 
 
+@TRAINING_POLICIES.register("incremental")
 class Incremental(TrainingPolicy):
     """Update the model instead of refitting it: ``partial_fit`` or warm start.
 
@@ -181,6 +204,9 @@ class Incremental(TrainingPolicy):
             )
         self.method = method
         self.refit_every = refit_every
+
+    def check_model(self, model: Any) -> None:
+        self.method_for(model)
 
     def method_for(self, model: Any) -> str:
         """The update this policy uses for ``model``; refuses a model that has neither."""
@@ -279,6 +305,13 @@ class _PseudoLabeling(TrainingPolicy):
         """What to note in the round's info besides the number of pseudo-labels."""
         return {}
 
+    def check_model(self, model: Any) -> None:
+        if not hasattr(model, "predict_proba"):
+            raise ActiveLabError(
+                f"{type(self).__name__} pseudo-labels from class probabilities, and "
+                f"{type(model).__name__} has no predict_proba; use a probabilistic "
+                "classifier or FullRefit")
+
     def fit(self, model: Any, X: Any, y: np.ndarray) -> Any:
         raise ActiveLabError(
             f"{type(self).__name__} needs the unlabeled pool: use it as "
@@ -332,6 +365,7 @@ def _check_cap(max_per_class: int | None) -> int | None:
     return max_per_class
 
 
+@TRAINING_POLICIES.register("self_training")
 class SelfTraining(_PseudoLabeling):
     """Self-training: unlabeled items predicted with probability >= ``threshold`` join the fit.
 
@@ -357,6 +391,7 @@ class SelfTraining(_PseudoLabeling):
         return proba.max(axis=1) >= self.threshold
 
 
+@TRAINING_POLICIES.register("ceal")
 class CEAL(_PseudoLabeling):
     """Cost-Effective Active Learning (Wang et al., 2016): pseudo-label the low-entropy items.
 

@@ -98,10 +98,12 @@ def test_every_catalogue_is_a_registry():
     from activelab.models.catalog import TASK_MODELS
     from activelab.scenarios.stream_rules import RULES
     from activelab.scenarios.synthesis import GENERATORS
+    from activelab.stopping import STOPPING_RULES
     from activelab.strategies.registry import STRATEGIES
+    from activelab.training import TRAINING_POLICIES
 
     catalogues = [STRATEGIES, RULES, BUNDLED, METHODS, BLACK_BOXES, GENERATORS,
-                  *TASK_MODELS.values()]
+                  TRAINING_POLICIES, STOPPING_RULES, *TASK_MODELS.values()]
     assert all(isinstance(catalogue, Registry) for catalogue in catalogues)
     assert set(STRATEGIES.available()) == set(strategies.available())
 
@@ -228,3 +230,17 @@ def test_wrappers_share_the_public_combine_helpers():
     for module in (hybrid, cost_sensitive, unsure):
         source = Path(module.__file__).read_text()
         assert "def _normalised" not in source and "def _check_choice" not in source
+
+
+def test_the_bench_and_the_server_name_training_policies_from_one_registry():
+    from activelab.bench.runner import BenchSettings
+    from activelab.server.project_loop import build_loop
+    from activelab.store import ProjectSettings
+    from activelab.training import TRAINING_POLICIES, SelfTraining
+
+    with pytest.raises(ActiveLabError, match="unknown training policy 'sef_training' "
+                                             r"\(did you mean 'self_training'\?\)"):
+        BenchSettings(data="iris", strategies=("margin",), training="sef_training")
+    settings = ProjectSettings(labels=("a", "b"), training="self-training")
+    loop = build_loop(settings, np.eye(4), np.arange(4))
+    assert type(loop.training) is TRAINING_POLICIES.lookup("self_training") is SelfTraining

@@ -29,7 +29,7 @@ def test_bench_refuses_a_policy_its_model_cannot_follow():
         BenchSettings(**SMALL, model="svm", training="incremental").check(load("iris"))
     with raises_user_error("--training ceal pseudo-labels from class probabilities"):
         BenchSettings(**SMALL, model="svm", training="ceal").check(load("iris"))
-    with raises_user_error("--training must be one of"):
+    with raises_user_error("unknown training policy"):
         BenchSettings(**SMALL, training="sometimes")
 
 

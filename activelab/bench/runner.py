@@ -31,7 +31,14 @@ from ..oracles.simulated import SimulatedOracle
 from ..pool import Pool
 from ..stopping import LabelBudget
 from ..strategies.registry import canonical_name
-from ..training import CEAL, FullRefit, Incremental, SelfTraining, TrainingPolicy
+from ..training import (
+    CEAL,
+    TRAINING_POLICIES,
+    Incremental,
+    SelfTraining,
+    TrainingPolicy,
+    training_policy,
+)
 from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
 
 __all__ = ["BenchSettings", "run_bench"]
@@ -73,10 +80,7 @@ class BenchSettings:
                 f"--task must be auto, {', '.join(TASKS)}; got {self.task!r}"
             )
         object.__setattr__(self, "task", task)
-        if self.training not in TRAINING_POLICIES:
-            raise ActiveLabError(
-                f"--training must be one of {', '.join(TRAINING_POLICIES)}; got {self.training!r}"
-            )
+        TRAINING_POLICIES.lookup(self.training)
 
     def resolved(self, dataset: Dataset) -> BenchSettings:
         """These settings with ``task`` and ``model`` made concrete for ``dataset``."""
@@ -190,41 +194,35 @@ def _check_strategies_fit(
             )
 
 
-#: ``--training`` name -> the policy each simulated loop gets (defaults of each class)
-TRAINING_POLICIES: dict[str, Callable[[], TrainingPolicy]] = {
-    "full": FullRefit,
-    "incremental": Incremental,
-    "self-training": SelfTraining,
-    "ceal": CEAL,
-}
-
-
 def _check_training_fits(training: str, model: Any, model_name: str, task: str) -> None:
     """Refuse, before simulating, a training policy the bench model cannot follow."""
-    if training == "incremental":
-        def incremental(candidate: Any) -> bool:
-            try:
-                Incremental().method_for(candidate)
-            except ActiveLabError:
-                return False
-            return True
-
-        if not incremental(model):
-            fitting = [name for name in TASK_MODELS[task]
-                       if incremental(make_model(name, 0, task=task))]
-            raise ActiveLabError(
-                f"--training incremental needs a model with partial_fit or warm_start, and "
-                f"--model {model_name} has neither; use --model {' or '.join(fitting) or '...'}"
-                ", or --training full"
-            )
-    if training in ("self-training", "ceal") and (
-        task != "classification" or not hasattr(model, "predict_proba")
-    ):
+    policy = training_policy(training)
+    if _follows(policy, model, task):
+        return
+    if isinstance(policy, Incremental):
+        fitting = [name for name in TASK_MODELS[task]
+                   if _follows(policy, make_model(name, 0, task=task), task)]
         raise ActiveLabError(
-            f"--training {training} pseudo-labels from class probabilities: it needs a "
-            f"classification model with predict_proba, and --model {model_name} on {task} "
-            "data has none; use --training full"
+            f"--training {training} needs a model with partial_fit or warm_start, and "
+            f"--model {model_name} has neither; use --model {' or '.join(fitting) or '...'}"
+            ", or --training full"
         )
+    raise ActiveLabError(
+        f"--training {training} pseudo-labels from class probabilities: it needs a "
+        f"classification model with predict_proba, and --model {model_name} on {task} "
+        "data has none; use --training full"
+    )
+
+
+def _follows(policy: TrainingPolicy, model: Any, task: str) -> bool:
+    """Whether ``policy`` can train ``model`` on a ``task`` (pseudo-labels need classes)."""
+    if task != "classification" and isinstance(policy, (SelfTraining, CEAL)):
+        return False
+    try:
+        policy.check_model(model)
+    except ActiveLabError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -278,7 +276,7 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
         model, pool, strategies.get(task.strategy), SimulatedOracle(y_train),
         batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
         eval_set=(X_test, y_test), metrics=metrics, random_state=seed,
-        training=TRAINING_POLICIES[settings.training](),
+        training=training_policy(settings.training),
     )
     history = loop.run()
     query_times = [r.query_time for r in history if r.query_time is not None]

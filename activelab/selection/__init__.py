@@ -13,6 +13,8 @@ never by the order in which the items were scored or by how the work was chunked
 * :class:`KMeansSelector` — one representative per k-means cluster.
 * :class:`ClusterMarginSelector` — round-robin over clusters of the best-scored items
   (Citovsky et al., 2021).
+* :func:`cluster_round_robin_order` — the whole pool in k-means round-robin order (the
+  labeling server's cold start).
 
 Distance work runs in float32 blocks of at most ``chunk_size ** 2`` distances (tall
 blocks: many rows against few centres), keeping a running minimum per candidate: no
@@ -24,7 +26,13 @@ selector builds a ``batch x pool`` or ``pool x pool`` array.
 (array([11, 10]), array([0.9, 0.5]))
 """
 
-from .clustering import MINIBATCH_ABOVE, ClusterMarginSelector, KMeansSelector, kmeans_labels
+from .clustering import (
+    MINIBATCH_ABOVE,
+    ClusterMarginSelector,
+    KMeansSelector,
+    cluster_round_robin_order,
+    kmeans_labels,
+)
 from .kcenter import KCenterGreedy, greedy_farthest
 from .neighbors import (
     BACKENDS,
@@ -62,6 +70,7 @@ __all__ = [
     "TopK",
     "TopKAccumulator",
     "best_by_id",
+    "cluster_round_robin_order",
     "faiss_neighbors",
     "faiss_radius_pairs",
     "greedy_farthest",

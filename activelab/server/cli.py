@@ -69,13 +69,25 @@ def _labels(value: str) -> tuple[str, ...]:
               help="Who sees a skipped item again.")
 @click.option("--lease-seconds", default=600.0, show_default=True, type=float,
               help="How long an annotator holds an item before it returns to the queue.")
+@click.option("--training", default="full_refit", show_default=True,
+              help="How the model is retrained: full_refit, incremental (partial_fit / warm "
+              "start), self_training or ceal (see docs/training.md).")
+@click.option("--stopping", default="stabilizing_predictions", show_default=True,
+              help="The stopping signal: stabilizing_predictions, overall_uncertainty or "
+              "max_uncertainty (the dashboard always shows the stability kappa).")
+@click.option("--stop-threshold", default=None, type=float,
+              help="The stopping rule's threshold (default 0.99 for stabilizing_predictions; "
+              "needed for the uncertainty rules).")
+@click.option("--stop-window", default=3, show_default=True, type=int,
+              help="Stabilizing predictions: how many consecutive kappas are averaged.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(data: str, text_column: str | None, image_column: str | None, id_column: str | None,
           label_list: str, db: str | None, project: str | None, strategy: str, model: str,
           retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
-          lease_seconds: float, seed: int, host: str, port: int) -> None:
+          lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
+          stop_window: int, seed: int, host: str, port: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for."""
     import uvicorn
 
@@ -83,7 +95,8 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list), db=db, project=project, strategy=strategy, model=model,
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
-        skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed)
+        skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
+        stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window)
     if not store.users():
         token = store.add_user("admin", "admin")
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
@@ -96,8 +109,12 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                  project: str | None, strategy: str, model: str, retrain_every: int,
                  labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
                  lease_seconds: float = 600.0, seed: int = 0,
-                 max_upload_bytes: int | None = None):  # type: ignore[no-untyped-def]
-    """Import (or resume) the project and build the app; ``(app, store, project name)``."""
+                 max_upload_bytes: int | None = None, training: str = "full_refit",
+                 stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
+                 stop_window: int = 3):  # type: ignore[no-untyped-def]
+    """Import (or resume) the project and build the app; ``(app, store, project name)``.
+
+    A resumed project keeps the settings it was created with."""
     import numpy as np
 
     from ..models.catalog import make_model
@@ -105,15 +122,18 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     from ..strategies import get as get_strategy
     from .app import MAX_UPLOAD_BYTES, create_app
     from .features import featurize
+    from .project_loop import check_loop_settings
     from .trainer import Trainer
 
     max_upload_bytes = MAX_UPLOAD_BYTES if max_upload_bytes is None else max_upload_bytes
     get_strategy(strategy)  # unknown names fail before anything is written
-    make_model(model, seed)
+    fresh_model = make_model(model, seed)
     settings = ProjectSettings(
         labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
         labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
-        lease_seconds=lease_seconds, seed=seed).check()
+        lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
+        stop_threshold=stop_threshold, stop_window=stop_window).check()
+    settings = check_loop_settings(settings, fresh_model)
     items = read_items(data, text_column=text_column, image_column=image_column,
                        id_column=id_column)
     name = project or Path(data).stem

@@ -1,5 +1,5 @@
-"""What the model sees of each item: TF-IDF for texts, a small grey thumbnail for images,
-and the cold-start order that spreads the first labels over the whole pool.
+"""What the model sees of each item: TF-IDF for texts, a small grey thumbnail for images.
+(The cold-start order is the core's ``cluster_round_robin_order``.)
 
 >>> X = featurize(["red apple", "green apple", "blue sky"], kind="text")
 >>> X.shape[0]
@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import ActiveLabError
-from ..selection.clustering import kmeans_labels
+from ..selection.clustering import cluster_round_robin_order
 
 __all__ = ["diversity_order", "featurize"]
 
@@ -58,27 +57,7 @@ def _thumbnail(path: Path) -> np.ndarray:
 
 
 def diversity_order(X: Any, n_clusters: int, seed: int) -> np.ndarray:
-    """Row positions in cold-start order: k-means clusters, taken in turn (largest first),
-    each cluster's rows nearest its centre first. Ties break by position."""
-    n = X.shape[0]
-    n_clusters = max(1, min(n_clusters, n))
-    labels, centres = kmeans_labels(X, n_clusters, np.arange(n), np.random.default_rng(seed))
-    dense_rows = X.toarray() if sp.issparse(X) and n * X.shape[1] <= 5e7 else X
-    distances = np.empty(n)
-    for start in range(0, n, 2048):
-        rows = dense_rows[start:start + 2048]
-        rows = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
-        distances[start:start + 2048] = ((rows - centres[labels[start:start + 2048]]) ** 2).sum(1)
-    sizes = np.bincount(labels, minlength=len(centres))
-    cluster_order = sorted(range(len(centres)), key=lambda c: (-sizes[c], c))
-    queues = {c: list(np.lexsort((np.flatnonzero(labels == c), distances[labels == c])))
-              for c in cluster_order}
-    members = {c: np.flatnonzero(labels == c) for c in cluster_order}
-    order: list[int] = []
-    depth = 0
-    while len(order) < n:
-        for c in cluster_order:
-            if depth < len(queues[c]):
-                order.append(int(members[c][queues[c][depth]]))
-        depth += 1
-    return np.array(order, dtype=np.int64)
+    """Row positions in cold-start order: the core's
+    :func:`~activelab.selection.clustering.cluster_round_robin_order` (kept under this name
+    for callers of the server's features module)."""
+    return cluster_round_robin_order(X, n_clusters, seed)

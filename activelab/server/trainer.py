@@ -1,11 +1,13 @@
 """Retraining in the background: at most one job running and one pending.
 
-A job reads the resolved labels, fits a fresh model, measures it (cross-validated
-accuracy on the labels, and how much its predictions moved since the previous version:
-the "stabilizing predictions" stopping signal), re-scores the pool with the project's
-strategy (``ModelOutputs`` predicts in chunks) and stores the scores in chunks; the store
-then switches the project to the new version in one transaction. Annotators never wait:
-``request`` only sets a flag and returns.
+A job brings the store's resolved labels into the project's :class:`~activelab.ActiveLoop`
+(the store stays the source of truth: new labels are told, changed ones corrected), lets
+the loop fit the model through its training policy, measures it (cross-validated accuracy
+on the labels, and the loop's stabilizing-predictions rule: how much the predictions moved
+since the previous version), asks the loop for the queue (``ModelOutputs`` predicts in
+chunks) and stores the scores in chunks; the store then switches the project to the new
+version in one transaction. Annotators never wait: ``request`` only sets a flag and
+returns.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from typing import Any
 import numpy as np
 
 from ..pool import Pool
+from ..selection.clustering import cluster_round_robin_order
+from ..stopping import StabilizingPredictions
 from ..store import Store
-from .features import diversity_order
+from .project_loop import STOP_SET_SIZE, build_loop
 
-__all__ = ["Trainer"]
+__all__ = ["STOP_SET_SIZE", "Trainer"]
 
 log = logging.getLogger("activelab.server")
-#: How many items the stabilizing-predictions signal compares between versions.
-STOP_SET_SIZE = 1000
 
 
 class Trainer:
@@ -58,13 +60,12 @@ class Trainer:
         self._running = False
         self._pending: str | None = None
         self._thread: threading.Thread | None = None
-        self._previous_predictions: np.ndarray | None = None
         self.last_error: str | None = None
         self.jobs_run = 0
-        settings = store.project_info(project)["settings"]
-        self._stop_rows = np.argsort(
-            np.random.default_rng(settings["seed"]).random(len(self.item_ids)), kind="stable"
-        )[:STOP_SET_SIZE]
+        #: The project's loop: its pool mirrors the store's labels, its model, training
+        #: policy and stopping rules are the library's objects named by the settings.
+        self.loop = build_loop(store.settings_of(project), self.features, self.item_ids)
+        self._loop_features = self.features
         # Labels (as counted by Store.count_labels) when the last job started.
         trained = any(v["kind"] == "model" for v in store.model_versions(project))
         self._trained_on = store.count_labels(project) if trained else 0
@@ -77,7 +78,7 @@ class Trainer:
             return
         info = self.store.project_info(self.project)
         n_clusters = min(len(self.item_ids), 10 * len(info["labels"]))
-        order = diversity_order(self.features, n_clusters, info["settings"]["seed"])
+        order = cluster_round_robin_order(self.features, n_clusters, info["settings"]["seed"])
         ranked = ((int(self.item_ids[p]), float(len(order) - i)) for i, p in enumerate(order))
         self.store.add_model_version(self.project, "diversity", 0, {}, ranked,
                                      trigger="cold-start")
@@ -139,12 +140,15 @@ class Trainer:
 
     # ---- one job ----------------------------------------------------------------------
 
+    @property
+    def stabilizing(self) -> StabilizingPredictions:
+        """The loop's stabilizing-predictions rule, whose kappas the dashboard shows."""
+        return next(rule for rule in self.loop.stopping
+                    if isinstance(rule, StabilizingPredictions))
+
     def train_once(self, trigger: str = "manual") -> int | None:
         """Fit, measure, re-score and switch; the new version number, or ``None`` when the
         labels do not cover two classes yet."""
-        from ..models.catalog import make_model
-        from ..strategies import get as get_strategy
-
         started = time.time()
         with self._lock:
             stale, self._pool_stale = self._pool_stale, False
@@ -154,7 +158,7 @@ class Trainer:
             except Exception:
                 self._pool_stale = True
                 raise
-            # Rows keep their order (new items come last), so the stop set stays valid.
+            # Rows keep their order (new items come last); the loop's pool grows.
             self.features, self.item_ids = features, np.asarray(item_ids, dtype=np.int64)
         self._trained_on = self.store.count_labels(self.project)
         info = self.store.project_info(self.project)
@@ -166,30 +170,56 @@ class Trainer:
         counts = Counter(labeled.values())
         if len(counts) < 2:
             return None
-        pool = Pool(self.features, ids=self.item_ids)
-        ids = np.array(sorted(labeled), dtype=np.int64)
-        pool.add_labels(ids, [labeled[i] for i in ids], annotator="server")
-        X, y = pool.labeled_data()
-        sparse = hasattr(X, "tocsr")
-        model = make_model(info["model"], settings["seed"], sparse=sparse)
-        model.fit(X, y)
-        metrics = self._metrics(info["model"], settings["seed"], sparse, X, y, model, counts)
+        self._sync_labels(labeled)
+        loop = self.loop
+        loop.withdraw()  # the previous version's queue is replaced, not answered
+        record = loop.fit()
+        kappas_before = len(self.stabilizing.kappas_)
+        stop_reason = loop.check_stop()
+        metrics = self._metrics(info["model"], settings["seed"], counts, kappas_before)
+        metrics["round_info"] = dict(record.info)  # the policy's and rules' notes
+        if stop_reason is not None:
+            metrics["stop_reason"] = stop_reason
         ready = all(counts.get(label, 0) >= settings["cold_start_per_class"]
                     for label in info["labels"])
         ranked: list[tuple[int, float]] = []
-        if ready and pool.n_unlabeled:
-            strategy = get_strategy(info["strategy"])
-            k = min(settings["queue_size"], pool.n_unlabeled)
-            query = strategy.query(model, pool, k, random_state=settings["seed"])
+        if ready and loop.pool.n_unlabeled:
+            k = min(settings["queue_size"], loop.pool.n_unlabeled)
+            for past in loop.history:  # the store keeps every version's queue; a server
+                past.query_ids.clear()  # runs for months, so the loop keeps only this one
+            query = loop.ask(k, random_state=settings["seed"])
             ranked = [(int(i), float(s)) for i, s in zip(query.ids, query.scores)]
         number = self.store.add_model_version(
             self.project, "model", len(labeled), metrics, ranked, use_for_queue=bool(ranked),
             trigger=trigger, started_at=started)
         return number
 
-    def _metrics(self, model_name: str, seed: int, sparse: bool, X: Any, y: np.ndarray,
-                 model: Any, counts: Counter) -> dict[str, Any]:
-        from sklearn.metrics import cohen_kappa_score
+    def _sync_labels(self, labeled: dict[int, str]) -> None:
+        """Make the loop's pool hold exactly the store's labels: new ones are told, changed
+        ones corrected; after an import or a retracted label the pool is replaced."""
+        ids = np.array(sorted(labeled), dtype=np.int64)
+        labels = np.array([labeled[i] for i in ids], dtype=object)
+        pool = self.loop.pool
+        gone = ~np.isin(pool.labeled_ids, ids)
+        refeaturized = self._loop_features is not self.features
+        if refeaturized or gone.any():
+            fresh = Pool(self.features, ids=self.item_ids)
+            fresh.add_labels(ids, labels, annotator="server")
+            self.loop.replace_pool(fresh, rows_changed=refeaturized)
+            self._loop_features = self.features
+            return
+        known = pool.is_labeled(ids)
+        if (~known).any():
+            self.loop.tell(ids[~known], labels[~known], annotator="server")
+        changed = np.zeros(len(ids), dtype=bool)
+        changed[known] = pool.labels_of(ids[known]) != labels[known]
+        if changed.any():
+            pool.correct_labels(ids[changed], labels[changed], annotator="server")
+
+    def _metrics(self, model_name: str, seed: int, counts: Counter,
+                 kappas_before: int) -> dict[str, Any]:
+        """Labels per class, cross-validated accuracy, and the stabilizing-predictions rule's
+        latest measurement (when this job's fit made one)."""
         from sklearn.model_selection import StratifiedKFold, cross_val_score
 
         from ..models.catalog import make_model
@@ -197,16 +227,13 @@ class Trainer:
         metrics: dict[str, Any] = {"labels_per_class": dict(counts)}
         folds = min(5, min(counts.values()))
         if folds >= 2:
+            X, y = self.loop.pool.labeled_data()
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-            scores = cross_val_score(make_model(model_name, seed, sparse=sparse), X, y, cv=cv)
+            scores = cross_val_score(make_model(model_name, seed, sparse=hasattr(X, "tocsr")),
+                                     X, y, cv=cv)
             metrics["cv_accuracy"] = round(float(np.mean(scores)), 4)
-        predictions = np.asarray(model.predict(self.features[self._stop_rows])).astype(str)
-        if self._previous_predictions is not None:
-            same = predictions == self._previous_predictions
-            metrics["prediction_change"] = round(float(1 - same.mean()), 4)
-            both = np.concatenate([predictions, self._previous_predictions])
-            if len(np.unique(both)) > 1:
-                metrics["stability_kappa"] = round(float(cohen_kappa_score(
-                    predictions, self._previous_predictions)), 4)
-        self._previous_predictions = predictions
+        rule = self.stabilizing
+        if len(rule.kappas_) > kappas_before:
+            metrics["prediction_change"] = round(rule.changes_[-1], 4)
+            metrics["stability_kappa"] = round(rule.kappas_[-1], 4)
         return metrics

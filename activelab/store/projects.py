@@ -37,7 +37,10 @@ class ProjectSettings:
     measured and disagreements go to review); ``exploration`` is the share of ``next``
     answers drawn at random instead of from the strategy's queue; ``skip_policy`` says
     who sees a skipped item again: ``others`` (everyone but the skipper), ``me`` (the
-    skipper too, after everything else) or ``ignore`` (nobody).
+    skipper too, after everything else) or ``ignore`` (nobody). ``training`` names the
+    training policy and ``stopping`` the stopping rule of the project's loop, with
+    ``stop_threshold`` (``None``: the rule's default) and ``stop_window``; the server
+    checks the names (``activelab.server.project_loop``).
     """
 
     labels: tuple[str, ...]
@@ -51,6 +54,10 @@ class ProjectSettings:
     cold_start_per_class: int = 2
     queue_size: int = 2000
     seed: int = 0
+    training: str = "full_refit"
+    stopping: str = "stabilizing_predictions"
+    stop_threshold: float | None = None
+    stop_window: int = 3
 
     def check(self) -> ProjectSettings:
         labels = tuple(str(label).strip() for label in self.labels)
@@ -64,7 +71,10 @@ class ProjectSettings:
             raise ActiveLabError(f"skip policy must be one of {', '.join(SKIP_POLICIES)}")
         if not 0.0 <= self.exploration <= 1.0:
             raise ActiveLabError("exploration is a share between 0 and 1")
-        for name in ("retrain_every", "labels_per_item", "queue_size"):
+        if self.stop_threshold is not None and not -1.0 <= self.stop_threshold <= 1.0:
+            raise ActiveLabError("the stop threshold is a kappa or an uncertainty, between "
+                                 f"-1 and 1; got {self.stop_threshold}")
+        for name in ("retrain_every", "labels_per_item", "queue_size", "stop_window"):
             if int(getattr(self, name)) < 1:
                 raise ActiveLabError(f"{name.replace('_', '-')} must be at least 1")
         if self.lease_seconds <= 0:

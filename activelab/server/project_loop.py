@@ -1,0 +1,86 @@
+"""A labeling project's active-learning loop: the library's ``ActiveLoop`` with the
+training policy and stopping rule its settings name.
+
+``training`` names a policy of :mod:`activelab.training` (``full_refit``, ``incremental``,
+``self_training``, ``ceal``); ``stopping`` a rule of :mod:`activelab.stopping`
+(``stabilizing_predictions``, ``overall_uncertainty``, ``max_uncertainty``) with
+``stop_threshold`` and ``stop_window``. The loop always holds a
+:class:`~activelab.stopping.StabilizingPredictions`: the dashboard's stability columns
+read its kappas.
+
+>>> [type(rule).__name__ for rule in stopping_rules("max_uncertainty", threshold=0.1)]
+['StabilizingPredictions', 'MaxUncertainty']
+>>> stopping_rules("max_uncertanty")
+Traceback (most recent call last):
+...
+activelab.errors.ActiveLabError: unknown stopping rule 'max_uncertanty' (did you mean 'max_uncertainty'?); available: max_uncertainty, overall_uncertainty, stabilizing_predictions
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ActiveLabError
+from ..loop import ActiveLoop
+from ..pool import Pool
+from ..stopping import STOPPING_RULES, StabilizingPredictions, StoppingRule
+from ..training import TRAINING_POLICIES, training_policy
+
+if TYPE_CHECKING:
+    from ..store import ProjectSettings
+
+__all__ = ["build_loop", "check_loop_settings", "stopping_rules"]
+
+#: How many items the stabilizing-predictions signal compares between versions.
+STOP_SET_SIZE = 1000
+
+
+def stopping_rules(name: str, threshold: float | None = None, window: int = 3,
+                   seed: int = 0) -> list[StoppingRule]:
+    """The :mod:`activelab.stopping` rules of a project: its stabilizing-predictions
+    signal (on :data:`STOP_SET_SIZE` items drawn with ``seed``) and, when ``name`` is
+    another rule, that rule with ``threshold``."""
+    key = STOPPING_RULES.canonical(name)
+    stabilizing_threshold = threshold if key == "stabilizing_predictions" and \
+        threshold is not None else 0.99
+    rules: list[StoppingRule] = [StabilizingPredictions(
+        threshold=stabilizing_threshold, window=window, stop_set_size=STOP_SET_SIZE,
+        random_state=seed)]
+    if key != "stabilizing_predictions":
+        if threshold is None:
+            raise ActiveLabError(
+                f"stopping rule {key!r} needs a threshold (the uncertainty, 0..1, at which "
+                "labeling may stop), e.g. --stop-threshold 0.1")
+        rules.append(STOPPING_RULES[key](threshold))  # type: ignore[call-arg]
+    return rules
+
+
+def check_loop_settings(settings: ProjectSettings, model: Any) -> ProjectSettings:
+    """``settings`` with the catalogue's spelling of its training policy and stopping rule;
+    refuses, before a project is created, one that is unknown or that ``model`` (a fresh
+    model of the project) cannot follow."""
+    training_policy(settings.training).check_model(model)
+    stopping_rules(settings.stopping, settings.stop_threshold, settings.stop_window,
+                   settings.seed)
+    return replace(settings, training=TRAINING_POLICIES.canonical(settings.training),
+                   stopping=STOPPING_RULES.canonical(settings.stopping))
+
+
+def build_loop(settings: ProjectSettings, features: Any, item_ids: np.ndarray) -> ActiveLoop:
+    """The project's loop over ``features`` (one row per id of ``item_ids``), without labels.
+
+    Its batch size is the queue size and its seed the project's seed.
+    """
+    from ..models.catalog import make_model
+    from ..strategies import get as get_strategy
+
+    model = make_model(settings.model, settings.seed, sparse=hasattr(features, "tocsr"))
+    return ActiveLoop(
+        model, Pool(features, ids=item_ids), get_strategy(settings.strategy),
+        batch_size=settings.queue_size,
+        stopping=stopping_rules(settings.stopping, settings.stop_threshold,
+                                settings.stop_window, settings.seed),
+        training=training_policy(settings.training), random_state=settings.seed)
