@@ -323,7 +323,8 @@ class Incremental(TrainingPolicy):
                 unknown = np.setdiff1d(_new_y(context), self.classes)
                 if len(unknown):
                     raise ActiveLabError(
-                        f"label {unknown[0]!r} is not one of classes={self.classes.tolist()}"
+                        f"label {unknown[:1].tolist()[0]!r} is not one of "
+                        f"classes={self.classes.tolist()}"
                     )
                 return None
             known = getattr(_final_step(model), "classes_", None)

@@ -16,7 +16,9 @@ itself. The parts:
   data, as GAAL and BGADL do, without their training cost) and
   :class:`SynthesiseThenMatch` (query the real item nearest to a synthesised one);
 * :class:`SynthesisLoop` — fit → synthesise → label → update, like
-  :class:`~activelab.loop.ActiveLoop`, with ``run()`` or ``ask()`` / ``tell()``.
+  :class:`~activelab.loop.ActiveLoop`, with ``run()`` or ``ask()`` / ``tell()``, and with
+  its training policies (:mod:`activelab.training`) and stopping rules
+  (:mod:`activelab.stopping`).
 
 >>> import numpy as np
 >>> from sklearn.svm import SVC
@@ -41,7 +43,8 @@ import numpy as np
 
 from ..errors import ActiveLabError
 from ..pool import to_python
-from ..training import can_fit
+from ..stopping import StoppingRule, TargetScore
+from ..training import FullRefit, TrainingContext, TrainingPolicy, ready_to_fit, train_model
 from ..validation import check_int, check_random_state, first_line
 from .space import InputSpace
 from .synthesisers import (
@@ -274,12 +277,20 @@ class SynthesiseThenMatch(Synthesiser):
 
 @dataclass
 class SynthesisRecord:
-    """One step: the model fit on ``n_calls`` oracle answers, its scores, what it asked next."""
+    """One step: the model fit on ``n_calls`` oracle answers, its scores, what it asked next.
+
+    ``round``, ``n_labeled`` (the labeled points, fewer than ``n_calls`` when the oracle
+    skips some) and ``info`` are what stopping rules read and write, as in a
+    :class:`~activelab.loop.RoundRecord`.
+    """
 
     n_calls: int
     metrics: dict[str, float]
     model_fitted: bool
     asked: list[list[float]] = field(default_factory=list)
+    round: int = 0
+    n_labeled: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 class SynthesisLoop:
@@ -305,6 +316,16 @@ class SynthesisLoop:
         Unlabeled data for synthesisers that learn from it (:class:`LatentSynthesis`).
     eval_set : (X, y), optional
         Scored (accuracy) after every fit.
+    training : TrainingPolicy
+        How the model is fit on the labeled points; defaults to
+        :class:`~activelab.training.FullRefit`, as in :class:`~activelab.ActiveLoop`.
+    stopping : sequence of StoppingRule
+        :meth:`run` also stops when one of these fires (checked after every step). The
+        rules that read the labels, the metrics or the model apply:
+        :class:`~activelab.stopping.LabelBudget` (labeled points, which also caps the last
+        batch), :class:`~activelab.stopping.TargetScore`,
+        :class:`~activelab.stopping.LabelsNeededForecast`, and the per-round rules given a
+        ``stop_set`` (there is no pool to measure).
     random_state : int, Generator or None
     """
 
@@ -319,6 +340,8 @@ class SynthesisLoop:
         batch_size: int = 1,
         unlabeled: Any = None,
         eval_set: tuple[Any, Any] | None = None,
+        training: TrainingPolicy | None = None,
+        stopping: Sequence[StoppingRule] = (),
         random_state: Any = None,
     ) -> None:
         if not callable(getattr(model, "fit", None)) or not callable(getattr(model, "predict", None)):
@@ -337,12 +360,23 @@ class SynthesisLoop:
         self.initial = check_int(initial, "initial", minimum=0)
         self.batch_size = check_int(batch_size, "batch_size")
         self.eval_set = eval_set
+        self.training = training if training is not None else FullRefit()
+        self.stopping = list(stopping)
+        bad = [r for r in self.stopping if not isinstance(r, StoppingRule)]
+        if bad:
+            raise ActiveLabError(
+                f"stopping must hold activelab StoppingRules, e.g. LabelBudget(50); "
+                f"got {type(bad[0]).__name__}"
+            )
         self.rng = check_random_state(random_state)
         self.X = np.zeros((0, space.n_features))
         self.y = np.zeros(0)
         self.n_calls = 0
         self.fitted = False
+        self.stop_reason: str | None = None
         self.history: list[SynthesisRecord] = []
+        self._n_fitted_on = 0
+        self._n_fits = 0
         if unlabeled is not None:
             synthesiser.fit(space.check(unlabeled))
 
@@ -365,19 +399,37 @@ class SynthesisLoop:
         self.X = np.vstack([self.X, X])
         self.y = np.concatenate([self.y.astype(labels.dtype) if len(self.y) == 0 else self.y,
                                  labels])
-        if can_fit(self.model, self.y):
-            try:
-                self.model.fit(self.X, self.y)
-            except Exception as err:
-                raise ActiveLabError(f"the model could not be fit: {first_line(err)}") from err
-            self.fitted = True
+        if ready_to_fit(self.training, self.model, self.y):
+            self._fit()
         metrics = {}
         if self.fitted and self.eval_set is not None:
             X_eval, y_eval = self.eval_set
             metrics["accuracy"] = float(np.mean(self.model.predict(X_eval) == np.asarray(y_eval)))
-        record = SynthesisRecord(self.n_calls, metrics, self.fitted, X.tolist())
+        record = SynthesisRecord(self.n_calls, metrics, self.fitted, X.tolist(),
+                                 round=len(self.history), n_labeled=len(self.y))
         self.history.append(record)
         return record
+
+    def _fit(self) -> None:
+        """Train through the training policy, telling it the points new since the last fit."""
+        new = np.arange(self._n_fitted_on, len(self.y))
+        context = TrainingContext(pool=None, new_ids=new, n_fits=self._n_fits,
+                                  new_X=self.X[new], new_y=self.y[new])
+        self.model = train_model(self.training, self.model, self.X, self.y, context,
+                                 errors=(Exception,))
+        self._n_fitted_on = len(self.y)
+        self._n_fits += 1
+        self.fitted = True
+
+    @property
+    def n_labeled(self) -> int:
+        """How many labeled points the model learns from."""
+        return len(self.y)
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics each step records (accuracy, when there is an eval_set)."""
+        return ["accuracy"] if self.eval_set is not None else []
 
     def step(self, n: int | None = None) -> SynthesisRecord:
         """Ask, label through the oracle, tell."""
@@ -387,13 +439,44 @@ class SynthesisLoop:
         return self.tell(answers.X, answers.labels)
 
     def run(self, n_queries: int, target: float | None = None) -> list[SynthesisRecord]:
-        """Spend ``n_queries`` oracle calls after the initial ones (or stop at ``target`` accuracy)."""
+        """Spend ``n_queries`` oracle calls after the initial ones; returns the history.
+
+        It stops earlier at ``target`` accuracy (a :class:`~activelab.stopping.TargetScore`
+        on the eval_set) or when one of the loop's stopping rules fires; ``stop_reason``
+        says why it stopped.
+        """
         n_queries = check_int(n_queries, "n_queries", minimum=0)
         if target is not None and self.eval_set is None:
             raise ActiveLabError("a target accuracy needs an eval_set to measure it on")
+        rules = self.stopping + ([TargetScore(target, "accuracy")] if target is not None else [])
         budget = self.n_calls + n_queries + max(self.initial - len(self.y), 0)
+        self.stop_reason = f"{n_queries} oracle calls spent"
         while self.n_calls < budget:
-            record = self.step(min(self.batch_size, budget - self.n_calls))
-            if target is not None and record.metrics.get("accuracy", -1.0) >= target:
+            n = min(self.batch_size, budget - self.n_calls, self._labels_allowed(rules))
+            if n == 0:
+                self.stop_reason = "the label budget is used up"
+                break
+            self.step(n)
+            reason = self._stop_check(rules)
+            if reason is not None:
+                self.stop_reason = reason
                 break
         return self.history
+
+    def _labels_allowed(self, rules: list[StoppingRule]) -> int:
+        limits = [r.remaining(self) for r in rules]  # type: ignore[arg-type]
+        return min([x for x in limits if x is not None], default=self.batch_size)
+
+    def _stop_check(self, rules: list[StoppingRule]) -> str | None:
+        """Like :class:`~activelab.ActiveLoop`: every rule sees every step, the first decides."""
+        reasons = []
+        for rule in rules:
+            try:
+                reasons.append(rule.reason(self))  # type: ignore[arg-type]
+            except AttributeError as err:
+                raise ActiveLabError(
+                    f"{rule!r} reads {err.name!r}, which a SynthesisLoop does not have (it has "
+                    "no pool and no costs); give the rule a stop_set, or use LabelBudget, "
+                    "TargetScore or n_queries"
+                ) from err
+        return next((r for r in reasons if r is not None), None)
