@@ -398,6 +398,11 @@ class _PseudoLabeling(TrainingPolicy):
                 f"{type(model).__name__} lacks; use a probabilistic model or FullRefit"
             )
         pool = context.pool
+        if pool is None:
+            raise ActiveLabError(
+                f"{type(self).__name__} pseudo-labels items of an unlabeled pool, and this "
+                "learner has none (a stream or synthesis learner); use FullRefit or Incremental"
+            )
         ids = pool.unlabeled_ids
         chosen = np.zeros(0, dtype=int)
         if len(ids):

@@ -18,7 +18,7 @@ from activelab.stopping import (
     StabilizingPredictions,
     TargetScore,
 )
-from activelab.training import FullRefit, Incremental, TrainingContext
+from activelab.training import FullRefit, Incremental, SelfTraining, TrainingContext
 from tests.conftest import raises_user_error
 
 
@@ -150,6 +150,9 @@ def test_a_training_context_without_a_pool_needs_the_new_labels():
     context = TrainingContext(pool=None, new_ids=np.arange(2))
     with raises_user_error("give the TrainingContext a pool or new_X and new_y"):
         context.new_labels()
+    learner = StreamLearner(LogisticRegression(), training=SelfTraining())
+    with raises_user_error("SelfTraining pseudo-labels items of an unlabeled pool"):
+        learner.tell(np.array([[0.0, 1.0], [1.0, 0.0]]), [0, 1])
 
 
 @pytest.mark.parametrize("training", ["partial_fit", "window"])
