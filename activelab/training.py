@@ -262,11 +262,9 @@ class Incremental(TrainingPolicy):
     def method_for(self, model: Any) -> str:
         """The update this policy uses for ``model``; refuses a model that has neither."""
         final = _final_step(model)
-        has_partial = callable(getattr(final, "partial_fit", None))
-        has_warm = _warm_start_param(model) is not None
-        if self.method in ("auto", "partial_fit") and has_partial:
+        if self.method in ("auto", "partial_fit") and callable(getattr(final, "partial_fit", None)):
             return "partial_fit"
-        if self.method in ("auto", "warm_start") and has_warm:
+        if self.method in ("auto", "warm_start") and _warm_start_param(model) is not None:
             return "warm_start"
         wanted = {"auto": "partial_fit or a warm_start parameter",
                   "partial_fit": "partial_fit", "warm_start": "a warm_start parameter"}

@@ -98,7 +98,7 @@ def test_every_learner_reports_a_failed_fit_the_same_way():
     stream = StreamLearner(Broken(), training="window")
     with raises_user_error("fitting Broken on 2 labels failed: the solver diverged"):
         stream.tell(X[:2], y[:2])
-    assert stream._kept_y == []                     # a tell whose fit failed leaves no trace
+    assert stream._kept_y is None                   # a tell whose fit failed leaves no trace
     synthesis = SynthesisLoop(Broken(), BoundaryBisection(), line, InputSpace([0, 0], [1, 1]))
     with raises_user_error("fitting Broken on 2 labels failed: the solver diverged"):
         synthesis.tell(X[:2], y[:2])

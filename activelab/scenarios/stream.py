@@ -535,8 +535,8 @@ class StreamLearner:
         self.budget.reset()
         self.rule.start(self.budget.budget)
         self.fitted = False
-        self._kept_X: list[np.ndarray] = []
-        self._kept_y: list[Any] = []
+        self._kept_X: np.ndarray | None = None   # the last window_labels labeled rows
+        self._kept_y: np.ndarray | None = None
         self._since_fit = 0
         self._n_labels = 0
         self._n_fits = 0
@@ -611,19 +611,20 @@ class StreamLearner:
             raise ActiveLabError(f"tell got {len(X)} items but {len(y)} labels")
         if len(y) == 0:
             return
-        all_X, all_y = self._kept_X + list(X), self._kept_y + list(y)
+        all_X = np.concatenate([X] if self._kept_X is None else [self._kept_X, X])  # copies
+        all_y = np.concatenate([y] if self._kept_y is None else [self._kept_y, y])
         kept_X, kept_y = all_X[-self.window_labels:], all_y[-self.window_labels:]
         since, n_labels = self._since_fit + len(y), self._n_labels + len(y)
         if (not self.fitted or since >= self._fit_every) and ready_to_fit(
-            self.policy, self.model, np.asarray(kept_y)
+            self.policy, self.model, kept_y
         ):
             n_new = min(since, len(all_y))
             context = TrainingContext(
                 pool=None, new_ids=np.arange(n_labels - n_new, n_labels), n_fits=self._n_fits,
-                new_X=np.asarray(all_X[-n_new:]), new_y=np.asarray(all_y[-n_new:]),
+                new_X=all_X[-n_new:], new_y=all_y[-n_new:],
             )
-            self.model = train_model(self.policy, self.model, np.asarray(kept_X),
-                                     np.asarray(kept_y), context, errors=(Exception,))
+            self.model = train_model(self.policy, self.model, kept_X, kept_y, context,
+                                     errors=(Exception,))
             since = 0
             self._n_fits += 1
             self.fitted = True
