@@ -41,7 +41,7 @@ from .pool import Pool, _same_label, to_python
 from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
-from .training import FullRefit, TrainingContext, TrainingPolicy, can_fit
+from .training import FullRefit, TrainingContext, TrainingPolicy, ready_to_fit, train_model
 from .validation import check_random_state, first_line
 
 __all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
@@ -412,22 +412,11 @@ class ActiveLoop:
             return self.history[-1]
         X, y = self.pool.labeled_data()
         started = time.perf_counter()
-        self._model_fitted = can_fit(self.model, y)
+        self._model_fitted = ready_to_fit(self.training, self.model, y)
         context = None
         if self._model_fitted:
             context = self._training_context()
-            try:
-                if hasattr(self.training, "train"):
-                    self.model = self.training.train(self.model, X, y, context)
-                else:  # a policy written before train() existed: fit(model, X, y) only
-                    self.model = self.training.fit(self.model, X, y)
-            except ActiveLabError:
-                raise
-            except ValueError as err:
-                raise ActiveLabError(
-                    f"fitting {type(self.model).__name__} on {len(y)} labels failed: "
-                    f"{first_line(err)}"
-                ) from err
+            self.model = train_model(self.training, self.model, X, y, context)
         fit_time = time.perf_counter() - started
         if context is not None:
             self._n_fits += 1

@@ -106,13 +106,18 @@ class StoppingRule:
 
 
 class LabelBudget(StoppingRule):
-    """Stop once the pool holds ``max_labels`` labels (the initial ones included)."""
+    """Stop once the pool holds ``max_labels`` labels (the initial ones included).
+
+    A learner without a pool (a :class:`~activelab.scenarios.synthesis.SynthesisLoop`)
+    counts its labeled points, ``loop.n_labeled``.
+    """
 
     def __init__(self, max_labels: int) -> None:
         self.max_labels = check_int(max_labels, "max_labels")
 
     def remaining(self, loop: LoopState) -> int:
-        return max(self.max_labels - loop.pool.n_labeled, 0)
+        n_labeled = loop.pool.n_labeled if hasattr(loop, "pool") else loop.n_labeled
+        return max(self.max_labels - n_labeled, 0)
 
     def reason(self, loop: LoopState) -> str | None:
         if self.remaining(loop) == 0:

@@ -14,6 +14,11 @@ did (it ends up in the round's :attr:`~activelab.RoundRecord.info`).
 
 Pseudo-labels only ever reach the model: they are never written into the pool.
 
+Every learner fits through the same step, :func:`train_model` (after :func:`ready_to_fit`
+said the labels suffice): :class:`~activelab.ActiveLoop` on the pool's labels, the
+:class:`~activelab.scenarios.stream.StreamLearner` on the labels it keeps from a stream,
+the :class:`~activelab.scenarios.synthesis.SynthesisLoop` on its synthesised points.
+
 >>> import numpy as np
 >>> from sklearn.datasets import load_iris
 >>> from sklearn.naive_bayes import GaussianNB
@@ -41,6 +46,7 @@ import scipy.sparse as sp
 from .errors import ActiveLabError
 from .outputs import ModelOutputs, entropy
 from .registry import Registry, snake_case
+from .validation import first_line
 
 if TYPE_CHECKING:
     from .pool import Pool
@@ -54,6 +60,8 @@ __all__ = [
     "TrainingContext",
     "TrainingPolicy",
     "can_fit",
+    "ready_to_fit",
+    "train_model",
     "training_policy",
 ]
 
@@ -81,18 +89,34 @@ class TrainingContext:
     ``new_ids`` are the ids labeled since the last fit (all labels at the first fit),
     ``corrected_ids`` those whose label was corrected since then, ``n_fits`` how many
     fits came before this one in the loop. A policy writes what it did into ``info``.
+
+    A learner without a pool (a stream, a synthesis loop) passes ``pool=None`` and the new
+    labels themselves as ``new_X`` and ``new_y``; :meth:`new_labels` reads either.
     """
 
-    pool: Pool
+    pool: Pool | None
     new_ids: np.ndarray
     corrected_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     n_fits: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    new_X: Any = None
+    new_y: np.ndarray | None = None
 
     @classmethod
     def first_fit(cls, pool: Pool) -> TrainingContext:
         """The context of a first fit on every label in ``pool``."""
         return cls(pool=pool, new_ids=pool.labeled_ids)
+
+    def new_labels(self) -> tuple[Any, np.ndarray]:
+        """The items and labels that are new since the last fit."""
+        if self.new_y is not None:
+            return self.new_X, np.asarray(self.new_y)
+        if self.pool is None:
+            raise ActiveLabError(
+                "this training policy needs the new labels: give the TrainingContext a pool "
+                "or new_X and new_y"
+            )
+        return self.pool.items(self.new_ids), self.pool.labels_of(self.new_ids)
 
 
 class TrainingPolicy:
@@ -112,6 +136,10 @@ class TrainingPolicy:
     def check_model(self, model: Any) -> None:
         """Refuse, before any labeling, a model this policy cannot train (an ActiveLabError
         that says what the policy needs); every model passes by default."""
+
+    def ready(self, model: Any, y: np.ndarray) -> bool:
+        """Whether the labels ``y`` are enough to train ``model`` (see :func:`can_fit`)."""
+        return can_fit(model, y)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -138,6 +166,38 @@ class FullRefit(TrainingPolicy):
     def train(self, model: Any, X: Any, y: np.ndarray, context: TrainingContext) -> Any:
         context.info["training"] = "full refit"
         return self.fit(model, X, y)
+
+
+def ready_to_fit(policy: Any, model: Any, y: np.ndarray) -> bool:
+    """Whether ``policy`` can train ``model`` on the labels ``y`` yet.
+
+    A policy's :meth:`TrainingPolicy.ready`; for a policy without one, :func:`can_fit`.
+    """
+    ready = getattr(policy, "ready", None)
+    return bool(ready(model, y)) if callable(ready) else can_fit(model, y)
+
+
+def train_model(
+    policy: Any, model: Any, X: Any, y: np.ndarray, context: TrainingContext,
+    errors: tuple[type[Exception], ...] = (ValueError,),
+) -> Any:
+    """The fit step every learner shares: train ``model`` with ``policy``; returns the model.
+
+    An error of one of the ``errors`` types that the model raises becomes one
+    :class:`ActiveLabError` naming the model and the number of labels (an
+    :class:`ActiveLabError` passes as it is). The loop wraps ``ValueError`` only; the
+    stream and synthesis learners, which drive user models unattended, wrap any error.
+    """
+    try:
+        if hasattr(policy, "train"):
+            return policy.train(model, X, y, context)
+        return policy.fit(model, X, y)  # a policy written before train() existed
+    except ActiveLabError:
+        raise
+    except errors as err:
+        raise ActiveLabError(
+            f"fitting {type(model).__name__} on {len(y)} labels failed: {first_line(err)}"
+        ) from err
 
 
 # ---- incremental ---------------------------------------------------------------------------
@@ -178,6 +238,13 @@ class Incremental(TrainingPolicy):
         Every ``refit_every``-th fit is a full refit (``model.fit`` from scratch); the
         first fit always is. ``None``: only the first. ``refit_every=1`` is
         :class:`FullRefit`.
+    classes : sequence, optional
+        Every class the labels can hold, known up front (``partial_fit`` only). Then the
+        first fit is a ``partial_fit`` too, one label is enough to start (see
+        :meth:`ready`), and a label of another class is an error: what a stream needs,
+        where the learner cannot refit on every label
+        (:class:`~activelab.scenarios.stream.StreamLearner` uses ``Incremental("partial_fit",
+        classes=...)`` for ``training="partial_fit"``).
 
     A full refit also happens when a label was corrected (an update cannot unlearn it)
     or when a new label is of a class the model has not seen (neither ``partial_fit``
@@ -190,7 +257,8 @@ class Incremental(TrainingPolicy):
     'partial_fit'
     """
 
-    def __init__(self, method: str = "auto", refit_every: int | None = None) -> None:
+    def __init__(self, method: str = "auto", refit_every: int | None = None,
+                 classes: Any = None) -> None:
         if method not in ("auto", "partial_fit", "warm_start"):
             raise ActiveLabError(
                 f"method must be 'auto', 'partial_fit' or 'warm_start'; got {method!r}"
@@ -202,8 +270,18 @@ class Incremental(TrainingPolicy):
             raise ActiveLabError(
                 f"refit_every must be a positive integer or None; got {refit_every!r}"
             )
+        if classes is not None and method == "warm_start":
+            raise ActiveLabError("classes= is for method='partial_fit'; a warm start refits on "
+                                 "every label and learns the classes from them")
         self.method = method
         self.refit_every = refit_every
+        self.classes = None if classes is None else np.asarray(list(classes))
+
+    def ready(self, model: Any, y: np.ndarray) -> bool:
+        """With ``classes`` known up front, one label is enough to start; else :func:`can_fit`."""
+        if self.classes is not None and not hasattr(model, "steps"):
+            return len(y) > 0
+        return can_fit(model, y)
 
     def check_model(self, model: Any) -> None:
         self.method_for(model)
@@ -211,11 +289,9 @@ class Incremental(TrainingPolicy):
     def method_for(self, model: Any) -> str:
         """The update this policy uses for ``model``; refuses a model that has neither."""
         final = _final_step(model)
-        has_partial = callable(getattr(final, "partial_fit", None))
-        has_warm = _warm_start_param(model) is not None
-        if self.method in ("auto", "partial_fit") and has_partial:
+        if self.method in ("auto", "partial_fit") and callable(getattr(final, "partial_fit", None)):
             return "partial_fit"
-        if self.method in ("auto", "warm_start") and has_warm:
+        if self.method in ("auto", "warm_start") and _warm_start_param(model) is not None:
             return "warm_start"
         wanted = {"auto": "partial_fit or a warm_start parameter",
                   "partial_fit": "partial_fit", "warm_start": "a warm_start parameter"}
@@ -249,27 +325,45 @@ class Incremental(TrainingPolicy):
             return model
         if len(context.new_ids) == 0:
             return model
-        X_new = context.pool.items(context.new_ids)
-        y_new = context.pool.labels_of(context.new_ids)
+        X_new, y_new = context.new_labels()
         final = _final_step(model)
         if hasattr(model, "steps"):
             X_new = model[:-1].transform(X_new)
-        kwargs = {"classes": final.classes_} if hasattr(final, "classes_") else {}
+        if self.classes is not None:
+            kwargs = {"classes": self.classes}
+        else:
+            kwargs = {"classes": final.classes_} if hasattr(final, "classes_") else {}
         final.partial_fit(X_new, y_new, **kwargs)
         return model
 
     def _full_refit_reason(self, model: Any, method: str, context: TrainingContext) -> str | None:
-        if context.n_fits == 0 or (self.refit_every and context.n_fits % self.refit_every == 0):
+        if context.n_fits == 0 and (self.classes is None or hasattr(model, "steps")):
+            return "scheduled"  # a pipeline's first steps are fit at full refits only
+        if self.refit_every and context.n_fits and context.n_fits % self.refit_every == 0:
             return "scheduled"
         if len(context.corrected_ids):
             return "labels were corrected"
         if len(context.new_ids):  # neither partial_fit nor a warm start can add a class
+            if self.classes is not None:
+                unknown = np.setdiff1d(_new_y(context), self.classes)
+                if len(unknown):
+                    raise ActiveLabError(
+                        f"label {unknown[:1].tolist()[0]!r} is not one of "
+                        f"classes={self.classes.tolist()}"
+                    )
+                return None
             known = getattr(_final_step(model), "classes_", None)
-            if known is not None:
-                new_labels = context.pool.labels_of(context.new_ids)
-                if not np.isin(new_labels, known).all():
-                    return "a new class appeared"
+            if known is not None and not np.isin(_new_y(context), known).all():
+                return "a new class appeared"
         return None
+
+
+def _new_y(context: TrainingContext) -> np.ndarray:
+    """The labels new since the last fit, without reading their items."""
+    if context.new_y is not None:
+        return np.asarray(context.new_y)
+    return context.new_labels()[1] if context.pool is None else context.pool.labels_of(
+        context.new_ids)
 
 
 # ---- pseudo-labels ---------------------------------------------------------------------------
@@ -326,6 +420,11 @@ class _PseudoLabeling(TrainingPolicy):
                 f"{type(model).__name__} lacks; use a probabilistic model or FullRefit"
             )
         pool = context.pool
+        if pool is None:
+            raise ActiveLabError(
+                f"{type(self).__name__} pseudo-labels items of an unlabeled pool, and this "
+                "learner has none (a stream or synthesis learner); use FullRefit or Incremental"
+            )
         ids = pool.unlabeled_ids
         chosen = np.zeros(0, dtype=int)
         if len(ids):

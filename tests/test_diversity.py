@@ -18,7 +18,7 @@ from activelab.selection import (
     StochasticTopK,
     neighbors,
 )
-from activelab.strategies import MarginSampling
+from activelab.strategies import MarginSampling, cold_start
 from activelab.strategies import diversity as div
 from activelab.testing import check_strategy
 
@@ -521,8 +521,8 @@ def test_faiss_and_numpy_backends_pick_the_same_items(name):
 def test_faiss_radius_graph_equals_scikit_learns_with_items_exactly_on_the_radius(delta):
     pytest.importorskip("faiss")
     X = np.random.default_rng(5).integers(0, 5, size=(150, 2)).astype(float)  # many at exactly 1
-    numpy_graph = div._radius_graph(X, delta, chunk_size=32, backend="numpy")
-    faiss_graph = div._radius_graph(X, delta, chunk_size=32, backend="faiss")
+    numpy_graph = cold_start._radius_graph(X, delta, chunk_size=32, backend="numpy")
+    faiss_graph = cold_start._radius_graph(X, delta, chunk_size=32, backend="faiss")
     assert (numpy_graph != faiss_graph).nnz == 0
     brute = np.linalg.norm(X[:, None] - X[None], axis=2) <= delta
     assert np.array_equal(faiss_graph.toarray().astype(bool), brute)

@@ -330,6 +330,27 @@ def run_bench(
     dataset = dataset.for_task(settings.task)
     settings = settings.resolved(dataset)
     started = time.perf_counter()
+    done = _run_tasks(dataset, settings, on_task_done, executor, scheduler)
+    metric, *secondary = TASK_METRICS[settings.task]
+    full = {
+        name: [done[_Task(r, None)]["scores"][name] for r in range(settings.repeats)]
+        for name in (metric, *secondary)
+    }
+    results = _results_header(dataset, settings, full)
+    for name in settings.strategies:
+        runs = [done[_Task(r, name)] for r in range(settings.repeats)]
+        results["strategies"][name] = _strategy_entry(runs, full, metric, secondary)
+    if "random" in results["strategies"]:
+        _compare_with_random(results)
+    results["elapsed_seconds"] = time.perf_counter() - started
+    return results
+
+
+def _run_tasks(
+    dataset: Dataset, settings: BenchSettings,
+    on_task_done: Callable[[int, int], None] | None, executor: str, scheduler: str | None,
+) -> dict[_Task, dict[str, Any]]:
+    """Every repeat's full-data fit and every (repeat, strategy) run, by task."""
     tasks = [_Task(r, None) for r in range(settings.repeats)] + [
         _Task(r, name) for r in range(settings.repeats) for name in settings.strategies
     ]
@@ -338,13 +359,15 @@ def run_bench(
         done[result["task"]] = result
         if on_task_done is not None:
             on_task_done(len(done), len(tasks))
+    return done
 
+
+def _results_header(
+    dataset: Dataset, settings: BenchSettings, full: dict[str, list[float]]
+) -> dict[str, Any]:
+    """The results document before the strategies: settings, data, full-data scores, target."""
     metric, *secondary = TASK_METRICS[settings.task]
-    full = {
-        name: [done[_Task(r, None)]["scores"][name] for r in range(settings.repeats)]
-        for name in (metric, *secondary)
-    }
-    results: dict[str, Any] = {
+    return {
         "activelab_version": __version__,
         "settings": asdict(settings),
         "task": settings.task,
@@ -362,42 +385,42 @@ def run_bench(
         f"target_{metric}": TARGET_FRACTION * float(np.mean(full[metric])),
         "strategies": {},
     }
-    for name in settings.strategies:
-        runs = [done[_Task(r, name)] for r in range(settings.repeats)]
-        curves = [run["curves"][metric] for run in runs]
-        targets = [TARGET_FRACTION * f for f in full[metric]]
-        to_target = [labels_to_reach(c, t) for c, t in zip(curves, targets)]
-        reached = [n for n in to_target if n is not None]
-        censored = [n if n is not None else int(c[-1, 0]) for n, c in zip(to_target, curves)]
-        entry: dict[str, Any] = {
-            "curves": [c.tolist() for c in curves],
-            "mean_curve": mean_curve(curves).tolist(),
-            "aulc": _summary([aulc(c) for c in curves]),
-            f"final_{metric}": _summary([float(c[-1, 1]) for c in curves]),
-            "labels_to_target": {
-                "per_repeat": to_target,
-                "reached": len(reached),
-                "mean": float(np.mean(censored)),
-                "mean_is_lower_bound": len(reached) < len(to_target),
-            },
-            "cost_curves": [run["cost_curve"].tolist() for run in runs],
-            "mean_cost_curve": mean_curve([run["cost_curve"] for run in runs]).tolist(),
-            "mean_query_time": float(np.mean([run["query_time"] for run in runs])),
-            "mean_fit_time": float(np.mean([run["fit_time"] for run in runs])),
+
+
+def _strategy_entry(
+    runs: list[dict[str, Any]], full: dict[str, list[float]], metric: str, secondary: list[str]
+) -> dict[str, Any]:
+    """One strategy's curves and summaries over its repeats (``runs``, in repeat order)."""
+    curves = [run["curves"][metric] for run in runs]
+    targets = [TARGET_FRACTION * f for f in full[metric]]
+    to_target = [labels_to_reach(c, t) for c, t in zip(curves, targets)]
+    reached = [n for n in to_target if n is not None]
+    censored = [n if n is not None else int(c[-1, 0]) for n, c in zip(to_target, curves)]
+    entry: dict[str, Any] = {
+        "curves": [c.tolist() for c in curves],
+        "mean_curve": mean_curve(curves).tolist(),
+        "aulc": _summary([aulc(c) for c in curves]),
+        f"final_{metric}": _summary([float(c[-1, 1]) for c in curves]),
+        "labels_to_target": {
+            "per_repeat": to_target,
+            "reached": len(reached),
+            "mean": float(np.mean(censored)),
+            "mean_is_lower_bound": len(reached) < len(to_target),
+        },
+        "cost_curves": [run["cost_curve"].tolist() for run in runs],
+        "mean_cost_curve": mean_curve([run["cost_curve"] for run in runs]).tolist(),
+        "mean_query_time": float(np.mean([run["query_time"] for run in runs])),
+        "mean_fit_time": float(np.mean([run["fit_time"] for run in runs])),
+    }
+    if secondary:
+        entry["secondary_curves"] = {
+            other: [run["curves"][other].tolist() for run in runs] for other in secondary
         }
-        if secondary:
-            entry["secondary_curves"] = {
-                other: [run["curves"][other].tolist() for run in runs] for other in secondary
-            }
-            for other in secondary:
-                entry[f"final_{other}"] = _summary(
-                    [float(run["curves"][other][-1, 1]) for run in runs]
-                )
-        results["strategies"][name] = entry
-    if "random" in results["strategies"]:
-        _compare_with_random(results)
-    results["elapsed_seconds"] = time.perf_counter() - started
-    return results
+        for other in secondary:
+            entry[f"final_{other}"] = _summary(
+                [float(run["curves"][other][-1, 1]) for run in runs]
+            )
+    return entry
 
 
 def _compare_with_random(results: dict[str, Any]) -> None:

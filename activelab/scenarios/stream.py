@@ -11,8 +11,11 @@ label. Three parts make the decision:
 * a :class:`BudgetManager` that holds the label budget, a fraction of the stream, over
   **every** window of ``window`` consecutive items: it never allows a label that would
   make any such window spend more than ``floor(budget * window)``;
-* a training policy: ``partial_fit`` on each new label, or a refit on a sliding window of
-  the most recent labels.
+* a training policy, the same objects :class:`~activelab.ActiveLoop` takes
+  (:mod:`activelab.training`): ``partial_fit`` on each new label
+  (:class:`~activelab.training.Incremental` with the classes known up front), or a
+  :class:`~activelab.training.FullRefit` on the sliding window of the most recent labels
+  the learner keeps.
 
 Evaluation is prequential (test-then-train): each item is predicted before its label,
 if bought, can train the model.
@@ -41,6 +44,14 @@ import numpy as np
 from ..errors import ActiveLabError
 from ..oracles.asking import ask
 from ..oracles.base import LabelRequest
+from ..training import (
+    FullRefit,
+    Incremental,
+    TrainingContext,
+    TrainingPolicy,
+    ready_to_fit,
+    train_model,
+)
 from ..validation import check_int, check_random_state, first_line
 from .stream_rules import (
     DensityBased,
@@ -211,10 +222,19 @@ class StreamLearner:
         The budget holds over every ``window`` consecutive items.
     classes : sequence, optional
         Every class the stream can hold; ``partial_fit`` needs them up front.
-    training : "partial_fit" or "window"
-        Update ``model`` in place on each new label with ``partial_fit``, or refit it in
-        place on the last ``window_labels`` labels every ``refit_every`` new labels (like
-        :class:`~activelab.ActiveLoop`, the learner trains the model object you pass).
+    training : "partial_fit", "window" or TrainingPolicy
+        Update ``model`` in place on each new label with ``partial_fit``
+        (``Incremental("partial_fit", classes=classes)``), or refit it in place on the last
+        ``window_labels`` labels every ``refit_every`` new labels (:class:`FullRefit` on the
+        labels the learner keeps). Any :class:`~activelab.training.TrainingPolicy` works
+        too: it trains every ``refit_every`` new labels on the last ``window_labels``
+        labels, and is told the new ones. Like :class:`~activelab.ActiveLoop`, the learner
+        trains the model object you pass.
+    window_labels : int
+        How many of the most recent labels the learner keeps to train on.
+    refit_every : int
+        With ``training="window"`` or a policy: how many new labels between two fits (the
+        first fit comes as soon as the labels allow one).
     pace : bool
         Spread the labels out (see :class:`BudgetManager`).
     random_state : int, Generator or None
@@ -247,24 +267,35 @@ class StreamLearner:
             )
         self.budget = BudgetManager(budget, window, pace=pace)
         self.classes = None if classes is None else np.asarray(list(classes))
-        if training not in ("partial_fit", "window"):
-            raise ActiveLabError(f"training must be 'partial_fit' or 'window'; got {training!r}")
-        if training == "partial_fit":
-            if not callable(getattr(model, "partial_fit", None)):
-                raise ActiveLabError(
-                    f"{type(model).__name__} has no partial_fit; use training='window' "
-                    "or a model such as SGDClassifier or GaussianNB"
-                )
-            if self.classes is None:
-                raise ActiveLabError("training='partial_fit' needs classes=[...]: every class "
-                                     "the stream can hold, known up front")
-        if not callable(getattr(model, "fit", None)) and training == "window":
-            raise ActiveLabError(f"model must have fit(X, y); got {type(model).__name__}")
         self.training = training
         self.window_labels = check_int(window_labels, "window_labels", minimum=2)
         self.refit_every = check_int(refit_every, "refit_every")
+        self.policy, self._fit_every = self._training_policy(model, training)
         self.random_state = random_state
         self.reset()
+
+    def _training_policy(self, model: Any, training: Any) -> tuple[Any, int]:
+        """The training policy of ``training`` and how many new labels come between fits."""
+        if isinstance(training, TrainingPolicy) or callable(getattr(training, "train", None)):
+            return training, self.refit_every
+        if training not in ("partial_fit", "window"):
+            raise ActiveLabError(
+                f"training must be 'partial_fit', 'window' or a TrainingPolicy such as "
+                f"activelab.training.FullRefit(); got {training!r}"
+            )
+        if training == "window":
+            if not callable(getattr(model, "fit", None)):
+                raise ActiveLabError(f"model must have fit(X, y); got {type(model).__name__}")
+            return FullRefit(), self.refit_every
+        if not callable(getattr(model, "partial_fit", None)):
+            raise ActiveLabError(
+                f"{type(model).__name__} has no partial_fit; use training='window' "
+                "or a model such as SGDClassifier or GaussianNB"
+            )
+        if self.classes is None:
+            raise ActiveLabError("training='partial_fit' needs classes=[...]: every class "
+                                 "the stream can hold, known up front")
+        return Incremental("partial_fit", classes=self.classes), 1
 
     def reset(self) -> None:
         """Forget the stream so far (the model's own state is left as it is)."""
@@ -272,9 +303,11 @@ class StreamLearner:
         self.budget.reset()
         self.rule.start(self.budget.budget)
         self.fitted = False
-        self._recent_X: deque[np.ndarray] = deque(maxlen=self.window_labels)
-        self._recent_y: deque[Any] = deque(maxlen=self.window_labels)
-        self._since_refit = 0
+        self._kept_X: np.ndarray | None = None   # the last window_labels labeled rows
+        self._kept_y: np.ndarray | None = None
+        self._since_fit = 0
+        self._n_labels = 0
+        self._n_fits = 0
         self.history = StreamHistory()
 
     # ---- one batch at a time
@@ -346,30 +379,25 @@ class StreamLearner:
             raise ActiveLabError(f"tell got {len(X)} items but {len(y)} labels")
         if len(y) == 0:
             return
-        try:
-            if self.training == "partial_fit":
-                unknown = np.setdiff1d(y, self.classes)
-                if len(unknown):
-                    raise ActiveLabError(
-                        f"label {unknown[0]!r} is not one of classes={self.classes.tolist()}"
-                    )
-                self.model.partial_fit(X, y, classes=self.classes)
-                self.fitted = True
-            else:
-                self._recent_X.extend(X)
-                self._recent_y.extend(y)
-                self._since_refit += len(y)
-                window_y = np.asarray(self._recent_y)
-                if (self._since_refit >= self.refit_every or not self.fitted) and len(
-                    np.unique(window_y)
-                ) >= 2:
-                    self.model.fit(np.asarray(self._recent_X), window_y)
-                    self._since_refit = 0
-                    self.fitted = True
-        except ActiveLabError:
-            raise
-        except Exception as err:
-            raise ActiveLabError(f"the model could not learn from the labels: {first_line(err)}") from err
+        all_X = np.concatenate([X] if self._kept_X is None else [self._kept_X, X])  # copies
+        all_y = np.concatenate([y] if self._kept_y is None else [self._kept_y, y])
+        kept_X, kept_y = all_X[-self.window_labels:], all_y[-self.window_labels:]
+        since, n_labels = self._since_fit + len(y), self._n_labels + len(y)
+        if (not self.fitted or since >= self._fit_every) and ready_to_fit(
+            self.policy, self.model, kept_y
+        ):
+            n_new = min(since, len(all_y))
+            context = TrainingContext(
+                pool=None, new_ids=np.arange(n_labels - n_new, n_labels), n_fits=self._n_fits,
+                new_X=all_X[-n_new:], new_y=all_y[-n_new:],
+            )
+            self.model = train_model(self.policy, self.model, kept_X, kept_y, context,
+                                     errors=(Exception,))
+            since = 0
+            self._n_fits += 1
+            self.fitted = True
+        # a tell whose fit failed leaves no trace
+        self._kept_X, self._kept_y, self._since_fit, self._n_labels = kept_X, kept_y, since, n_labels
 
     # ---- a whole stream
 
