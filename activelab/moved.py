@@ -3,7 +3,7 @@
 ``import activelab.stream`` still gives the stream scenario (now
 :mod:`activelab.scenarios.stream`), with a :class:`DeprecationWarning` naming the new
 path. A path whose module was split in two (``activelab.streaming``, ``activelab.stream``,
-``activelab.costs``) gives a module holding the names of both parts.
+``activelab.costs``, ``activelab.annotators``) gives a module holding the names of both parts.
 
 >>> import warnings
 >>> with warnings.catch_warnings():
@@ -27,7 +27,7 @@ __all__ = ["MOVED", "install"]
 #: Old module path -> the module(s) that now hold its names.
 MOVED: dict[str, tuple[str, ...]] = {
     "activelab.aggregation": ("activelab.oracles.aggregation",),
-    "activelab.annotators": ("activelab.oracles.annotators",),
+    "activelab.annotators": ("activelab.oracles.noisy", "activelab.oracles.panel"),
     "activelab.bench.models": ("activelab.models.catalog",),
     "activelab.committee": ("activelab.models.committee",),
     "activelab.costs": ("activelab.oracles.costs", "activelab.strategies.cost_sensitive"),

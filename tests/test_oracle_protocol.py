@@ -1,5 +1,6 @@
 """One oracle protocol, label(LabelRequest) -> Answers, asked through oracles.ask everywhere."""
 
+import importlib
 import io
 import warnings
 
@@ -312,15 +313,18 @@ def test_deprecated_model_keywords_and_old_import_paths_still_work():
         panel.label([10], model=model, pool=pool)
     assert "confidence" in panel.chooser.contexts[0]
     import activelab
-    from activelab.oracles import annotators, function, nearest, noisy
+    from activelab.oracles import function, nearest, noisy
     from activelab.oracles import panel as panel_module
     from activelab.scenarios import synthesis
 
     assert activelab.FunctionOracle is synthesis.FunctionOracle is function.FunctionOracle
     assert synthesis.NearestItemOracle is nearest.NearestItemOracle
     assert synthesis.nearest_items is nearest.nearest_items
+    with pytest.warns(DeprecationWarning, match="activelab.annotators moved"):
+        annotators = importlib.import_module("activelab.annotators")
     assert annotators.NoisyOracle is noisy.NoisyOracle
     assert annotators.AnnotatorPanel is panel_module.AnnotatorPanel
+    assert annotators._draw is noisy._draw
     with pytest.warns(DeprecationWarning, match="as_point_oracle"):
         assert isinstance(synthesis.as_point_oracle(lambda x: 0), FunctionOracle)
 
