@@ -367,3 +367,46 @@ def test_full_refit_default_and_run_still_agree() -> None:
     assert isinstance(loop.training, FullRefit)
     loop.oracle = SimulatedOracle(y)
     assert [r.n_labeled for r in loop.run()] == [3, 8, 13]
+
+
+def test_dashboard_names_the_projects_policy_and_rule_and_says_when_the_rule_fires(
+        tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from activelab.server.cli import build_server
+    from activelab.server.demo import make_texts, write_csv
+
+    data = write_csv(tmp_path / "news.csv", 60, seed=1)
+    truth = {row["id"]: row["label"] for row in make_texts(60, 1)}
+    app, store, name = build_server(
+        data=str(data), text_column="text", image_column=None, id_column=None,
+        labels=("sport", "food", "space"), db=None, project=None, strategy="margin",
+        model="logreg", retrain_every=1000, training="self-training",
+        stopping="overall_uncertainty", stop_threshold=0.99)
+    token = store.add_user("rita", "admin", password="rita-pw")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        client.post("/login", data={"name": "rita", "password": "rita-pw",
+                                    "csrf_token": _csrf(client.get("/login").text)})
+        page = client.get(f"/projects/{name}/dashboard").text
+        assert "training <code>self_training</code>" in page
+        assert "stopping <code>overall_uncertainty</code> at 0.99" in page
+        assert 'id="stop-reason"' not in page
+        for _ in range(15):
+            item = client.post(f"/api/projects/{name}/next", headers=headers).json()
+            client.post(f"/api/projects/{name}/annotations", headers=headers, json={
+                "item_id": item["item_id"], "label": truth[item["external_id"]],
+                "lease_id": item["lease_id"]})
+        assert client.post(f"/api/projects/{name}/retrain", headers=headers).status_code < 300
+        assert app.state.trainers[name].wait_idle(60)
+        reason = store.model_versions(name)[-1]["metrics"]["stop_reason"]
+        page = client.get(f"/projects/{name}/dashboard").text
+    assert 'id="stop-reason"' in page and reason in page
+    store.close()
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
