@@ -25,9 +25,6 @@ from .oracles import (
 )
 from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
-from .scenarios import stream, synthesis
-from .scenarios.stream import BudgetManager, StreamLearner
-from .scenarios.synthesis import InputSpace, SynthesisLoop
 from .stopping import (
     CostBudget,
     LabelBudget,
@@ -42,6 +39,29 @@ from .strategies import Query, Strategy
 from .training import CEAL, FullRefit, Incremental, SelfTraining, TrainingContext, TrainingPolicy
 
 moved.install()
+
+#: Loaded on first use, so that ``import activelab`` does not load the two scenarios beside
+#: the pool. ``activelab.stream`` and ``activelab.synthesis`` are the modules' old paths
+#: (:mod:`activelab.moved`); they live in :mod:`activelab.scenarios` now.
+_LAZY = {
+    "BudgetManager": "activelab.scenarios.stream",
+    "StreamLearner": "activelab.scenarios.stream",
+    "InputSpace": "activelab.scenarios.synthesis",
+    "SynthesisLoop": "activelab.scenarios.synthesis",
+    "stream": "activelab.stream",
+    "synthesis": "activelab.synthesis",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'activelab' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(_LAZY[name])
+    value = module if name in ("stream", "synthesis") else getattr(module, name)
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"
 
@@ -88,6 +108,4 @@ __all__ = [
     "WeightedVote",
     "log_round",
     "strategies",
-    "stream",
-    "synthesis",
 ]

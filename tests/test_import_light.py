@@ -28,3 +28,16 @@ def test_import_activelab_loads_no_heavy_module():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"`import activelab` imported {out}; import them inside the functions that need them"
+
+
+def test_the_stream_and_synthesis_scenarios_load_on_first_use():
+    code = (
+        "import sys, activelab\n"
+        "before = 'activelab.scenarios' in sys.modules\n"
+        "from activelab import StreamLearner, SynthesisLoop\n"
+        "print(before, StreamLearner.__module__, SynthesisLoop.__module__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "activelab.scenarios.stream", "activelab.scenarios.synthesis"]
