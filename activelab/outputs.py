@@ -426,7 +426,9 @@ class ModelOutputs:
         if kind == "items" or values.dtype.kind not in "fc":
             return
         if kind == "proba" or kind == "samples":
-            _check_probabilities(values, what, kind, self._n_classes())
+            multilabel = _is_multilabel(self.model)
+            classes = None if multilabel else self._n_classes()
+            _check_probabilities(values, what, kind, classes, not multilabel)
             if values.ndim >= 2 and values.shape[-1] == 1 and "one class" not in self._warned:
                 self._warned.add("one class")
                 warnings.warn(
@@ -435,19 +437,17 @@ class ModelOutputs:
                     "or random strategy does)", UserWarning, stacklevel=2,
                 )
             return
-        if not np.isfinite(np.add.reduce(values, axis=None)):  # a NaN or inf makes it so
+        if values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
             bad = int(np.count_nonzero(~np.isfinite(values)))
-            if bad:
-                raise ActiveLabError(
-                    f"{what} returned {bad} NaN or infinite value(s) for {n} items; "
-                    "check the model and the features"
-                )
+            raise ActiveLabError(
+                f"{what} returned {bad} NaN or infinite value(s) for {n} items; "
+                "check the model and the features"
+            )
 
     def _n_classes(self) -> int | None:
-        """``len(model.classes_)`` for a single-label classifier, else ``None``."""
+        """``len(model.classes_)`` when the model has a flat ``classes_``, else ``None``."""
         classes = self.classes
-        if (getattr(self.model, "multilabel_", False) or not isinstance(classes, np.ndarray)
-                or classes.ndim != 1):
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1:
             return None
         return len(classes)
 
@@ -469,18 +469,34 @@ def entropy(proba: np.ndarray, axis: int = -1) -> np.ndarray:
     return -(proba * logs).sum(axis=axis)
 
 
-def _check_probabilities(values: np.ndarray, what: str, kind: str, classes: int | None) -> None:
+def _is_multilabel(model: Any) -> bool:
+    """Whether ``model`` was fit on label indicator rows (its probabilities are per label)."""
+    binarizer = getattr(model, "_label_binarizer", None)
+    classes = getattr(model, "classes_", None)
+    return bool(
+        getattr(model, "multilabel_", False)
+        or getattr(binarizer, "y_type_", "") == "multilabel-indicator"
+        or isinstance(classes, list)
+        or (isinstance(classes, np.ndarray) and classes.ndim != 1)
+    )
+
+
+def _check_probabilities(
+    values: np.ndarray, what: str, kind: str, classes: int | None, distributions: bool
+) -> None:
     """Probability rows (the last axis): one column per class, ``>= 0``, summing to one.
 
-    Two passes over the chunk: the smallest value and the row sums (a NaN or an infinity
-    spoils either, so both catch it). Multi-label models (rows need not sum to one) and
-    outputs with other layouts are checked for their range only.
+    Two passes over the chunk, the smallest value and the row sums (a NaN or an infinity
+    spoils either, so both catch it); the thorough look runs only on a bad chunk.
+    Multi-label probabilities (``distributions=False``) and other layouts are checked
+    for NaN, infinity and their range only.
     """
     want_ndim = 3 if kind == "samples" else 2
-    if values.ndim != want_ndim:
-        if not np.isfinite(np.add.reduce(values, axis=None)) or values.min() < 0:
+    if not distributions or values.ndim != want_ndim:
+        if values.size and not (values.min() >= 0 and values.max() <= 1 + PROBA_TOLERANCE):
             raise ActiveLabError(
-                f"{what} returned NaN, infinite or negative probabilities; check the model"
+                f"{what} returned NaN, infinite or out-of-range probabilities (each must "
+                "lie in [0, 1]); check the model and its wrapper"
             )
         return
     if classes is not None and values.shape[-1] != classes:
@@ -490,9 +506,11 @@ def _check_probabilities(values: np.ndarray, what: str, kind: str, classes: int 
             "its wrapper)"
         )
     rows = values.reshape(-1, values.shape[-1])
-    smallest = rows.min() if rows.size else 0.0
-    sums = rows.sum(axis=1)
-    if smallest >= 0 and bool((np.abs(sums - 1) <= PROBA_TOLERANCE).all()):
+    if rows.size == 0:
+        return
+    sums = rows @ np.ones(rows.shape[1], dtype=rows.dtype)  # a BLAS pass: the fastest sum
+    smallest = rows.min()
+    if smallest >= 0 and sums.min() >= 1 - PROBA_TOLERANCE and sums.max() <= 1 + PROBA_TOLERANCE:
         return
     finite = np.isfinite(rows)
     if not finite.all():

@@ -1,7 +1,7 @@
 """A margin query against the bare prediction, each measurement in its own fresh process.
 
     python benchmarks/uncertainty_floor.py [--n 1000000] [--d 50] [--classes 10]
-                                           [--batch 1000] [--repeats 7]
+                                           [--batch 1000] [--repeats 7] [--threads N]
 
 The driver writes a synthetic float32 pool (``n x d``, labels from a random linear
 teacher) and a ``LogisticRegression`` fit on 2,000 of its rows to a temporary folder.
@@ -75,8 +75,11 @@ def prepare(folder: Path, n: int, d: int, classes: int) -> None:
     (folder / "model.pkl").write_bytes(pickle.dumps(model))
 
 
-def run_child(kind: str, folder: Path, batch: int) -> dict:
+def run_child(kind: str, folder: Path, batch: int, threads: int | None) -> dict:
     env = dict(os.environ)
+    if threads is not None:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(threads)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
     )
@@ -100,6 +103,8 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads in the measured processes (default: as set)")
     parser.add_argument("--child", choices=["floor", "activelab"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
@@ -113,7 +118,7 @@ def main() -> None:
         floor, ours = [], []
         for repeat in range(args.repeats):  # alternate who goes first
             order = ["floor", "activelab"] if repeat % 2 == 0 else ["activelab", "floor"]
-            got = {kind: run_child(kind, folder, args.batch) for kind in order}
+            got = {kind: run_child(kind, folder, args.batch, args.threads) for kind in order}
             floor.append(got["floor"])
             ours.append(got["activelab"])
             same = len(set(got["floor"]["ids"]) & set(got["activelab"]["ids"]))
@@ -123,8 +128,9 @@ def main() -> None:
                   f"{same}/{args.batch} ids in common with the floor", flush=True)
     query = [o["query"] / f["total"] for o, f in zip(ours, floor)]
     total = [o["total"] / f["total"] for o, f in zip(ours, floor)]
+    threads = "as set" if args.threads is None else args.threads
     print(f"\npool {args.n:,} x {args.d} float32, {args.classes} classes, batch {args.batch}, "
-          f"{args.repeats} repeats, one fresh process per measurement")
+          f"{args.repeats} repeats, one fresh process per measurement, BLAS threads {threads}")
     print(f"floor: median {statistics.median(f['total'] for f in floor) * 1000:.1f} ms")
     print(f"query / floor:            {spread(query)}")
     print(f"Pool(X) + query / floor:  {spread(total)}")
