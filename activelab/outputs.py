@@ -357,8 +357,11 @@ class ModelOutputs:
     ) -> Any:
         """``compute`` over the items at ``positions`` a chunk at a time, checked and stacked.
 
-        ``kind`` says what each chunk must look like (see :func:`_check_part`).
+        ``kind`` says what each chunk must look like (see :meth:`_check_part`). The pool
+        checked its items for NaN and infinity when it was built, so scikit-learn is told
+        to assume them finite (``assume_finite``) rather than check every chunk again.
         """
+        from sklearn import config_context
         from sklearn.exceptions import NotFittedError
 
         positions = self._positions if positions is None else positions
@@ -368,7 +371,8 @@ class ModelOutputs:
         for start in range(0, n, self.chunk_size):
             chunk = positions[start : start + self.chunk_size]
             try:
-                part = compute(self._items_at(chunk))
+                with config_context(assume_finite=True):
+                    part = compute(self._items_at(chunk))
                 part = part if sp.issparse(part) else np.asarray(part)
             except NotFittedError as err:
                 raise ActiveLabError(
