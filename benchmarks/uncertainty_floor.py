@@ -2,6 +2,7 @@
 
     python benchmarks/uncertainty_floor.py [--n 1000000] [--d 50] [--classes 10]
                                            [--batch 1000] [--repeats 7] [--threads N]
+                                           [--chunk-size ROWS]
 
 The driver writes a synthetic float32 pool (``n x d``, labels from a random linear
 teacher) and a ``LogisticRegression`` fit on 2,000 of its rows to a temporary folder.
@@ -20,7 +21,9 @@ scores, the top-k with ties broken by id); both are reported, as ratios to the f
 measured in the neighbouring process. The query's ids are checked against the floor's
 batch (the same set when no tie straddles the k-th score).
 
-Printed: the median ratio, and its spread (smallest and largest) over the repeats.
+Printed: the median ratio of wall times, and its spread (smallest and largest) over the
+repeats; and the same for the processes' CPU time (all threads), which other processes'
+load disturbs less.
 """
 
 from __future__ import annotations
@@ -37,27 +40,31 @@ import time
 from pathlib import Path
 
 
-def child(kind: str, folder: Path, batch: int) -> dict:
+def child(kind: str, folder: Path, batch: int, chunk_size: int | None) -> dict:
     import numpy as np
 
-    from activelab import Pool, strategies
+    from activelab import ModelOutputs, Pool, strategies
 
     X = np.load(folder / "X.npy")
     model = pickle.loads((folder / "model.pkl").read_bytes())
     strategy = strategies.get("margin")
     if kind == "floor":
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         proba = model.predict_proba(X)
         top_two = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
         chosen = np.argpartition(top_two[:, 1] - top_two[:, 0], batch)[:batch]
         total = time.perf_counter() - started
-        return {"total": total, "ids": sorted(chosen.tolist())}
-    started = time.perf_counter()
+        return {"total": total, "cpu": time.process_time() - cpu, "ids": sorted(chosen.tolist())}
+    cpu, started = time.process_time(), time.perf_counter()
     pool = Pool(X)
     built = time.perf_counter()
-    query = strategy.query(model, pool, batch, random_state=0)
+    outputs = None if chunk_size is None else ModelOutputs(
+        model, pool, chunk_size=chunk_size, shared=False
+    )
+    query = strategy.query(model, pool, batch, random_state=0, outputs=outputs)
     done = time.perf_counter()
     return {"total": done - started, "pool": built - started, "query": done - built,
+            "cpu": time.process_time() - cpu,
             "ids": sorted(query.ids.tolist())}
 
 
@@ -75,7 +82,9 @@ def prepare(folder: Path, n: int, d: int, classes: int) -> None:
     (folder / "model.pkl").write_bytes(pickle.dumps(model))
 
 
-def run_child(kind: str, folder: Path, batch: int, threads: int | None) -> dict:
+def run_child(
+    kind: str, folder: Path, batch: int, threads: int | None, chunk_size: int | None
+) -> dict:
     env = dict(os.environ)
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -85,7 +94,7 @@ def run_child(kind: str, folder: Path, batch: int, threads: int | None) -> dict:
     )
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--folder", str(folder),
-         "--batch", str(batch)],
+         "--batch", str(batch), *(["--chunk-size", str(chunk_size)] if chunk_size else [])],
         check=True, capture_output=True, text=True, env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -105,11 +114,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads in the measured processes (default: as set)")
+    parser.add_argument("--chunk-size", type=int, default=None,
+                        help="rows per chunk for activelab (default: ModelOutputs' default)")
     parser.add_argument("--child", choices=["floor", "activelab"])
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.folder, args.batch)))
+        print(json.dumps(child(args.child, args.folder, args.batch, args.chunk_size)))
         return
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +129,8 @@ def main() -> None:
         floor, ours = [], []
         for repeat in range(args.repeats):  # alternate who goes first
             order = ["floor", "activelab"] if repeat % 2 == 0 else ["activelab", "floor"]
-            got = {kind: run_child(kind, folder, args.batch, args.threads) for kind in order}
+            got = {kind: run_child(kind, folder, args.batch, args.threads, args.chunk_size)
+                   for kind in order}
             floor.append(got["floor"])
             ours.append(got["activelab"])
             same = len(set(got["floor"]["ids"]) & set(got["activelab"]["ids"]))
@@ -129,11 +141,15 @@ def main() -> None:
     query = [o["query"] / f["total"] for o, f in zip(ours, floor)]
     total = [o["total"] / f["total"] for o, f in zip(ours, floor)]
     threads = "as set" if args.threads is None else args.threads
+    chunk = args.chunk_size or "default"
     print(f"\npool {args.n:,} x {args.d} float32, {args.classes} classes, batch {args.batch}, "
-          f"{args.repeats} repeats, one fresh process per measurement, BLAS threads {threads}")
+          f"{args.repeats} repeats, one fresh process per measurement, BLAS threads {threads}, "
+          f"chunk size {chunk}")
     print(f"floor: median {statistics.median(f['total'] for f in floor) * 1000:.1f} ms")
     print(f"query / floor:            {spread(query)}")
     print(f"Pool(X) + query / floor:  {spread(total)}")
+    cpu = [o["cpu"] / f["cpu"] for o, f in zip(ours, floor)]
+    print(f"CPU time, Pool(X) + query / floor: {spread(cpu)}")
 
 
 if __name__ == "__main__":
