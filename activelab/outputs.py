@@ -237,6 +237,8 @@ class ModelOutputs:
         as a ``kind`` of output: ``"rows"`` (one row per item, no NaN or infinity) or
         ``"proba"`` (also probability rows, see the class docstring).
         """
+        if kind not in ("rows", "proba"):
+            raise ActiveLabError(f"kind must be 'rows' or 'proba'; got {kind!r}")
         return self._computed(key, compute, _describe(compute, key), kind)
 
     def _computed(self, key: str, compute: Callable[[Any], Any], what: str, kind: str) -> Any:

@@ -142,6 +142,10 @@ def test_a_user_computation_through_of_items_is_checked_too():
     outputs = ModelOutputs(None, Pool(np.zeros((10, 2))))
     with pytest.raises(ActiveLabError, match="'mine' output returned 9 rows for 10 items"):
         outputs.of_items("mine", lambda rows: np.zeros(len(rows) - 1))
+    with pytest.raises(ActiveLabError, match="do not sum to one"):
+        outputs.of_items("mine_proba", lambda rows: np.full((len(rows), 2), 0.2), kind="proba")
+    with pytest.raises(ActiveLabError, match="kind must be"):
+        outputs.of_items("other", lambda rows: np.zeros(len(rows)), kind="scores")
 
 
 def test_multilabel_probabilities_need_not_sum_to_one():
