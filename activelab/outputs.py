@@ -19,6 +19,7 @@ does that once per round and caches the result, so a hybrid of two scorers never
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -99,6 +100,9 @@ DEFAULT_CHUNK_SIZE = 8192
 #: With ``streaming=None``, top-k queries over more candidates than this stream.
 STREAM_ABOVE = 1_000_000
 
+#: How far a row of ``predict_proba`` may sum from one (float32 models round).
+PROBA_TOLERANCE = 1e-3
+
 
 class ModelOutputs:
     """What the model says about a set of pool items in one round.
@@ -121,6 +125,17 @@ class ModelOutputs:
         cached for the round. ``None`` (default) streams for out-of-core pools
         (:mod:`activelab.data.sources`) and above :data:`STREAM_ABOVE` candidates. Streaming
         returns exactly the ids and scores a materialised query returns.
+    shared : bool, default True
+        Whether other scorers may read these outputs after the first one (a hybrid, a
+        caller sharing one round's outputs). ``Strategy.query`` makes its own with
+        ``shared=False``: a per-item top-k scorer then scores chunk by chunk and the
+        pool's outputs are never stacked into one array (same ids and scores).
+
+    Every output the model gives is checked, a chunk at a time: one row per item asked,
+    the same shape in every chunk, no NaN or infinity, and for ``predict_proba`` one
+    column per class of ``classes_``, values ``>= 0`` and rows that sum to one (within
+    :data:`PROBA_TOLERANCE`). A model that knows only one class gets a warning: every
+    item then scores the same.
     """
 
     def __init__(
@@ -130,6 +145,7 @@ class ModelOutputs:
         ids: np.ndarray | None = None,
         chunk_size: int | str | None = None,
         streaming: bool | None = None,
+        shared: bool = True,
     ) -> None:
         self.model = model
         self.pool = pool
@@ -141,11 +157,17 @@ class ModelOutputs:
             self.chunk_size = chunk_rows(chunk_size, pool.X)
         if streaming not in (None, True, False):
             raise ActiveLabError(f"streaming must be None, True or False; got {streaming!r}")
-        self.streaming = streaming
-        self.ids = pool.unlabeled_ids if ids is None else _check_candidates(pool, ids)
+        if shared not in (True, False):
+            raise ActiveLabError(f"shared must be True or False; got {shared!r}")
+        self.streaming, self.shared = streaming, shared
+        if ids is None:
+            self._positions = np.flatnonzero(~pool._labeled)
+            self.ids = pool.ids[self._positions]
+        else:
+            self.ids, self._positions = _check_candidates(pool, ids)
         self.pool_version = pool.version
-        self._positions = pool.positions(self.ids)
         self._cache: dict[str, Any] = {}
+        self._warned: set[str] = set()  # shared with the chunk views: warn once a round
 
     @property
     def streams(self) -> bool:
@@ -166,9 +188,9 @@ class ModelOutputs:
     def _view(self, rows: slice) -> ModelOutputs:
         view = object.__new__(ModelOutputs)
         view.model, view.pool = self.model, self.pool
-        view.chunk_size, view.streaming = self.chunk_size, False
+        view.chunk_size, view.streaming, view.shared = self.chunk_size, False, self.shared
         view.ids, view.pool_version = self.ids[rows], self.pool_version
-        view._positions = self._positions[rows]
+        view._positions, view._warned = self._positions[rows], self._warned
         view._cache = {
             key: value[rows] for key, value in self._cache.items()
             if not key.startswith("labeled_") and _sliceable(value, len(self.ids))
@@ -205,14 +227,23 @@ class ModelOutputs:
         """The model's ``classes_``, if it has them."""
         return getattr(self.model, "classes_", None)
 
-    def of_items(self, key: str, compute: Callable[[Any], np.ndarray]) -> np.ndarray:
+    def of_items(
+        self, key: str, compute: Callable[[Any], np.ndarray], *, kind: str = "rows"
+    ) -> np.ndarray:
         """Apply ``compute`` to the candidate items chunk by chunk, once per round.
 
         ``compute`` maps a chunk of items to an array with one row per item; the chunks
-        are stacked. The result is cached under ``key``.
+        are stacked. The result is cached under ``key``. Each chunk's result is checked
+        as a ``kind`` of output: ``"rows"`` (one row per item, no NaN or infinity) or
+        ``"proba"`` (also probability rows, see the class docstring).
         """
+        if kind not in ("rows", "proba"):
+            raise ActiveLabError(f"kind must be 'rows' or 'proba'; got {kind!r}")
+        return self._computed(key, compute, _describe(compute, key), kind)
+
+    def _computed(self, key: str, compute: Callable[[Any], Any], what: str, kind: str) -> Any:
         if key not in self._cache:
-            self._cache[key] = self._in_chunks(compute)
+            self._cache[key] = self._in_chunks(compute, what=what, kind=kind)
         return self._cache[key]
 
     def derived(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
@@ -224,17 +255,19 @@ class ModelOutputs:
     def proba(self) -> np.ndarray:
         """``predict_proba`` of every candidate, shape ``(n, n_classes)``."""
         self._require("predict_proba")
-        return self.of_items("proba", self.model.predict_proba)
+        return self._computed("proba", self.model.predict_proba, self._what("predict_proba"),
+                              "proba")
 
     def predict(self) -> np.ndarray:
         """``predict`` of every candidate (for regressors: the predicted values)."""
         self._require("predict")
-        return self.of_items("predict", self.model.predict)
+        return self._computed("predict", self.model.predict, self._what("predict"), "rows")
 
     def decision(self) -> np.ndarray:
         """``decision_function`` of every candidate: ``(n,)`` for two classes, else ``(n, k)``."""
         self._require("decision_function")
-        return self.of_items("decision", self.model.decision_function)
+        return self._computed("decision", self.model.decision_function,
+                              self._what("decision_function"), "rows")
 
     @property
     def has_samples(self) -> bool:
@@ -252,8 +285,9 @@ class ModelOutputs:
         """
         sampler = getattr(self.model, "sample_proba", None)
         if sampler is not None:
-            return self.of_items(
-                f"samples_{n_samples}", lambda rows: sampler(rows, n_samples)
+            return self._computed(
+                f"samples_{n_samples}", lambda rows: sampler(rows, n_samples),
+                f"{type(self.model).__name__}.sample_proba", "samples",
             )
         if self.model is None or not hasattr(self.model, "estimators_"):
             raise ActiveLabError(
@@ -265,7 +299,8 @@ class ModelOutputs:
 
         def stacked() -> np.ndarray:
             members = committee_members(self.model)
-            probas = [self.of_items(f"member{i}_proba", m.proba) for i, m in enumerate(members)]
+            probas = [self.of_items(f"member{i}_proba", m.proba, kind="proba")
+                      for i, m in enumerate(members)]
             return np.stack(probas, axis=1)
 
         return self.derived("samples_members", stacked)
@@ -279,7 +314,7 @@ class ModelOutputs:
         (``pool.labeled_ids``, in pool order). Raw items (texts, paths) have no features:
         give the model an ``embed`` method, or build the pool from feature vectors.
         """
-        return self._of(of, "features", _as_float_rows)
+        return self._of(of, "features", _as_float_rows, "items")
 
     def embeddings(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
         """``model.embed(items)`` if the model has it, else :meth:`features`.
@@ -289,17 +324,18 @@ class ModelOutputs:
         embed = getattr(self.model, "embed", None)
         if embed is None:
             return self.features(of)
-        return self._of(of, "embeddings", embed)
+        return self._of(of, "embeddings", embed, "rows")
 
-    def _of(self, of: str, key: str, compute: Callable[[Any], Any]) -> Any:
+    def _of(self, of: str, key: str, compute: Callable[[Any], Any], kind: str) -> Any:
+        what = _describe(compute, key)
         if of == "candidates":
-            return self.of_items(key, compute)
+            return self._computed(key, compute, what, kind)
         if of != "labeled":
             raise ActiveLabError(f"of must be 'candidates' or 'labeled'; got {of!r}")
         cache_key = f"labeled_{key}"
         if cache_key not in self._cache:
             positions = np.flatnonzero(self.pool._labeled)
-            self._cache[cache_key] = self._in_chunks(compute, positions)
+            self._cache[cache_key] = self._in_chunks(compute, positions, what=what, kind=kind)
         return self._cache[cache_key]
 
     def _require(self, method: str) -> None:
@@ -314,8 +350,20 @@ class ModelOutputs:
             )
 
     def _in_chunks(
-        self, compute: Callable[[Any], Any], positions: np.ndarray | None = None
+        self,
+        compute: Callable[[Any], Any],
+        positions: np.ndarray | None = None,
+        *,
+        what: str,
+        kind: str,
     ) -> Any:
+        """``compute`` over the items at ``positions`` a chunk at a time, checked and stacked.
+
+        ``kind`` says what each chunk must look like (see :meth:`_check_part`). The pool
+        checked its items for NaN and infinity when it was built, so scikit-learn is told
+        to assume them finite (``assume_finite``) rather than check every chunk again.
+        """
+        from sklearn import config_context
         from sklearn.exceptions import NotFittedError
 
         positions = self._positions if positions is None else positions
@@ -323,9 +371,10 @@ class ModelOutputs:
         parts: list[Any] = []
         out: np.ndarray | None = None
         for start in range(0, n, self.chunk_size):
-            rows = self.pool._rows(positions[start : start + self.chunk_size])
+            chunk = positions[start : start + self.chunk_size]
             try:
-                part = compute(rows)
+                with config_context(assume_finite=True):
+                    part = compute(self._items_at(chunk))
                 part = part if sp.issparse(part) else np.asarray(part)
             except NotFittedError as err:
                 raise ActiveLabError(
@@ -339,6 +388,8 @@ class ModelOutputs:
                     f"{type(self.model).__name__} could not predict on the pool's items "
                     f"({first_line(err)}); check that they look like what it was fit on"
                 ) from err
+            earlier = parts[0] if parts else out
+            self._check_part(part, len(chunk), what, kind, earlier)
             if sp.issparse(part):
                 parts.append(part)
                 continue
@@ -350,6 +401,64 @@ class ModelOutputs:
         if out is None:
             return np.zeros((0,))
         return out
+
+    def _items_at(self, positions: np.ndarray) -> Any:
+        """The items at ``positions``: a read-only view of a dense pool when they are a run
+        of consecutive rows (no copy), else the pool's own copy."""
+        X = self.pool.X
+        if (isinstance(X, np.ndarray) and len(positions)
+                and positions[-1] - positions[0] == len(positions) - 1
+                and (len(positions) == 1 or bool((np.diff(positions) == 1).all()))):
+            view = X[positions[0] : positions[-1] + 1]
+            view.flags.writeable = False
+            return view
+        return self.pool._rows(positions)
+
+    def _check_part(self, part: Any, n: int, what: str, kind: str, earlier: Any) -> None:
+        """Refuse a chunk of outputs with the wrong rows, shape or values, naming ``what``."""
+        shape = getattr(part, "shape", ())
+        if len(shape) == 0 or shape[0] != n:
+            got = "a single value" if len(shape) == 0 else f"{shape[0]} rows"
+            raise ActiveLabError(
+                f"{what} returned {got} for {n} items; it must return one row per item, "
+                "in the order given (check the model or its wrapper)"
+            )
+        if earlier is not None and shape[1:] != earlier.shape[1:]:
+            raise ActiveLabError(
+                f"{what} returned rows of shape {shape[1:]} for one chunk of items and "
+                f"{earlier.shape[1:]} for an earlier one; it must give every item the same shape"
+            )
+        values = part.data if sp.issparse(part) else part
+        if kind == "items" or values.dtype.kind not in "fc":
+            return
+        if kind == "proba" or kind == "samples":
+            multilabel = _is_multilabel(self.model)
+            classes = None if multilabel else self._n_classes()
+            _check_probabilities(values, what, kind, classes, not multilabel)
+            if values.ndim >= 2 and values.shape[-1] == 1 and "one class" not in self._warned:
+                self._warned.add("one class")
+                warnings.warn(
+                    f"{what} gives one class only: every item scores the same, so the query "
+                    "picks by id; label items of at least two classes first (a cold-start "
+                    "or random strategy does)", UserWarning, stacklevel=2,
+                )
+            return
+        if values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            raise ActiveLabError(
+                f"{what} returned {bad} NaN or infinite value(s) for {n} items; "
+                "check the model and the features"
+            )
+
+    def _n_classes(self) -> int | None:
+        """``len(model.classes_)`` when the model has a flat ``classes_``, else ``None``."""
+        classes = self.classes
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1:
+            return None
+        return len(classes)
+
+    def _what(self, method: str) -> str:
+        return f"{type(self.model).__name__}.{method}"
 
 
 def entropy(proba: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -366,12 +475,86 @@ def entropy(proba: np.ndarray, axis: int = -1) -> np.ndarray:
     return -(proba * logs).sum(axis=axis)
 
 
+def _is_multilabel(model: Any) -> bool:
+    """Whether ``model`` was fit on label indicator rows (its probabilities are per label)."""
+    binarizer = getattr(model, "_label_binarizer", None)
+    classes = getattr(model, "classes_", None)
+    return bool(
+        getattr(model, "multilabel_", False)
+        or getattr(binarizer, "y_type_", "") == "multilabel-indicator"
+        or isinstance(classes, list)
+        or (isinstance(classes, np.ndarray) and classes.ndim != 1)
+    )
+
+
+def _check_probabilities(
+    values: np.ndarray, what: str, kind: str, classes: int | None, distributions: bool
+) -> None:
+    """Probability rows (the last axis): one column per class, ``>= 0``, summing to one.
+
+    Two passes over the chunk, the smallest value and the row sums (a NaN or an infinity
+    spoils either, so both catch it); the thorough look runs only on a bad chunk.
+    Multi-label probabilities (``distributions=False``) and other layouts are checked
+    for NaN, infinity and their range only.
+    """
+    want_ndim = 3 if kind == "samples" else 2
+    if not distributions or values.ndim != want_ndim:
+        if values.size and not (values.min() >= 0 and values.max() <= 1 + PROBA_TOLERANCE):
+            raise ActiveLabError(
+                f"{what} returned NaN, infinite or out-of-range probabilities (each must "
+                "lie in [0, 1]); check the model and its wrapper"
+            )
+        return
+    if classes is not None and values.shape[-1] != classes:
+        raise ActiveLabError(
+            f"{what} returned {values.shape[-1]} probability columns but the model has "
+            f"{classes} classes_; its columns must follow classes_ (check the model or "
+            "its wrapper)"
+        )
+    rows = values.reshape(-1, values.shape[-1])
+    if rows.size == 0:
+        return
+    sums = rows @ np.ones(rows.shape[1], dtype=rows.dtype)  # a BLAS pass: the fastest sum
+    smallest = rows.min()
+    if smallest >= 0 and sums.min() >= 1 - PROBA_TOLERANCE and sums.max() <= 1 + PROBA_TOLERANCE:
+        return
+    finite = np.isfinite(rows)
+    if not finite.all():
+        raise ActiveLabError(
+            f"{what} returned {int(np.count_nonzero(~finite))} NaN or infinite "
+            f"probabilities for {values.shape[0]} items; check the model and the features"
+        )
+    if smallest < 0:
+        raise ActiveLabError(
+            f"{what} returned negative probabilities (as low as {float(smallest):.3g}); "
+            "probabilities lie in [0, 1]"
+        )
+    worst = int(np.argmax(np.abs(sums - 1)))
+    raise ActiveLabError(
+        f"{what} returned {int(np.count_nonzero(np.abs(sums - 1) > PROBA_TOLERANCE))} "
+        f"row(s) that do not sum to one (one sums to {float(sums[worst]):.6g}); each row "
+        "must be a distribution over classes_ (check the model or its wrapper)"
+    )
+
+
+def _describe(compute: Callable[[Any], Any], key: str) -> str:
+    """``"Model.method"`` for a bound method, else the output's cache key."""
+    owner = getattr(compute, "__self__", None)
+    name = getattr(compute, "__name__", "")
+    if owner is not None and name.isidentifier():
+        return f"{type(owner).__name__}.{name}"
+    return f"the {key!r} output"
+
+
 def _sliceable(value: Any, n: int) -> bool:
     return (isinstance(value, np.ndarray) or sp.issparse(value)) and value.shape[0] == n
 
 
-def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
-    """Candidates must be known, unique and unlabeled: a strategy may return any of them."""
+def _check_candidates(pool: Pool, ids: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates must be known, unique and unlabeled: a strategy may return any of them.
+
+    Returns the ids and their positions in the pool.
+    """
     ids = np.asarray(ids)
     if ids.ndim != 1:
         raise ActiveLabError(f"candidate ids must be a flat sequence; got shape {ids.shape}")
@@ -384,7 +567,7 @@ def _check_candidates(pool: Pool, ids: Any) -> np.ndarray:
             f"{int(labeled.sum())} candidate id(s) are already labeled, e.g. "
             f"{ids[labeled][:3].tolist()}; candidates must come from pool.unlabeled_ids"
         )
-    return ids
+    return ids, positions
 
 
 def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:

@@ -89,12 +89,17 @@ def _check_finite(X: Any) -> None:
 
 def _nonfinite_rows(X: np.ndarray, block: int = 65_536) -> np.ndarray:
     """Rows of a dense array holding NaN or inf, found a block at a time (memory-mapped
-    arrays are never copied whole)."""
-    bad = [
-        np.flatnonzero(~np.isfinite(X[start : start + block]).all(axis=1)) + start
-        for start in range(0, X.shape[0], block)
-    ]
-    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
+    arrays are never copied whole).
+
+    A block whose sum is finite holds no NaN or inf (either would spoil the sum), so
+    only a block whose sum is not (a bad value, or an overflow) is searched row by row.
+    """
+    bad = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, X.shape[0], block):
+        part = X[start : start + block]
+        if not np.isfinite(np.add.reduce(part, axis=None)):
+            bad.append(np.flatnonzero(~np.isfinite(part).all(axis=1)) + start)
+    return np.concatenate(bad)
 
 
 class IdIndex:

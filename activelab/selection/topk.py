@@ -251,3 +251,17 @@ def stream_top_k(
     for view in outputs.chunks():
         best.push(view.ids, score(view))
     return best.result()
+
+
+def chunk_scores(
+    outputs: ModelOutputs, score: Callable[[ModelOutputs], np.ndarray]
+) -> np.ndarray:
+    """``score(view)`` over the chunk views of ``outputs``, as one score per candidate.
+
+    For a per-item scorer whose outputs nobody else reads: each chunk's model outputs
+    are scored and dropped, so only the scores (one float per item) are kept.
+    """
+    scores = np.empty(len(outputs))
+    for start, view in zip(range(0, len(outputs), outputs.chunk_size), outputs.chunks()):
+        scores[start : start + len(view)] = _check_scores(view.ids, score(view))
+    return scores

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool
-from ..selection.topk import Selector, TopK, stream_top_k
+from ..selection.topk import Selector, TopK, chunk_scores, stream_top_k
 from ..validation import check_int, check_random_state
 
 __all__ = ["Query", "ScoringStrategy", "Strategy"]
@@ -126,7 +126,7 @@ def prepare_round(model: Any, pool: Pool, outputs: ModelOutputs | None) -> Model
     if pool.n_unlabeled == 0:
         raise ActiveLabError("every item in the pool is labeled; there is nothing left to query")
     if outputs is None:
-        return ModelOutputs(model, pool)
+        return ModelOutputs(model, pool, shared=False)
     outputs.check_current(model, pool)
     if len(outputs) == 0:
         raise ActiveLabError("these ModelOutputs have no candidate ids; there is nothing to query")
@@ -144,7 +144,9 @@ class ScoringStrategy(Strategy, ABC):
     A subclass whose score of an item depends only on that item's own outputs sets
     :attr:`per_item_scores`; with the top-k selector its queries then stream when
     ``outputs.streams`` (see :class:`~activelab.outputs.ModelOutputs`): chunk by chunk,
-    keeping a running top-k, with the same ids and scores.
+    keeping a running top-k, with the same ids and scores. When nothing else reads the
+    round's outputs (``outputs.shared`` is false: the query made its own), they are
+    scored chunk by chunk too, keeping one score per item and never the pool's outputs.
     """
 
     #: Whether each item's score depends on its own model outputs only (not on the
@@ -160,9 +162,13 @@ class ScoringStrategy(Strategy, ABC):
 
     def select_batch(self, outputs: ModelOutputs, k: int, rng: np.random.Generator) -> Query:
         selector = self.selector if self.selector is not None else TopK()
-        if self.per_item_scores and type(selector) is TopK and outputs.streams:
+        per_item = self.per_item_scores and type(selector) is TopK
+        if per_item and outputs.streams:
             ids, chosen_scores = stream_top_k(outputs, lambda view: self.score(view, rng), k)
             return Query(ids=ids, scores=chosen_scores)
-        scores = np.asarray(self.score(outputs, rng), dtype=float)
+        if per_item and not outputs.shared:
+            scores = chunk_scores(outputs, lambda view: self.score(view, rng))
+        else:
+            scores = np.asarray(self.score(outputs, rng), dtype=float)
         ids, chosen_scores = selector.select(outputs, scores, k, rng)
         return Query(ids=ids, scores=chosen_scores)
