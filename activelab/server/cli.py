@@ -11,8 +11,11 @@ from pathlib import Path
 import click
 
 from ..errors import ActiveLabError
+from ..validation import check_existing_file, check_port, check_seed
 
 __all__ = ["export", "serve", "users"]
+
+_SERVE_FIRST = "start the project with `activelab serve --data FILE ...` first, or check --db"
 
 
 def _url(db: str | None, data: str | None) -> str:
@@ -23,6 +26,56 @@ def _url(db: str | None, data: str | None) -> str:
     if data:
         return default_url(data)
     raise ActiveLabError("give --db URL, or --data FILE for the database next to that file")
+
+
+def _existing_url(db: str | None, data: str | None) -> str:
+    """The URL of a database that already exists: the commands that only read or add to
+    one (``users``, ``export``) never create a SQLite file."""
+    if data is not None and db is None:
+        check_existing_file(data, "--data", "give the data file the project was served from")
+    url = _url(db, data)
+    path = _sqlite_file(url)
+    if path is not None:
+        check_existing_file(path, "the database", _SERVE_FIRST)
+    return url
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        database = make_url(url).database
+    except ArgumentError as err:
+        raise ActiveLabError(f"--db {url!r} is not a database URL: {err}") from None
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _check_new_database(url: str) -> None:
+    """A SQLite file for ``serve`` must go into an existing folder."""
+    path = _sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise ActiveLabError(f"--db {url}: the folder {path.parent} does not exist; create it first")
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse a host or port the server could not listen on, before anything is written."""
+    import socket
+
+    check_port(port)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except (OSError, UnicodeError, IndexError) as err:
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise ActiveLabError(
+            f"cannot listen on --host {host} --port {port}: {reason}; pick another port or host"
+        ) from None
 
 
 def _project(store: object, project: str | None) -> str:
@@ -91,6 +144,8 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
     """Run the labeling web app: annotators label what the strategy asks for."""
     import uvicorn
 
+    check_seed(seed, "--seed")
+    _check_can_listen(host, port)
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list), db=db, project=project, strategy=strategy, model=model,
@@ -138,7 +193,9 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                        id_column=id_column)
     name = project or Path(data).stem
     kind = "image" if image_column else "text"
-    store = Store(_url(db, data))
+    url = _url(db, data)
+    _check_new_database(url)
+    store = Store(url)
     store.create_project(name, items, settings, item_kind=kind, source=str(Path(data).resolve()))
     folder = Path(data).resolve().parent
 
@@ -174,9 +231,10 @@ def users_add(name: str, role: str, db: str | None, data: str | None, password: 
     """Create an account and print its API token (shown once; only its hash is kept)."""
     from ..store import Store
 
+    url = _existing_url(db, data)
     secret = click.prompt("password", hide_input=True, confirmation_prompt=True) \
         if password else None
-    store = Store(_url(db, data))
+    store = Store(url)
     token = store.add_user(name, role, password=secret)
     store.close()
     click.echo(token)
@@ -189,7 +247,7 @@ def users_list(db: str | None, data: str | None) -> None:
     """List accounts and roles."""
     from ..store import Store
 
-    store = Store(_url(db, data))
+    store = Store(_existing_url(db, data))
     for user in store.users():
         click.echo(f"{user.name:20s} {user.role}")
     store.close()
@@ -213,7 +271,9 @@ def export(db: str | None, data: str | None, project: str | None, fmt: str, kind
     from ..store import Store
     from .app import to_csv, to_jsonl
 
-    store = Store(_url(db, data))
+    if out != "-" and not Path(out).resolve().parent.is_dir():
+        raise ActiveLabError(f"cannot write --out {out}: its folder does not exist; create it first")
+    store = Store(_existing_url(db, data))
     name = _project(store, project)
     rows = store.export_rows(name, kind)
     store.close()
