@@ -35,7 +35,7 @@ MOSTLY_NUMERIC = 0.9
 def check_int(value: Any, name: str, minimum: int = 1, maximum: int | None = None) -> int:
     """``value`` as an int, refusing bools, floats and anything outside ``[minimum, maximum]``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ActiveLabError(f"{name} must be an integer of at least {minimum}; got {value!r}")
+        raise ActiveLabError(f"{name} must be an integer of at least {minimum}; got {_shown(value)}")
     if value < minimum:
         raise ActiveLabError(f"{name} must be at least {minimum}; got {value}")
     if maximum is not None and value > maximum:
@@ -81,13 +81,13 @@ def check_number(value: Any, name: str, low: float | None = None,
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
         np.isfinite(value)
     ):
-        raise ActiveLabError(f"{name} must be a finite number; got {value!r}")
+        raise ActiveLabError(f"{name} must be a finite number; got {_shown(value)}")
     if low is not None and high is not None and not low <= value <= high:
-        raise ActiveLabError(f"{name} must be between {low} and {high}; got {value!r}")
+        raise ActiveLabError(f"{name} must be between {low} and {high}; got {_shown(value)}")
     if low is not None and value < low:
-        raise ActiveLabError(f"{name} must be at least {low}; got {value!r}")
+        raise ActiveLabError(f"{name} must be at least {low}; got {_shown(value)}")
     if high is not None and value > high:
-        raise ActiveLabError(f"{name} must be at most {high}; got {value!r}")
+        raise ActiveLabError(f"{name} must be at most {high}; got {_shown(value)}")
     return float(value)
 
 
@@ -134,9 +134,11 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def check_instances(values: Any, kind: type, name: str, example: str) -> list[Any]:
+def check_instances(values: Any, kind: type, name: str, example: str,
+                    methods: Sequence[str] = ()) -> list[Any]:
     """``values`` (a list, tuple or other iterable) as a list whose items are all ``kind``
-    instances; a class given instead of an instance is named as such.
+    instances, or objects (not classes) with every one of ``methods``; a class given
+    instead of an instance is named as such.
 
     ``example`` shows a right value, e.g. ``"stopping=[LabelBudget(100)]"``.
     """
@@ -147,7 +149,8 @@ def check_instances(values: Any, kind: type, name: str, example: str) -> list[An
         )
     items = list(values)
     for position, item in enumerate(items):
-        if isinstance(item, kind):
+        if isinstance(item, kind) or (methods and not isinstance(item, type) and all(
+                callable(getattr(item, method, None)) for method in methods)):
             continue
         if isinstance(item, type):
             what = f"the class {item.__name__}, not an instance of it; write {item.__name__}(...)"
