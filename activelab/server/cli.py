@@ -34,9 +34,13 @@ def _existing_url(db: str | None, data: str | None) -> str:
     if data is not None and db is None:
         check_existing_file(data, "--data", "give the data file the project was served from")
     url = _url(db, data)
+    if url.startswith("sqlite") and _sqlite_file(url) is None:
+        raise ActiveLabError(f"--db {url} is an in-memory database, which holds no project; "
+                             "give the database the project was served with")
     path = _sqlite_file(url)
     if path is not None:
         check_existing_file(path, "the database", _SERVE_FIRST)
+        _check_sqlite_header(path)
     return url
 
 
@@ -55,10 +59,24 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _check_new_database(url: str) -> None:
-    """A SQLite file for ``serve`` must go into an existing folder."""
+    """A SQLite file for ``serve`` must go into an existing folder, or be a database."""
     path = _sqlite_file(url)
     if path is not None and not path.parent.is_dir():
         raise ActiveLabError(f"--db {url}: the folder {path.parent} does not exist; create it first")
+    if path is not None and path.exists():
+        _check_sqlite_header(path)
+
+
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse a file that is not a SQLite database (an empty file is a new one)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as err:
+        raise ActiveLabError(f"cannot read the database {path}: {err.strerror}") from None
+    if header and header != b"SQLite format 3\x00":
+        raise ActiveLabError(f"{path} is not a SQLite database; give the project's database "
+                             "with --db, or its data file with --data")
 
 
 def _check_can_listen(host: str, port: int) -> None:
