@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import ActiveLabError
-from ..validation import check_existing_file, check_port, check_seed
+from ..validation import check_existing_file, check_number, check_port, check_seed
 
 __all__ = ["export", "serve", "users"]
 
@@ -163,6 +163,7 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
     import uvicorn
 
     check_seed(seed, "--seed")
+    check_number(lease_seconds, "--lease-seconds", low=0)
     _check_can_listen(host, port)
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
