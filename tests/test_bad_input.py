@@ -54,22 +54,22 @@ def listing(folder: Path) -> set[str]:
 # --- the bench's options ------------------------------------------------------------------
 
 
+BAD_NUMBERS = [
+    (["--seed", "-1"], "--seed must be between 0 and 4294967295"),
+    (["--seed", str(2**32)], "--seed must be between 0 and 4294967295"),
+    (["--seed", str(MAX_SEED), "--repeats", "2"], "runs up to 4294967296"),
+    (["--repeats", "1001"], "--repeats must be at most 1000"),
+]
+
+
 @pytest.mark.parametrize(
-    ("args", "fragment"),
-    [
-        (["--seed", "-1"], "--seed must be between 0 and 4294967295"),
-        (["--seed", str(2**32)], "--seed must be between 0 and 4294967295"),
-        (["--seed", str(MAX_SEED), "--repeats", "2"], "runs up to 4294967296"),
-        (["--repeats", "1001"], "--repeats must be at most 1000"),
-        (["--jobs", "5000"], "--jobs must be at most 1024"),
-    ],
+    ("scenario", "args", "fragment"),
+    [(scenario, *case) for scenario in ("pool", "stream", "synthesis") for case in BAD_NUMBERS]
+    + [("pool", ["--jobs", "5000"], "--jobs must be at most 1024")],
 )
-@pytest.mark.parametrize("scenario", ["pool", "stream", "synthesis"])
 def test_bench_refuses_bad_seeds_and_counts_before_running(
     tmp_path: Path, scenario: str, args: list[str], fragment: str
 ) -> None:
-    if scenario != "pool" and args[0] == "--jobs":
-        pytest.skip("--jobs is a pool option")
     data = ["--data", "iris"] if scenario == "pool" else []
     result = invoke("bench", "--scenario", scenario, *data, *args, "--out", str(tmp_path / "o"))
     refused(result, fragment)

@@ -6,6 +6,7 @@ Only click is imported here at module level; the web stack loads when a command 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -164,13 +165,14 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
 
     check_seed(seed, "--seed")
     check_number(lease_seconds, "--lease-seconds", low=0)
-    _check_can_listen(host, port)
+    check_port(port)
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list), db=db, project=project, strategy=strategy, model=model,
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
-        stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window)
+        stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
+        before_writing=lambda: _check_can_listen(host, port))
     if not store.users():
         token = store.add_user("admin", "admin")
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
@@ -185,10 +187,13 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
                  stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
-                 stop_window: int = 3):  # type: ignore[no-untyped-def]
+                 stop_window: int = 3,
+                 before_writing: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
     """Import (or resume) the project and build the app; ``(app, store, project name)``.
 
-    A resumed project keeps the settings it was created with."""
+    A resumed project keeps the settings it was created with. ``before_writing`` runs
+    once every input is checked, just before the database is opened (``serve`` checks
+    there that it can listen on its port)."""
     import numpy as np
 
     from ..models.catalog import make_model
@@ -214,6 +219,8 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     kind = "image" if image_column else "text"
     url = _url(db, data)
     _check_new_database(url)
+    if before_writing is not None:
+        before_writing()
     store = Store(url)
     store.create_project(name, items, settings, item_kind=kind, source=str(Path(data).resolve()))
     folder = Path(data).resolve().parent
