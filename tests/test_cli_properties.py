@@ -14,6 +14,7 @@ import contextlib
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,13 +41,24 @@ FOREIGN = {  # options of one scenario given to another
 }
 
 
+@contextlib.contextmanager
+def working_directory(path: str) -> Iterator[None]:
+    """``contextlib.chdir`` for Python 3.10."""
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
 def listing(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
 def run_in_fresh_folder(group: str, argv_of: object, files: dict[str, str]) -> None:
     """Run ``argv_of(folder)`` in a new folder holding ``files``; check the outcome."""
-    with tempfile.TemporaryDirectory() as name, contextlib.chdir(name):
+    with tempfile.TemporaryDirectory() as name, working_directory(name):
         folder = Path(name)
         (folder / "a_file").write_text("not a folder\n")
         for file_name, text in files.items():
