@@ -15,6 +15,14 @@ from .bench.synthesis_bench import BLACK_BOXES, METHODS
 from .errors import ActiveLabError
 from .models.catalog import DEFAULT_MODELS, TASK_MODELS
 from .scenarios.stream_rules import RULES
+from .validation import (
+    MAX_ITEMS,
+    MAX_JOBS,
+    MAX_REPEATS,
+    MAX_SEED,
+    check_options_apply,
+    check_out_folder,
+)
 
 
 def _fail(message: str) -> None:
@@ -91,7 +99,7 @@ def _models_help() -> str:
 @click.option("--label-fraction", default=0.05, show_default=True, type=float,
               help="stream: share of the stream that may be labeled, in (0, 1].")
 @click.option("--items", default=100_000, show_default=True, type=int,
-              help="stream: items in the stream.")
+              help=f"stream: items in the stream (at most {MAX_ITEMS:,}).")
 @click.option("--target", default=None, help="The label column of a table file; several "
               "comma-separated 0/1 columns (a,b,c) make multi-label data.")
 @click.option("--task", default="auto", show_default=True,
@@ -109,12 +117,12 @@ def _models_help() -> str:
 @click.option("--batch-size", default=10, show_default=True, type=int,
               help="Labels asked for per round.")
 @click.option("--repeats", default=5, show_default=True, type=int,
-              help="Repeats, each with its own split and initial set.")
+              help=f"Repeats, each with its own split and initial set (at most {MAX_REPEATS}).")
 @click.option("--test-size", default=0.25, show_default=True, type=float,
               help="Share of the data held out for testing.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the first repeat.")
+@click.option("--seed", default=0, show_default=True, type=int, help=f"Seed of the first repeat; repeat r uses seed + r, at most {MAX_SEED}.")
 @click.option("--jobs", default=1, show_default=True, type=int,
-              help="Parallel worker processes (joblib).")
+              help=f"Parallel worker processes (joblib; at most {MAX_JOBS}).")
 @click.option("--training", default="full", show_default=True,
               type=click.Choice(["full", "incremental", "self-training", "ceal"]),
               help="How the model is retrained each round: full refit, incremental "
@@ -127,35 +135,32 @@ def _models_help() -> str:
 @click.option("--scheduler", default=None,
               help="With --executor dask: a scheduler address (tcp://host:8786); "
               "default: a local cluster of --jobs workers.")
+@click.option("--categorical", default=None,
+              help="Table columns to one-hot encode as categories even though they hold "
+              "numbers (COL[,COL]); needed for a mostly-numeric column with a few words in it.")
 def bench(
     scenario: str, data: str | None, rules: str | None, label_fraction: float, items: int,
     target: str | None, task: str, strategy_names: str, model: str | None,
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
     jobs: int, out: str, training: str = "full", executor: str = "joblib",
-    scheduler: str | None = None,
+    scheduler: str | None = None, categorical: str | None = None,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
-    if scenario.lower() == "stream":
+    scenario = scenario.lower()
+    check_options_apply(_given_options(), f"--scenario {scenario}", SCENARIO_OPTIONS[scenario])
+    out_dir = check_out_folder(out)
+    if scenario == "stream":
         from .bench.stream_bench import run_from_cli as run_stream
 
-        return run_stream(data, rules, items, label_fraction, repeats, seed, model,
-                          _writable_folder(Path(out)))
-    if scenario.lower() == "synthesis":
+        return run_stream(data, rules, items, label_fraction, repeats, seed, model, out_dir)
+    if scenario == "synthesis":
         from .bench.synthesis_bench import run_from_cli as run_synthesis
 
-        return run_synthesis(data, rules, initial, budget, repeats, seed, _writable_folder(Path(out)))
+        return run_synthesis(data, rules, initial, budget, repeats, seed, out_dir)
     if data is None:
         raise click.UsageError("Missing option '--data'.")
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-    from rich.table import Table
+    from .bench.runner import BenchSettings
 
-    from .bench.report import columns, headline, summary_rows, write_outputs
-    from .bench.runner import BenchSettings, run_bench
-    from .data.datasets import load
-
-    console = Console(width=None if sys.stdout.isatty() else 110)
     settings = BenchSettings(
         data=data, target=target, strategies=_csv_list(strategy_names), model=model,
         initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,
@@ -163,9 +168,52 @@ def bench(
     )
     if scheduler is not None and executor != "dask":
         raise ActiveLabError("--scheduler needs --executor dask")
-    dataset = load(data, target=target).for_task(settings.task)
+    _run_pool_bench(settings, _csv_list(categorical or ""), out_dir, executor, scheduler)
+    return None
+
+
+#: The options each --scenario reads; any other option given is refused (exit status 2).
+SCENARIO_OPTIONS = {
+    "pool": ("--scenario", "--data", "--target", "--task", "--strategies", "--model",
+             "--initial", "--budget", "--batch-size", "--repeats", "--test-size", "--seed",
+             "--jobs", "--training", "--out", "--executor", "--scheduler", "--categorical"),
+    "stream": ("--scenario", "--data", "--rules", "--label-fraction", "--items", "--repeats",
+               "--seed", "--model", "--out"),
+    "synthesis": ("--scenario", "--data", "--rules", "--initial", "--budget", "--repeats",
+                  "--seed", "--out"),
+}
+
+
+def _given_options() -> list[str]:
+    """The options of the running command that the user gave (not left at their default)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name else None
+        if source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            given.append(max(param.opts, key=len))
+    return given
+
+
+def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, executor: str,
+                    scheduler: str | None) -> None:
+    """The pool bench after its options passed: load, check, simulate, write, print."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from .bench.report import columns, headline, output_folder, summary_rows, write_outputs
+    from .bench.runner import BenchSettings, run_bench
+    from .data.datasets import load
+
+    assert isinstance(settings, BenchSettings)
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    dataset = load(settings.data, target=settings.target,
+                   categorical=categorical).for_task(settings.task)
     settings.check(dataset)
-    out_dir = _writable_folder(Path(out))
     console.print(f"[bold]{escape(dataset.name)}[/]: {escape(dataset.description)}")
     with Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
@@ -178,13 +226,14 @@ def bench(
             executor=executor, scheduler=scheduler,
         )
     try:
-        paths = write_outputs(results, out_dir)
+        with output_folder(out_dir):
+            paths = write_outputs(results, out_dir)
     except OSError as err:
         raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
 
     ran = results["settings"]
     table = Table(title=escape(f"{dataset.name} · {ran['task']} · {ran['model']} · "
-                               f"{repeats} repeats · budget {budget}"))
+                               f"{settings.repeats} repeats · budget {settings.budget}"))
     for column in columns(results):
         table.add_column(escape(column))
     for row in summary_rows(results):
@@ -193,20 +242,6 @@ def bench(
     console.print(escape(headline(results)))
     console.print(escape(f"Report: {paths['report']}  (results: {paths['results']}, "
                          f"plot: {paths['plot']})"))
-
-
-def _writable_folder(path: Path) -> Path:
-    """Make ``--out`` now, so a bad folder fails before the simulation rather than after."""
-    if path.exists() and not path.is_dir():
-        raise ActiveLabError(f"--out {path} is a file; give a folder name")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".activelab-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise ActiveLabError(f"cannot write into --out {path}: {err.strerror}") from err
-    return path
 
 
 @main.command("strategies")

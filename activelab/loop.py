@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -42,7 +43,7 @@ from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
 from .training import FullRefit, TrainingContext, TrainingPolicy, ready_to_fit, train_model
-from .validation import check_random_state, first_line
+from .validation import check_callable, check_instances, check_random_state, first_line
 
 __all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
 
@@ -156,20 +157,26 @@ class ActiveLoop:
             )
         if oracle is not None:
             oracle = as_oracle(oracle)
-        if eval_set is not None and len(eval_set) != 2:
+        if eval_set is not None and (not hasattr(eval_set, "__len__") or len(eval_set) != 2):
             raise ActiveLabError("eval_set must be a pair (X_eval, y_eval)")
         self.model = model
         self.pool = pool
         self.strategy = strategy
         self.oracle = oracle
         self.batch_size = check_batch_size(batch_size)
-        self.stopping = list(stopping)
+        self.stopping = check_instances(stopping, StoppingRule, "stopping",
+                                        "stopping=[LabelBudget(100)]", ("reason", "remaining"))
         self.eval_set = eval_set
-        self.metrics = list(metrics)
+        self.metrics = [metrics] if isinstance(metrics, str) or callable(metrics) else list(metrics)
         self.training = training if training is not None else FullRefit()
         self.cold_start = cold_start if cold_start is not None else RandomSampling()
         self.callbacks = list(callbacks)
+        _check_parts(self.training, self.cold_start, self.callbacks)
         self.random_state = random_state
+        #: How many labels :meth:`tell` got for ids that were not asked (a person may label
+        #: items they chose themselves; those labels count like any other).
+        self.n_told_unasked = 0
+        self._warned_one_class = False
 
         self.history = History()
         self.total_cost = 0.0
@@ -240,9 +247,18 @@ class ActiveLoop:
         """
         if (isinstance(cost, bool) or not isinstance(cost, (int, float, np.number))
                 or not np.isfinite(cost) or cost < 0):
-            raise ActiveLabError(f"cost must be a finite number >= 0; got {cost!r}")
+            raise ActiveLabError(f"cost must be a finite number >= 0; got {to_python(cost)!r}")
         ids = np.asarray(ids).reshape(-1)
+        asked = [query.ids for _, query in self._pending]
+        unasked = ~np.isin(ids, np.concatenate(asked)) if asked else np.ones(len(ids), bool)
         self.pool.add_labels(ids, labels, annotator=annotator, costs=costs, rationales=rationales)
+        if unasked.any():
+            if self.n_told_unasked == 0:
+                logging.getLogger("activelab").info(
+                    "tell() got labels for ids that were not asked, e.g. %s; they count like "
+                    "any other (loop.n_told_unasked counts them)",
+                    [to_python(i) for i in ids[unasked][:3]])
+            self.n_told_unasked += int(unasked.sum())
         if cost == 0 and costs is not None:
             cost = float(np.sum(np.asarray(costs, dtype=float)))
         self.total_cost += float(cost)
@@ -417,6 +433,7 @@ class ActiveLoop:
         if self._model_fitted:
             context = self._training_context()
             self.model = train_model(self.training, self.model, X, y, context)
+            self._warn_if_one_class()
         fit_time = time.perf_counter() - started
         if context is not None:
             self._n_fits += 1
@@ -438,6 +455,21 @@ class ActiveLoop:
         for callback in self.callbacks:
             callback(self, record)
         return record
+
+    def _warn_if_one_class(self) -> None:
+        """Warn once when the fitted model knows a single class: it scores every item the
+        same, so its queries are arbitrary (a model that does not say it is a classifier
+        can be fit on labels of one class)."""
+        classes = getattr(self.model, "classes_", None)
+        if self._warned_one_class or classes is None or np.ndim(classes) != 1 or len(classes) != 1:
+            return
+        self._warned_one_class = True
+        warnings.warn(
+            f"{type(self.model).__name__} was fit on labels of one class only "
+            f"({to_python(classes[0])!r}): it gives every item the same score, so "
+            f"{self.strategy.name}'s queries are arbitrary until another class is labeled; "
+            "label an item of another class, or pass a classifier (ClassifierMixin) so the "
+            "loop waits for two classes", UserWarning, stacklevel=4)
 
     def _training_context(self) -> TrainingContext:
         """The labels new or corrected since the last fit, for the training policy."""
@@ -501,6 +533,28 @@ class ActiveLoop:
         if len(self._candidates()) == 0:
             return "no unlabeled items left"
         return None
+
+
+def _check_parts(training: Any, cold_start: Any, callbacks: list[Any]) -> None:
+    """The training policy, cold-start strategy and callbacks are objects of the right kind."""
+    if isinstance(training, type) or not (
+        callable(getattr(training, "train", None)) or callable(getattr(training, "fit", None))
+    ):
+        raise ActiveLabError(
+            f"training must be a TrainingPolicy object, e.g. training=FullRefit(); got "
+            f"{_described(training)}"
+        )
+    if not isinstance(cold_start, Strategy):
+        raise ActiveLabError(
+            f"cold_start must be an activelab Strategy, e.g. strategies.get('random'); got "
+            f"{_described(cold_start)}"
+        )
+    for position, callback in enumerate(callbacks):
+        check_callable(callback, f"callbacks[{position}]", 2, "callback(loop, record)")
+
+
+def _described(value: Any) -> str:
+    return f"the class {value.__name__}" if isinstance(value, type) else type(value).__name__
 
 
 def _subset(query: Query, keep: np.ndarray) -> Query:

@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import ActiveLabError
 from .registry import did_you_mean
+from .validation import check_callable
 
 __all__ = ["Metric", "resolve_metric"]
 
@@ -33,6 +34,7 @@ def resolve_metric(metric: str | Metric) -> tuple[str, Metric]:
     A callable is named by its ``__name__`` (``"metric"`` when it has none).
     """
     if callable(metric):
+        check_callable(metric, "metric", 3, "metric(model, X, y) -> float")
         return getattr(metric, "__name__", "metric"), metric
     from sklearn.metrics import get_scorer, get_scorer_names
 

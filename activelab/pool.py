@@ -329,7 +329,7 @@ class Pool:
         if changes.any():
             i = int(np.flatnonzero(changes)[0])
             raise ActiveLabError(
-                f"id {self._ids[pos[i]]!r} is already labeled {current[i]!r}; "
+                f"id {to_python(self._ids[pos[i]])!r} is already labeled {to_python(current[i])!r}; "
                 "to change a label call pool.correct_labels(ids, labels)"
             )
         self._record(pos, values, annotator, kind="label", costs=costs, rationales=rationales)
@@ -345,7 +345,7 @@ class Pool:
         if not self._labeled[pos].all():
             i = int(np.flatnonzero(~self._labeled[pos])[0])
             raise ActiveLabError(
-                f"id {self._ids[pos[i]]!r} has no label to correct; use pool.add_labels"
+                f"id {to_python(self._ids[pos[i]])!r} has no label to correct; use pool.add_labels"
             )
         self._record(pos, values, annotator, kind="correction")
 
@@ -361,7 +361,7 @@ class Pool:
         for value in values:
             if _is_missing(value):
                 raise ActiveLabError(
-                    f"a label is {value!r}; give a real label, or leave the item unlabeled"
+                    f"a label is {to_python(value)!r}; give a real label, or leave the item unlabeled"
                 )
         pos = self.positions(id_arr)
         if len(np.unique(pos)) != len(pos):
@@ -446,7 +446,7 @@ def _costs_per_item(costs: Any, n: int) -> list[float]:
             number = float("nan")
         if isinstance(value, bool) or not np.isfinite(number) or number < 0:
             raise ActiveLabError(
-                f"a cost is {value!r}; costs must be finite numbers >= 0, one per id"
+                f"a cost is {to_python(value)!r}; costs must be finite numbers >= 0, one per id"
             )
         checked.append(number)
     return checked

@@ -28,6 +28,7 @@ import numpy as np
 
 from .errors import ActiveLabError
 from .metrics import resolve_metric
+from .pool import to_python
 from .registry import Registry, snake_case
 from .validation import check_int, check_number
 
@@ -157,7 +158,7 @@ class TargetScore(StoppingRule):
     def __init__(self, target: float, metric: Any = "accuracy",
                  validation: tuple[Any, Any] | None = None) -> None:
         if not isinstance(target, (int, float)) or not math.isfinite(target):
-            raise ActiveLabError(f"target must be a finite number; got {target!r}")
+            raise ActiveLabError(f"target must be a finite number; got {to_python(target)!r}")
         if validation is not None and len(validation) != 2:
             raise ActiveLabError("validation must be a pair (X_val, y_val)")
         self.target = target

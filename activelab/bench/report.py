@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import html
 import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ __all__ = [
     "columns",
     "headline",
     "markdown_summary",
+    "output_folder",
     "secondary_rows",
     "summary_rows",
     "write_outputs",
@@ -277,6 +281,21 @@ learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
 <p>activelab {esc(results['activelab_version'])}, {results['elapsed_seconds']:.1f} s.</p>
 </body></html>
 """
+
+
+@contextmanager
+def output_folder(path: Path) -> Iterator[Path]:
+    """Make the folder ``path`` (and its missing parents) for the block's writing; if the
+    block fails, remove what was made here, so a refused run leaves nothing behind."""
+    path = Path(path)
+    made = next((p for p in [*reversed(path.parents), path] if not p.exists()), None)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+    except BaseException:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:

@@ -39,6 +39,7 @@ from ..training import (
     TrainingPolicy,
     training_policy,
 )
+from ..validation import MAX_JOBS, MAX_REPEATS, check_int, check_seed
 from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
 
 __all__ = ["BenchSettings", "run_bench"]
@@ -72,6 +73,10 @@ class BenchSettings:
     training: str = "full"
 
     def __post_init__(self) -> None:
+        if isinstance(self.strategies, str):
+            raise ActiveLabError(
+                f"strategies must be a list of names, e.g. [{self.strategies!r}]; got a string"
+            )
         names = [canonical_name(name) for name in self.strategies]
         object.__setattr__(self, "strategies", names)
         task = str(self.task).strip().lower()
@@ -81,6 +86,18 @@ class BenchSettings:
             )
         object.__setattr__(self, "task", task)
         TRAINING_POLICIES.lookup(self.training)
+        self._check_numbers()
+
+    def _check_numbers(self) -> None:
+        """The counts, the seed and the test share, which need no data set to check."""
+        check_int(self.batch_size, "--batch-size", 1)
+        check_int(self.repeats, "--repeats", 1, MAX_REPEATS)
+        check_int(self.initial, "--initial", 0)
+        check_int(self.budget, "--budget", 1)
+        check_int(self.jobs, "--jobs", 1, MAX_JOBS)
+        check_seed(self.seed, "--seed", self.repeats, "--repeats")
+        if isinstance(self.test_size, bool) or not 0 < self.test_size < 1:
+            raise ActiveLabError(f"--test-size must be between 0 and 1; got {self.test_size}")
 
     def resolved(self, dataset: Dataset) -> BenchSettings:
         """These settings with ``task`` and ``model`` made concrete for ``dataset``."""
@@ -101,16 +118,7 @@ class BenchSettings:
         model = make_model(self.model, 0, task=self.task)
         _check_strategies_fit(self.strategies, self.task, model_kinds(model, self.task), self.model)
         _check_training_fits(self.training, model, self.model, self.task)
-        for option, value, low in [
-            ("--batch-size", self.batch_size, 1),
-            ("--repeats", self.repeats, 1),
-            ("--initial", self.initial, 0),
-            ("--jobs", self.jobs, 1),
-        ]:
-            if value < low:
-                raise ActiveLabError(f"{option} must be at least {low}; got {value}")
-        if not 0 < self.test_size < 1:
-            raise ActiveLabError(f"--test-size must be between 0 and 1; got {self.test_size}")
+        self._check_numbers()
         n_test = int(np.ceil(self.test_size * dataset.n_items))
         n_train = dataset.n_items - n_test
         if self.budget > n_train:

@@ -23,7 +23,8 @@ from ..data.streams import read_csv_chunks, rotating_hyperplane, sea_stream
 from ..errors import ActiveLabError
 from ..scenarios.stream import StreamLearner, check_budget
 from ..scenarios.stream_rules import RULES
-from .report import write_scenario_outputs
+from ..validation import MAX_ITEMS, MAX_REPEATS, check_int, check_seed
+from .report import output_folder, write_scenario_outputs
 
 __all__ = ["STREAMS", "StreamBenchSettings", "run_stream_bench", "write_stream_outputs"]
 
@@ -71,9 +72,9 @@ class StreamBenchSettings:
             )
         if self.model not in ("sgd", "logreg"):
             raise ActiveLabError(f"--model for streams is sgd or logreg; got {self.model!r}")
-        for option, value in [("--items", self.n_items), ("--repeats", self.seeds)]:
-            if value < 1:
-                raise ActiveLabError(f"{option} must be at least 1; got {value}")
+        check_int(self.n_items, "--items", 1, MAX_ITEMS)
+        check_int(self.seeds, "--repeats", 1, MAX_REPEATS)
+        check_seed(self.seed, "--seed", self.seeds, "--repeats")
         if math.floor(self.budget * self.window + 1e-9) < 1:
             raise ActiveLabError(
                 f"--label-fraction {self.budget} allows no label in a window of {self.window} "
@@ -269,7 +270,8 @@ def run_from_cli(data: str | None, rules: str | None, n_items: int, fraction: fl
     settings.check()
     console = Console(width=110)
     results = run_stream_bench(settings)
-    paths = write_stream_outputs(results, out)
+    with output_folder(out):
+        paths = write_stream_outputs(results, out)
     table = Table(title=escape(f"{settings.stream} · {settings.n_items:,} items · "
                                f"{100 * settings.budget:g}% budget · {settings.seeds} seeds"))
     for column in COLUMNS:

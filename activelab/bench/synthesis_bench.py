@@ -43,7 +43,8 @@ from ..scenarios.synthesis import (
 )
 from ..stopping import LabelBudget, TargetScore
 from ..strategies import get as get_strategy
-from .report import write_scenario_outputs
+from ..validation import MAX_REPEATS, check_int, check_seed
+from .report import output_folder, write_scenario_outputs
 
 __all__ = ["BLACK_BOXES", "METHODS", "SynthesisBenchSettings", "black_box", "run_synthesis_bench",
            "write_synthesis_outputs"]
@@ -78,6 +79,10 @@ def black_box(name: str) -> tuple[int, Callable[[np.ndarray], np.ndarray], str]:
     return BLACK_BOXES.lookup(name)
 
 
+#: The most oracle calls (--budget) one synthesis run may spend.
+MAX_CALLS = 100_000
+
+
 def _model(dim: int, seed: int) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
@@ -108,8 +113,10 @@ class SynthesisBenchSettings:
             METHODS.canonical(method)
         if len(set(self.methods)) != len(self.methods) or not self.methods:
             raise ActiveLabError("list each method once, and at least one, in --rules")
-        if self.seeds < 1:
-            raise ActiveLabError(f"--repeats must be at least 1; got {self.seeds}")
+        check_int(self.seeds, "--repeats", 1, MAX_REPEATS)
+        check_seed(self.seed, "--seed", self.seeds, "--repeats")
+        check_int(self.initial, "--initial", 0, self.pool_size)
+        check_int(self.max_calls, "--budget", 1, MAX_CALLS)
         if not 0 < self.target <= 1:
             raise ActiveLabError(f"the target accuracy must be in (0, 1]; got {self.target}")
         if self.max_calls <= self.initial:
@@ -286,7 +293,8 @@ def run_from_cli(data: str | None, methods: str | None, initial: int, max_calls:
     )
     settings.check()
     results = run_synthesis_bench(settings)
-    paths = write_synthesis_outputs(results, out)
+    with output_folder(out):
+        paths = write_synthesis_outputs(results, out)
     console = Console(width=110)
     console.print(escape(summary_markdown(results)))
     console.print(escape(f"Results: {paths['results']}  (summary: {paths['summary']}"

@@ -24,7 +24,7 @@ loader knows better:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from activelab.errors import ActiveLabError
@@ -141,24 +141,33 @@ def bundled_names() -> list[str]:
 # --- entry point ------------------------------------------------------------------------
 
 
-def load(name_or_path: str | os.PathLike[str], target: str | None = None) -> Dataset:
+def load(name_or_path: str | os.PathLike[str], target: str | None = None,
+         categorical: Sequence[str] = ()) -> Dataset:
     """Load a bundled data set by name, or a data file chosen by its suffix.
 
     ``target`` names the label column (or the label array of an ``.npz`` file);
     when it is None a column called target, label, y or class is used. Several
     comma-separated 0/1 columns (``"a,b,c"``) make a multi-label data set.
+    ``categorical`` names table columns to one-hot encode even if they hold numbers; a
+    column that is mostly numbers with a few words in it is refused unless named here.
     """
     name = os.fspath(name_or_path)
+    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
     if name in BUNDLED:
         if target is not None:
             raise ActiveLabError(
                 f"{name!r} is a bundled data set with its own labels; do not pass --target"
             )
+        if categorical:
+            raise ActiveLabError(
+                f"{name!r} is a bundled data set with its features encoded; "
+                "do not pass --categorical"
+            )
         return BUNDLED[name]()
     path = Path(name)
     if not path.exists():
         raise ActiveLabError(_missing_message(name, supported_suffix(path)))
-    return load_file(path, target)
+    return load_file(path, target, categorical)
 
 
 def _missing_message(name: str, suffix: str | None) -> str:

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from activelab.errors import ActiveLabError
+from activelab.validation import stray_non_numbers
 
 from .dataset import Dataset, build_dataset, count_of, numbered_names, short_list
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FILE_LOADERS", "LABEL_COLUMN_NAMES", "MAX_CATEGORIES", "load_file",
-           "supported_suffix"]
+__all__ = ["FILE_LOADERS", "LABEL_COLUMN_NAMES", "MAX_CATEGORIES", "TABLE_SUFFIXES",
+           "load_file", "supported_suffix"]
 
 MAX_CATEGORIES = 50
 LABEL_COLUMN_NAMES = ("target", "label", "y", "class")
@@ -47,34 +48,45 @@ def supported_suffix(path: Path) -> str | None:
     return next((suffix for suffix in FILE_LOADERS if lowered.endswith(suffix)), None)
 
 
-def load_file(path: Path, target: str | None = None) -> Dataset:
-    """The data set in the existing file ``path``, read by the loader of its suffix."""
+def load_file(path: Path, target: str | None = None,
+              categorical: Sequence[str] = ()) -> Dataset:
+    """The data set in the existing file ``path``, read by the loader of its suffix.
+
+    ``categorical`` names table columns to one-hot encode even though they hold numbers.
+    """
     suffix = supported_suffix(path)
     if suffix is None:
         raise ActiveLabError(
             f"{path.name!r} has an unsupported file type; use one of: {', '.join(FILE_LOADERS)}"
         )
-    return FILE_LOADERS[suffix](path, target)
+    if not categorical:
+        return FILE_LOADERS[suffix](path, target)
+    if suffix not in TABLE_SUFFIXES:
+        raise ActiveLabError(
+            f"--categorical names columns of a table (CSV, JSON lines, Parquet); "
+            f"{path.name!r} is a {suffix} file without named columns; drop --categorical"
+        )
+    return FILE_LOADERS[suffix](path, target, list(categorical))  # type: ignore[call-arg]
 
 
 # --- file loaders -----------------------------------------------------------------------
 
 
-def _load_csv(path: Path, target: str | None) -> Dataset:
+def _load_csv(path: Path, target: str | None, categorical: Sequence[str] = ()) -> Dataset:
     import pandas as pd
 
     frame = _read(path, "CSV", pd.read_csv)
-    return _dataset_from_table(path, frame, target, "CSV file")
+    return _dataset_from_table(path, frame, target, "CSV file", categorical)
 
 
-def _load_jsonl(path: Path, target: str | None) -> Dataset:
+def _load_jsonl(path: Path, target: str | None, categorical: Sequence[str] = ()) -> Dataset:
     import pandas as pd
 
     frame = _read(path, "JSON lines", lambda p: pd.read_json(p, lines=True))
-    return _dataset_from_table(path, frame, target, "JSON lines file")
+    return _dataset_from_table(path, frame, target, "JSON lines file", categorical)
 
 
-def _load_parquet(path: Path, target: str | None) -> Dataset:
+def _load_parquet(path: Path, target: str | None, categorical: Sequence[str] = ()) -> Dataset:
     try:
         import pyarrow  # noqa: F401
     except ImportError as err:
@@ -89,7 +101,7 @@ def _load_parquet(path: Path, target: str | None) -> Dataset:
         )
     frame = _read(path, "Parquet", lambda p: pd.read_parquet(p, engine="pyarrow"))
     what = "Parquet directory" if path.is_dir() else "Parquet file"
-    return _dataset_from_table(path, frame, target, what)
+    return _dataset_from_table(path, frame, target, what, categorical)
 
 
 def _load_npz(path: Path, target: str | None) -> Dataset:
@@ -128,6 +140,9 @@ def _load_svmlight(path: Path, target: str | None) -> Dataset:
     return build_dataset(path.name, X, y, numbered_names(X.shape[1]), "svmlight file", "label")
 
 
+#: The suffixes of tables with named columns (what ``categorical`` may name).
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".jsonl", ".ndjson")
+
 FILE_LOADERS: dict[str, Callable[[Path, str | None], Dataset]] = {
     ".csv": _load_csv,
     ".csv.gz": _load_csv,
@@ -156,16 +171,19 @@ def _read(path: Path, kind: str, reader: Callable[[Path], _T]) -> _T:
 # --- tables -----------------------------------------------------------------------------
 
 
-def _dataset_from_table(path: Path, frame: pd.DataFrame, target: str | None, what: str) -> Dataset:
+def _dataset_from_table(path: Path, frame: pd.DataFrame, target: str | None, what: str,
+                        categorical: Sequence[str] = ()) -> Dataset:
     frame.columns = [str(column) for column in frame.columns]
     columns = list(frame.columns)
     if target is not None and target not in columns and "," in target:
         labels = _label_columns(path.name, columns, target)
-        X, feature_names = _encode_features(path.name, frame.drop(columns=labels))
+        _check_categorical(path.name, columns, labels, categorical)
+        X, feature_names = _encode_features(path.name, frame.drop(columns=labels), categorical)
         Y = np.column_stack([_indicator_values(path.name, frame[label]) for label in labels])
         return build_dataset(path.name, X, Y, feature_names, what, labels)
     label = _label_column(path.name, columns, target)
-    X, feature_names = _encode_features(path.name, frame.drop(columns=[label]))
+    _check_categorical(path.name, columns, [label], categorical)
+    X, feature_names = _encode_features(path.name, frame.drop(columns=[label]), categorical)
     return build_dataset(path.name, X, _label_values(frame[label]), feature_names, what, label)
 
 
@@ -241,21 +259,58 @@ def _label_values(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=object)
 
 
-def _encode_features(source: str, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Numeric and bool columns as floats; columns of a few categories one-hot encoded."""
+def _check_categorical(source: str, columns: list[str], labels: list[str],
+                       categorical: Sequence[str]) -> None:
+    """Every ``--categorical`` column exists and is a feature, not a label."""
+    for name in categorical:
+        if name not in columns:
+            raise ActiveLabError(
+                f"{source} has no column {name!r} (from --categorical); columns are: "
+                f"{short_list(columns, 20)}"
+            )
+        if name in labels:
+            raise ActiveLabError(
+                f"{source}: --categorical {name!r} is the label column; name feature columns only"
+            )
+
+
+def _encode_features(source: str, frame: pd.DataFrame,
+                     categorical: Sequence[str] = ()) -> tuple[np.ndarray, list[str]]:
+    """Numeric and bool columns as floats; columns of a few categories one-hot encoded.
+
+    A column named in ``categorical`` is one-hot encoded whatever it holds; a text column
+    that is mostly numbers is refused (see :func:`_refuse_stray_words`).
+    """
     from pandas.api.types import is_numeric_dtype
 
     blocks = [np.empty((len(frame), 0))]
     names: list[str] = []
     for name, column in frame.items():
-        if is_numeric_dtype(column):
+        if is_numeric_dtype(column) and name not in categorical:
             blocks.append(_as_float(column).reshape(-1, 1))
             names.append(str(name))
         else:
+            if name not in categorical:
+                _refuse_stray_words(source, str(name), column)
             dummies = _one_hot(source, str(name), column)
             blocks.append(dummies.to_numpy(dtype=np.float64))
             names.extend(str(dummy) for dummy in dummies.columns)
     return np.hstack(blocks), names
+
+
+def _refuse_stray_words(source: str, name: str, column: pd.Series) -> None:
+    """Refuse a column of numbers with a few words or unit suffixes (``5.1cm``) in it,
+    naming the first few data rows; ``--categorical`` makes it categories on purpose."""
+    stray = stray_non_numbers(column.tolist())
+    if stray is None:
+        return
+    shown = ", ".join(f"data row {row + 1}: {column.iloc[row]!r}" for row in stray[:5])
+    more = f" and {len(stray) - 5} more" if len(stray) > 5 else ""
+    raise ActiveLabError(
+        f"{source}: column {name!r} holds numbers except in {count_of(len(stray), 'row')} "
+        f"({shown}{more}); fix those cells, or pass --categorical {name} if the column "
+        "holds categories"
+    )
 
 
 def _as_float(column: pd.Series) -> np.ndarray:

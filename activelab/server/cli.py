@@ -6,13 +6,17 @@ Only click is imported here at module level; the web stack loads when a command 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from ..errors import ActiveLabError
+from ..validation import check_existing_file, check_number, check_port, check_seed
 
 __all__ = ["export", "serve", "users"]
+
+_SERVE_FIRST = "start the project with `activelab serve --data FILE ...` first, or check --db"
 
 
 def _url(db: str | None, data: str | None) -> str:
@@ -23,6 +27,74 @@ def _url(db: str | None, data: str | None) -> str:
     if data:
         return default_url(data)
     raise ActiveLabError("give --db URL, or --data FILE for the database next to that file")
+
+
+def _existing_url(db: str | None, data: str | None) -> str:
+    """The URL of a database that already exists: the commands that only read or add to
+    one (``users``, ``export``) never create a SQLite file."""
+    if data is not None and db is None:
+        check_existing_file(data, "--data", "give the data file the project was served from")
+    url = _url(db, data)
+    if url.startswith("sqlite") and _sqlite_file(url) is None:
+        raise ActiveLabError(f"--db {url} is an in-memory database, which holds no project; "
+                             "give the database the project was served with")
+    path = _sqlite_file(url)
+    if path is not None:
+        check_existing_file(path, "the database", _SERVE_FIRST)
+        _check_sqlite_header(path)
+    return url
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        database = make_url(url).database
+    except ArgumentError as err:
+        raise ActiveLabError(f"--db {url!r} is not a database URL: {err}") from None
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _check_new_database(url: str) -> None:
+    """A SQLite file for ``serve`` must go into an existing folder, or be a database."""
+    path = _sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise ActiveLabError(f"--db {url}: the folder {path.parent} does not exist; create it first")
+    if path is not None and path.exists():
+        _check_sqlite_header(path)
+
+
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse a file that is not a SQLite database (an empty file is a new one)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as err:
+        raise ActiveLabError(f"cannot read the database {path}: {err.strerror}") from None
+    if header and header != b"SQLite format 3\x00":
+        raise ActiveLabError(f"{path} is not a SQLite database; give the project's database "
+                             "with --db, or its data file with --data")
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse a host or port the server could not listen on, before anything is written."""
+    import socket
+
+    check_port(port)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except (OSError, UnicodeError, IndexError) as err:
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise ActiveLabError(
+            f"cannot listen on --host {host} --port {port}: {reason}; pick another port or host"
+        ) from None
 
 
 def _project(store: object, project: str | None) -> str:
@@ -91,12 +163,16 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
     """Run the labeling web app: annotators label what the strategy asks for."""
     import uvicorn
 
+    check_seed(seed, "--seed")
+    check_number(lease_seconds, "--lease-seconds", low=0)
+    check_port(port)
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list), db=db, project=project, strategy=strategy, model=model,
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
-        stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window)
+        stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
+        before_writing=lambda: _check_can_listen(host, port))
     if not store.users():
         token = store.add_user("admin", "admin")
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
@@ -111,10 +187,13 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
                  stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
-                 stop_window: int = 3):  # type: ignore[no-untyped-def]
+                 stop_window: int = 3,
+                 before_writing: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
     """Import (or resume) the project and build the app; ``(app, store, project name)``.
 
-    A resumed project keeps the settings it was created with."""
+    A resumed project keeps the settings it was created with. ``before_writing`` runs
+    once every input is checked, just before the database is opened (``serve`` checks
+    there that it can listen on its port)."""
     import numpy as np
 
     from ..models.catalog import make_model
@@ -138,7 +217,11 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                        id_column=id_column)
     name = project or Path(data).stem
     kind = "image" if image_column else "text"
-    store = Store(_url(db, data))
+    url = _url(db, data)
+    _check_new_database(url)
+    if before_writing is not None:
+        before_writing()
+    store = Store(url)
     store.create_project(name, items, settings, item_kind=kind, source=str(Path(data).resolve()))
     folder = Path(data).resolve().parent
 
@@ -174,9 +257,10 @@ def users_add(name: str, role: str, db: str | None, data: str | None, password: 
     """Create an account and print its API token (shown once; only its hash is kept)."""
     from ..store import Store
 
+    url = _existing_url(db, data)
     secret = click.prompt("password", hide_input=True, confirmation_prompt=True) \
         if password else None
-    store = Store(_url(db, data))
+    store = Store(url)
     token = store.add_user(name, role, password=secret)
     store.close()
     click.echo(token)
@@ -189,7 +273,7 @@ def users_list(db: str | None, data: str | None) -> None:
     """List accounts and roles."""
     from ..store import Store
 
-    store = Store(_url(db, data))
+    store = Store(_existing_url(db, data))
     for user in store.users():
         click.echo(f"{user.name:20s} {user.role}")
     store.close()
@@ -213,7 +297,9 @@ def export(db: str | None, data: str | None, project: str | None, fmt: str, kind
     from ..store import Store
     from .app import to_csv, to_jsonl
 
-    store = Store(_url(db, data))
+    if out != "-" and not Path(out).resolve().parent.is_dir():
+        raise ActiveLabError(f"cannot write --out {out}: its folder does not exist; create it first")
+    store = Store(_existing_url(db, data))
     name = _project(store, project)
     rows = store.export_rows(name, kind)
     store.close()
