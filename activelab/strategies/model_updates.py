@@ -45,20 +45,21 @@ MAX_LOGISTIC_WEIGHTS = 3000
 BLOCK_ELEMENTS = 4_000_000
 
 
-def summed_loss(logits: np.ndarray, loss: str) -> np.ndarray:
-    """Sum over axis 0 of the loss of ``softmax(logits)`` along the last axis.
+def summed_loss(logits: np.ndarray, loss: str, classes_axis: int = -1) -> np.ndarray:
+    """The loss of ``softmax(logits)`` over ``classes_axis``, summed over axis 0 (the items).
 
-    ``loss="zero_one"``: ``1 - max p``; ``loss="log"``: the entropy of ``p``.
+    ``loss="zero_one"``: ``1 - max p``; ``loss="log"``: the entropy of ``p``. The sum is
+    taken in float64 whatever the dtype of ``logits``.
     """
-    top = logits.max(axis=-1, keepdims=True)
+    top = logits.max(axis=classes_axis, keepdims=True)
     shifted = logits - top
     exp = np.exp(shifted)
-    total = exp.sum(axis=-1)
+    total = exp.sum(axis=classes_axis)
     if loss == "log":
-        values = np.log(total) - np.einsum("...k,...k->...", exp, shifted) / total
+        values = np.log(total) - (exp * shifted).sum(axis=classes_axis) / total
     else:
         values = 1.0 - 1.0 / total
-    return values.sum(axis=0)
+    return values.sum(axis=0, dtype=float)
 
 
 def _dense(rows: Any) -> np.ndarray:
@@ -108,9 +109,8 @@ class LogisticUpdate:
     ``O(steps * pairs * (G * D)^2 + pairs * n_eval * G * D)`` with ``pairs = block * classes``.
     """
 
-    def __init__(self, model: Any, X: Any, y: np.ndarray, steps: int = 3, bound: bool = True) -> None:
+    def __init__(self, model: Any, X: Any, y: np.ndarray, steps: int = 5) -> None:
         self.steps = steps
-        self.bound = bound
         self.intercept = bool(model.fit_intercept)
         coef = np.asarray(model.coef_, dtype=float)
         columns = [coef, np.asarray(model.intercept_, float)[:, None]] if self.intercept else [coef]
@@ -125,13 +125,23 @@ class LogisticUpdate:
         self.X = _with_intercept(X, self.intercept)
         index = {label: c for c, label in enumerate(model.classes_.tolist())}
         self.T = self.targets[[index[label] for label in np.asarray(y).tolist()]]
+        self.T_first = np.ascontiguousarray(self.T.T[:, None, :])  # (G, 1, n), as the logits
         self.inverse = self._inverse_hessian()
+        self.inverse32 = self.inverse.astype(np.float32)
 
-    def _proba(self, logits: np.ndarray) -> np.ndarray:
+    def _proba(self, logits: np.ndarray, axis: int = -1) -> np.ndarray:
         if self.G == 1:
             return 1.0 / (1.0 + np.exp(-logits))
-        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
+        shifted = np.exp(logits - logits.max(axis=axis, keepdims=True))
+        return shifted / shifted.sum(axis=axis, keepdims=True)
+
+    def _losses(self, logits: np.ndarray, targets: np.ndarray, axis: int = -1) -> np.ndarray:
+        """Log loss of ``logits`` against ``targets``, the classes along ``axis``."""
+        if self.G == 1:
+            return (np.logaddexp(0.0, logits) - targets * logits).sum(axis=axis)
+        top = logits.max(axis=axis, keepdims=True)
+        lse = np.log(np.exp(logits - top).sum(axis=axis)) + top.squeeze(axis)
+        return lse - (logits * targets).sum(axis=axis)
 
     def _curvature(self, p: np.ndarray) -> np.ndarray:
         if self.G == 1:
@@ -147,7 +157,7 @@ class LogisticUpdate:
         from scipy.linalg import cho_factor, cho_solve
 
         G, D = self.G, self.D
-        A = self._curvature(self._proba(self._logits(self.weights[None])[:, 0]))
+        A = self._curvature(self._proba(self._logits(self.weights[None])[:, 0].T))
         H = np.empty((G, D, G, D))
         for g in range(G):
             for h in range(g, G):
@@ -164,63 +174,138 @@ class LogisticUpdate:
         return cho_solve(cho_factor(H), np.eye(G * D))
 
     def _logits(self, W: np.ndarray) -> np.ndarray:
-        """Labeled items' logits under each of the weights ``W`` (m, G, D): (n, m, G)."""
-        flat = W.reshape(-1, self.D)
-        return np.asarray(self.X @ flat.T).reshape(self.X.shape[0], *W.shape[:-1])
+        """Labeled items' logits under each of the weights ``W`` (m, G, D): (G, m, n).
 
-    def _gradient(self, W: np.ndarray, rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Gradient of the objective with one more item at each weights of ``W`` (b, K, G, D)."""
-        b, K = W.shape[:2]
-        residual = self._proba(self._logits(W)) - self.T[:, None, None, :]
-        flat = residual.reshape(residual.shape[0], -1)
-        data = np.asarray(self.X.T @ flat).T.reshape(b, K, self.G, self.D)
-        own = self._proba(np.einsum("bkgd,bd->bkg", W, rows)) - targets[None]
-        return data + W * self.penalty + own[..., None] * rows[:, None, None, :]
+        Classes first, so that reductions over them run over whole (m, n) slices.
+        """
+        m = len(W)
+        flat = np.ascontiguousarray(W.transpose(1, 0, 2)).reshape(-1, self.D)
+        product = self.X @ flat.T  # (n, G * m), also for sparse X
+        return np.ascontiguousarray(np.asarray(product).T).reshape(self.G, m, -1)
 
-    def _solver(self, rows: np.ndarray):
-        """``v -> H'^-1 v`` for each candidate of ``rows`` (b, D), over vectors (b, K, P)."""
+    def _state(self, W: np.ndarray, rows: np.ndarray, targets: np.ndarray) -> tuple:
+        """Objective with one more item at weights ``W`` (m, G, D), and the logits behind it."""
+        labeled = self._logits(W)
+        own = np.einsum("mgd,md->mg", W, rows)
+        objective = (self._losses(labeled, self.T_first, axis=0).sum(axis=-1)
+                     + self._losses(own, targets)
+                     + 0.5 * np.einsum("mgd,d->m", W * W, self.penalty))
+        return objective, labeled, own
+
+    def _gradient(self, W, rows, targets, labeled, own) -> np.ndarray:
+        """Gradient of the objective with one more item at weights ``W`` (m, G, D)."""
+        residual = self._proba(labeled, axis=0) - self.T_first
+        flat = residual.reshape(-1, residual.shape[-1])  # (G * m, n)
+        data = np.asarray((self.X.T @ flat.T).T).reshape(self.G, len(W), self.D)
+        own_residual = self._proba(own) - targets
+        return data.transpose(1, 0, 2) + W * self.penalty + own_residual[..., None] * rows[:, None, :]
+
+    def _solver(self, rows: np.ndarray, n_classes: int):
+        """``(v, A, pairs) -> (H + U A U^T)^-1 v`` for the candidate of each pair.
+
+        ``rows`` (b, D) are the candidates, pair ``j`` is candidate ``j // n_classes``;
+        ``v`` is (len(pairs), P), ``A`` (len(pairs), G, G) or one (G, G). In float32: the
+        result is a step direction, and the line search judges it in float64.
+        """
         b, G, D = len(rows), self.G, self.D
         P = G * D
-        HU = np.einsum("pgd,bd->bpg", self.inverse.reshape(P, G, D), rows)
+        HU = np.einsum("pgd,bd->bpg", self.inverse.reshape(P, G, D), rows).astype(np.float32)
         M = np.einsum("bhdg,bd->bhg", HU.reshape(b, G, D, G), rows)
-        if self.bound:
-            A = np.broadcast_to(self._bound(), (b, G, G))
-        else:
-            A = self._curvature(self._proba(rows @ self.weights.T))
-        S = np.swapaxes(np.linalg.solve(np.eye(G) + A @ M, A), 1, 2)
 
-        def solve(v: np.ndarray) -> np.ndarray:
-            flat = v.reshape(b, -1, P)
-            out = flat @ self.inverse
-            t = np.einsum("bpg,bkp->bkg", HU, flat)
-            out -= np.einsum("bpg,bkg->bkp", HU, np.einsum("bgh,bkh->bkg", S, t))
-            return out.reshape(v.shape)
+        def solve(v: np.ndarray, A: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+            owner = pairs // n_classes
+            A = np.broadcast_to(A, (len(pairs), G, G))
+            S = np.swapaxes(np.linalg.solve(np.eye(G) + A @ M[owner], A), -1, -2)
+            v32 = v.astype(np.float32)
+            HU_pairs = HU[owner]
+            t = np.einsum("jpg,jp->jg", HU_pairs, v32)
+            out = v32 @ self.inverse32
+            out -= np.einsum("jpg,jg->jp", HU_pairs, np.einsum("jgh,jh->jg", S, t).astype(np.float32))
+            return out.astype(float)
 
         return solve
 
     def updated_weights(self, rows: Any) -> np.ndarray:
-        """The weights after adding each candidate with each class: (b, classes, G, D)."""
+        """The weights after adding each candidate with each class: (b, classes, G, D).
+
+        Each step tries ``W - t * H'^-1 grad`` for ``t`` = 1, 1/2, 1/4, 1/8 and keeps the
+        first that lowers the pair's objective, with ``H'`` holding the new item's
+        curvature at ``W``; a pair that none lowers tries again with the softmax's upper
+        bound on that curvature (Boehning's ``(I - 1 1^T / G) / 2``), a shorter, safe
+        step. The objective never rises.
+        """
         X = _with_intercept(rows, self.intercept)
         X = X.toarray() if sp.issparse(X) else X
-        solve = self._solver(X)
-        W = np.broadcast_to(self.weights, (len(X), len(self.targets), self.G, self.D)).copy()
+        b, K, G, D = len(X), len(self.targets), self.G, self.D
+        solve = self._solver(X, K)
+        pair_rows = np.repeat(X, K, axis=0)
+        targets = np.tile(self.targets, (b, 1))
+        W = np.broadcast_to(self.weights, (b * K, G, D)).copy()
+        state = self._state(W, pair_rows, targets)
         for _ in range(self.steps):
-            W -= solve(self._gradient(W, X, self.targets))
-        return W
+            gradient = self._gradient(W, pair_rows, targets, state[1], state[2])
+            gradient = gradient.reshape(b * K, G * D)
+            curvature = self._curvature(self._proba(state[2]))
+            todo = np.arange(b * K)
+            for exact in (True, False):
+                if len(todo) == 0:
+                    break
+                A = curvature[todo] if exact else self._bound()
+                step = np.zeros_like(W)
+                step[todo] = solve(gradient[todo], A, todo).reshape(-1, G, D)
+                todo = self._line_search(W, step, todo, state, pair_rows, targets)
+        return W.reshape(b, K, G, D)
+
+    def _line_search(self, W, step, todo, state, rows, targets) -> np.ndarray:
+        """Move the pairs ``todo`` along ``-step`` where that lowers their objective.
+
+        Updates ``W`` and ``state`` (objective, labeled logits, own logits) in place and
+        returns the pairs that no step length of 1, 1/2, 1/4 or 1/8 improved. Logits are
+        linear in the weights, so every step length reuses one product for the step.
+        """
+        objective, labeled, own = state
+        every = len(todo) == len(W)
+        pick = slice(None) if every else todo  # a view, not a copy, when all pairs move
+        s, w = step[pick], W[pick]
+        d_labeled, d_own = self._logits(s), np.einsum("mgd,md->mg", s, rows[pick])
+        quad = np.stack([np.einsum("mgd,mgd,d->m", u, v, self.penalty)
+                         for u, v in ((w, w), (w, s), (s, s))])
+        left: Any = slice(None)
+        scale = 1.0
+        for _ in range(4):
+            at = todo[left]
+            t_labeled = (labeled if every and isinstance(left, slice) else labeled[:, at])
+            t_labeled = t_labeled - scale * d_labeled[:, left]
+            t_own = own[at] - scale * d_own[left]
+            penalty = 0.5 * (quad[0, left] - 2 * scale * quad[1, left] + scale**2 * quad[2, left])
+            t_objective = (self._losses(t_labeled, self.T_first, axis=0).sum(axis=-1)
+                           + self._losses(t_own, targets[at]) + penalty)
+            better = t_objective <= objective[at]
+            done = at[better]
+            W[done] -= scale * step[done]
+            objective[done] = t_objective[better]
+            labeled[:, done], own[done] = t_labeled[:, better], t_own[better]
+            left = np.arange(len(todo))[left][~better]
+            if len(left) == 0:
+                break
+            scale /= 2
+        return todo[left]
 
     def future_losses(self, rows: Any, eval_chunks: list[Any], loss: str) -> np.ndarray:
         n_rows = rows.shape[0]
         n_classes = len(self.targets)
         out = np.zeros((n_rows, n_classes))
-        evals = [_with_intercept(chunk, self.intercept) for chunk in eval_chunks]
+        # the future logits and losses in float32: they are summed in float64
+        evals = [_with_intercept(chunk, self.intercept).astype(np.float32) for chunk in eval_chunks]
         longest = max(e.shape[0] for e in evals)
         for block in _blocks(n_rows, longest * n_classes * max(self.G, 2)):
-            W = self.updated_weights(rows[block]).reshape(-1, self.D)
+            W = self.updated_weights(rows[block]).reshape(-1, self.G, self.D)
+            flat = np.ascontiguousarray(W.transpose(1, 0, 2), dtype=np.float32).reshape(-1, self.D)
             for E in evals:
-                logits = np.asarray(E @ W.T).reshape(E.shape[0], -1, self.G)
+                logits = np.asarray(E @ flat.T).reshape(E.shape[0], self.G, -1)
                 if self.G == 1:
-                    logits = np.concatenate([np.zeros_like(logits), logits], axis=-1)
-                out[block] += summed_loss(logits, loss).reshape(-1, n_classes)
+                    logits = np.concatenate([np.zeros_like(logits), logits], axis=1)
+                out[block] += summed_loss(logits, loss, classes_axis=1).reshape(-1, n_classes)
         return out
 
 
