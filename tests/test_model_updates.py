@@ -146,3 +146,20 @@ def test_fast_update_is_refused_where_it_would_not_be_the_refit():
     liblinear = LogisticRegression(solver="liblinear").fit(X_l, binary)
     assert fast_update_for(liblinear, X_l, binary) is None
     assert isinstance(fast_update_for(LogisticRegression().fit(X_l, y_l), X_l, y_l), LogisticUpdate)
+
+
+def test_logistic_update_runs_under_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    X, y, pool = _pool(8, 3, n=60)
+    model = LogisticRegression().fit(*pool.labeled_data())
+    seen = []
+    original = LogisticUpdate.future_losses
+
+    def recording(self, *args):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return original(self, *args)
+
+    monkeypatch.setattr(LogisticUpdate, "future_losses", recording)
+    ExpectedErrorReduction(shortlist=10, eval_sample=20).query(model, pool, 3, random_state=0)
+    assert seen and set(seen) == {1}

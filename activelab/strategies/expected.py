@@ -1,9 +1,11 @@
 """Expected-model-change and expected-error strategies: what would labeling ``x`` do?
 
-* :class:`ExpectedErrorReduction` (``"eer_01"``, ``"eer_log"``) refits clones of the model
-  with each candidate added under each possible label and keeps the candidate whose
-  label is expected to leave the least error on the unlabeled pool. The most faithful
-  and the most expensive strategy here: it is run on a shortlist.
+* :class:`ExpectedErrorReduction` (``"eer_01"``, ``"eer_log"``) asks what the model would
+  predict with each candidate added under each possible label, and keeps the candidate
+  whose label is expected to leave the least error on the unlabeled pool. It refits
+  clones of the model (the most expensive strategy here, run on a shortlist), or, for
+  logistic regression and naive Bayes, updates the fitted model
+  (:mod:`activelab.strategies.model_updates`), fast enough for a whole pool of thousands.
 * :class:`ExpectedGradientLength` (``"egl"``) scores the length of the gradient a label
   would add to a logistic regression's training objective, in closed form.
 
@@ -33,6 +35,7 @@ __all__ = [
     "ExpectedLogLossReduction",
     "append_item",
     "fit_clone",
+    "refit_losses",
     "shortlisted_ranking",
 ]
 
@@ -165,11 +168,24 @@ class ExpectedErrorReduction(Strategy):
     batch larger than the shortlist is filled by entropy order below them (see
     :func:`shortlisted_ranking`); otherwise no other candidate is returned.
 
-    Needs ``predict_proba`` and a model that ``sklearn.base.clone`` can copy and refit on
-    ``pool.labeled_data()`` plus one item. Cost per query: ``shortlist * n_classes``
-    refits of a clone, each followed by a prediction on ``eval_sample`` items; one clone,
-    the labeled data plus one item, and ``eval_sample`` items in memory. The caller's model is never refit; a clone whose
-    ``random_state`` is ``None`` gets one drawn from the query's ``random_state``.
+    How the model with one more label is found (``update``):
+
+    * ``"refit"``: a clone is refit on ``pool.labeled_data()`` plus the item, for every
+      candidate and class, with BLAS limited to one thread. Needs a model that
+      ``sklearn.base.clone`` can copy and refit. Cost per query: ``shortlist * n_classes``
+      refits, each followed by a prediction on ``eval_sample`` items; one clone, the
+      labeled data plus one item, and ``eval_sample`` items in memory. A clone whose
+      ``random_state`` is ``None`` gets one drawn from the query's ``random_state``.
+    * ``"auto"`` (default): for a bare fitted ``GaussianNB`` or ``MultinomialNB`` the
+      refit model is computed in closed form (the same ranking as ``"refit"``, up to
+      rounding); for a bare L2-penalised ``LogisticRegression`` (multinomial or binary,
+      no class weights, not liblinear, at most 3,000 weights) five line-searched Newton
+      steps from the fitted weights approximate the refit, for all candidates and
+      classes at once (:class:`~activelab.strategies.model_updates.LogisticUpdate`;
+      on 200-candidate pools its top-10 agrees with ``"refit"`` in 9 or 10 of 10).
+      Any other model is refit as with ``"refit"``.
+
+    The caller's model is never refit.
 
     Parameters
     ----------
@@ -178,6 +194,8 @@ class ExpectedErrorReduction(Strategy):
         How many candidates (by entropy) get the expensive evaluation.
     eval_sample : int
         How many unlabeled items the expected loss is summed over (all, if fewer).
+    update : {"auto", "refit"}
+        ``"refit"`` always refits clones; ``"auto"`` updates the models that allow it.
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
@@ -226,16 +244,21 @@ class ExpectedErrorReduction(Strategy):
         X_labeled, y_labeled = pool.labeled_data()
         position = {key: i for i, key in enumerate(outputs.ids.tolist())}
         seed = int(rng.integers(2**31))
-        fast = fast_update_for(model, X_labeled, y_labeled) if update == "auto" else None
+        fast = None
+        if update == "auto":
+            with _one_blas_thread():
+                fast = fast_update_for(model, X_labeled, y_labeled)
 
         def expected_loss(short_ids: np.ndarray) -> np.ndarray:
             if fast is None:
                 losses = refit_losses(model, pool, short_ids, classes, eval_chunks, self.loss, seed)
             else:
-                losses = np.concatenate([
-                    fast.future_losses(pool.items(short_ids[s : s + step]), eval_chunks, self.loss)
-                    for s in range(0, len(short_ids), step)
-                ])
+                with _one_blas_thread():  # default threading was 1.9x slower on a busy machine
+                    losses = np.concatenate([
+                        fast.future_losses(pool.items(short_ids[s : s + step]), eval_chunks,
+                                           self.loss)
+                        for s in range(0, len(short_ids), step)
+                    ])
             scores = np.empty(len(short_ids))
             for j, item in enumerate(short_ids):
                 p_x = proba[position[item]]

@@ -9,13 +9,12 @@ the answer has a cheaper form, computed here for a block of candidates at once:
   naive Bayes model's counts, means and variances in closed form, so the updated model is
   the refit model (up to floating-point rounding).
 * :class:`LogisticUpdate`: a multinomial (or binary) L2-penalised logistic regression,
-  updated by Newton steps from the fitted weights. The Hessian of the labeled objective at
-  the fitted weights is inverted once per query; the new item's curvature enters by a
-  rank-``classes`` (Woodbury) correction, so each step for each ``(x, y)`` pair costs
-  matrix products, not a fit. The first step is Newton's; later ones reuse that Hessian
-  with the exact gradient at the current weights (a chord method). It approximates the
-  refit: the refit itself stops at the solver's tolerance, and the steps stop after
-  ``steps``.
+  moved from its fitted weights by a few line-searched Newton steps towards the refit's
+  optimum. The labeled items' Hessian at the fitted weights is inverted once per query and
+  kept; the new item's curvature enters by a rank-``classes`` (Woodbury) correction, so a
+  step for every ``(x, y)`` pair costs a few matrix products, not a fit. It approximates
+  the refit, which itself stops at the solver's tolerance: the steps stop after
+  ``steps`` (5), and with the labeled Hessian held fixed they converge linearly.
 
 :func:`fast_update_for` picks the update for a model, or ``None`` when there is none.
 Every update answers :meth:`future_losses`: the loss each ``(x, y)`` leaves on the
@@ -99,11 +98,12 @@ class LogisticUpdate:
     ``x~ = [x, 1]`` (no ``1`` without an intercept) and scikit-learn's objective
     ``F(W) = sum_i loss(W x~_i, y_i) + ||W without intercepts||^2 / (2C)``, the refit on
     the labeled items plus ``(x, y)`` minimises ``F(W) + loss(W x~, y)``. From the fitted
-    ``W0`` each step is ``W <- W - H'^-1 grad``, ``H' = H(W0) + (I (x) x~) A(x) (I (x) x~)^T``
-    with ``A`` the softmax curvature at ``x``, inverted by the Woodbury identity from
-    ``H(W0)^-1``. A multinomial model's intercepts can all shift together without
-    changing a prediction; that direction, absent from every gradient, gets unit
-    curvature so that ``H`` is invertible.
+    ``W0`` each step moves ``W`` along ``-H'^-1 grad``, ``H' = H(W0) + (I (x) x~) A (I (x) x~)^T``:
+    the labeled items' Hessian at ``W0`` plus the new item's softmax curvature ``A`` at
+    ``W``, inverted by the Woodbury identity from ``H(W0)^-1`` (see
+    :meth:`updated_weights` for the step length). A multinomial model's intercepts can
+    all shift together without changing a prediction; that direction, absent from every
+    gradient, gets curvature so that ``H`` is invertible.
 
     Costs ``O(n_labeled * G^2 * D^2 + (G * D)^3)`` once, then per candidate block
     ``O(steps * pairs * (G * D)^2 + pairs * n_eval * G * D)`` with ``pairs = block * classes``.
