@@ -49,6 +49,16 @@ def test_naive_bayes_updates_rank_exactly_as_refits(kind, loss):
     assert np.allclose(fast.scores, exact.scores, rtol=1e-9, atol=1e-9)
 
 
+def test_multinomial_update_on_sparse_counts_ranks_exactly_as_refits():
+    X, y, _ = _pool(3, 3, n=100, counts=True)
+    pool = Pool(sp.csr_matrix(X))
+    pool.add_labels(np.arange(30), y[:30])
+    model = MultinomialNB().fit(*pool.labeled_data())
+    exact, fast = _both(model, pool, "log", k=70, shortlist=70, eval_sample=40)
+    assert fast.ids.tolist() == exact.ids.tolist()
+    assert np.allclose(fast.scores, exact.scores, rtol=1e-9, atol=1e-9)
+
+
 def test_gaussian_update_with_fixed_priors_matches_refits():
     X, y, pool = _pool(2, 3, n=80)
     model = GaussianNB(priors=[0.2, 0.3, 0.5], var_smoothing=1e-3).fit(*pool.labeled_data())

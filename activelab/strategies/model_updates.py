@@ -332,7 +332,9 @@ class GaussianNBUpdate:
     def _jll(E: np.ndarray, means: np.ndarray, var: np.ndarray) -> np.ndarray:
         """Log-likelihoods without the prior, (n_eval, K), as GaussianNB computes them."""
         constant = -0.5 * np.log(2.0 * np.pi * var).sum(axis=-1)
-        squared = ((E[:, None, :] - means[None]) ** 2 / var[None]).sum(axis=-1)
+        squared = np.empty((len(E), len(means)))
+        for rows in _blocks(len(E), means.size):  # at most BLOCK_ELEMENTS at a time
+            squared[rows] = ((E[rows, None, :] - means[None]) ** 2 / var[None]).sum(axis=-1)
         return constant[None] - 0.5 * squared
 
     def future_losses(self, rows: Any, eval_chunks: list[Any], loss: str) -> np.ndarray:
@@ -384,18 +386,19 @@ class MultinomialNBUpdate:
         return np.full(counts.shape, -np.log(counts.shape[-1]))
 
     def future_losses(self, rows: Any, eval_chunks: list[Any], loss: str) -> np.ndarray:
-        X = _dense(rows)
-        K = len(self.counts)
+        K, d = self.smoothed.shape
         log_prob = np.log(self.smoothed) - np.log(self.smoothed.sum(axis=1, keepdims=True))
         log_prior = self._log_prior(self.counts + np.eye(K))  # row y: priors if x is y
-        out = np.zeros((len(X), K))
+        out = np.zeros((rows.shape[0], K))
         longest = max(chunk.shape[0] for chunk in eval_chunks)
-        for block in _blocks(len(X), longest * K * K):
-            grown = self.smoothed[None] + X[block, None, :]  # (b, K, d): class y's counts with x
+        evals = [sp.csr_matrix(chunk, dtype=float) if sp.issparse(chunk) else _dense(chunk)
+                 for chunk in eval_chunks]
+        for block in _blocks(rows.shape[0], max(longest * K * K, K * d)):
+            X = _dense(rows[block])  # only a block of candidates is ever dense
+            grown = self.smoothed[None] + X[:, None, :]  # (b, K, d): class y's counts with x
             new = np.log(grown) - np.log(grown.sum(axis=2, keepdims=True))
             b = len(grown)
-            for chunk in eval_chunks:
-                E = sp.csr_matrix(chunk, dtype=float) if sp.issparse(chunk) else _dense(chunk)
+            for E in evals:
                 old = np.asarray(E @ log_prob.T)
                 changed = np.asarray(E @ new.reshape(b * K, -1).T).reshape(-1, b, K)
                 jll = np.broadcast_to(old[:, None, None, :], (len(old), b, K, K)).copy()
