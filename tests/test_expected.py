@@ -55,9 +55,9 @@ def _brute_force_eer(X, y, labeled, model, loss):
 def test_eer_matches_an_explicit_refit_loop(loss):
     X, y, labeled, pool, model = _tiny()
     ids, expected = _brute_force_eer(X, y, labeled, model, loss)
-    query = ExpectedErrorReduction(loss=loss, shortlist=100, eval_sample=100).query(
-        model, pool, 8, random_state=0
-    )
+    query = ExpectedErrorReduction(
+        loss=loss, shortlist=100, eval_sample=100, update="refit"
+    ).query(model, pool, 8, random_state=0)
     ranking = [i for _, i in sorted(zip(-expected, ids))][:8]
     assert query.ids.tolist() == ranking
     assert np.allclose(query.scores, np.sort(expected)[::-1][:8])
@@ -70,7 +70,7 @@ def test_eer_only_returns_the_shortlist_until_the_batch_outgrows_it():
     proba = model.predict_proba(X[unlabeled])
     entropy = -(proba * np.log(proba)).sum(axis=1)
     by_entropy = [i for _, i in sorted(zip(-entropy, unlabeled))]
-    eer = ExpectedErrorReduction(shortlist=5, eval_sample=100)
+    eer = ExpectedErrorReduction(shortlist=5, eval_sample=100, update="refit")
     small = eer.query(model, pool, 4, random_state=0)
     assert set(small.ids.tolist()) <= set(by_entropy[:5])
     _, everything = _brute_force_eer(X, y, labeled, model, "zero_one")
@@ -80,6 +80,9 @@ def test_eer_only_returns_the_shortlist_until_the_batch_outgrows_it():
     assert sorted(large.ids[:5].tolist()) == sorted(by_entropy[:5])
     assert large.ids[5:].tolist() == by_entropy[5:9]
     assert np.all(np.diff(large.scores) <= 0) and np.isfinite(large.scores).all()
+    fast = ExpectedErrorReduction(shortlist=5, eval_sample=100).query(model, pool, 9, random_state=0)
+    assert sorted(fast.ids[:5].tolist()) == sorted(by_entropy[:5])
+    assert fast.ids[5:].tolist() == by_entropy[5:9]
 
 
 def test_eer_eval_sample_is_seeded_and_the_model_is_left_alone():
@@ -91,10 +94,12 @@ def test_eer_eval_sample_is_seeded_and_the_model_is_left_alone():
     assert np.array_equal(coef, model.coef_)
 
 
-def test_eer_refuses_an_unknown_loss():
+def test_eer_refuses_an_unknown_loss_or_update():
     _, _, _, pool, model = _tiny()
     with raises_user_error("loss must be one of"):
         ExpectedErrorReduction(loss="hinge").query(model, pool, 2)
+    with raises_user_error("update must be one of"):
+        ExpectedErrorReduction(update="newton").query(model, pool, 2)
 
 
 def _log_loss(model, x, c):

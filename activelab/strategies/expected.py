@@ -1,9 +1,11 @@
 """Expected-model-change and expected-error strategies: what would labeling ``x`` do?
 
-* :class:`ExpectedErrorReduction` (``"eer_01"``, ``"eer_log"``) refits clones of the model
-  with each candidate added under each possible label and keeps the candidate whose
-  label is expected to leave the least error on the unlabeled pool. The most faithful
-  and the most expensive strategy here: it is run on a shortlist.
+* :class:`ExpectedErrorReduction` (``"eer_01"``, ``"eer_log"``) asks what the model would
+  predict with each candidate added under each possible label, and keeps the candidate
+  whose label is expected to leave the least error on the unlabeled pool. It refits
+  clones of the model (the most expensive strategy here, run on a shortlist), or, for
+  logistic regression and naive Bayes, updates the fitted model
+  (:mod:`activelab.strategies.model_updates`), fast enough for a whole pool of thousands.
 * :class:`ExpectedGradientLength` (``"egl"``) scores the length of the gradient a label
   would add to a logistic regression's training objective, in closed form.
 
@@ -23,6 +25,7 @@ from ..outputs import ModelOutputs
 from ..selection.topk import top_k
 from ..validation import check_int, first_line
 from .base import Query, ScoringStrategy, Strategy
+from .model_updates import fast_update_for
 from .registry import register
 from .uncertainty import entropy
 
@@ -32,10 +35,12 @@ __all__ = [
     "ExpectedLogLossReduction",
     "append_item",
     "fit_clone",
+    "refit_losses",
     "shortlisted_ranking",
 ]
 
 LOSSES = ("zero_one", "log")
+UPDATES = ("auto", "refit")
 
 
 def shortlisted_ranking(
@@ -112,6 +117,41 @@ def fit_clone(model: Any, X: Any, y: np.ndarray, seed: int) -> Any:
         ) from err
 
 
+def refit_losses(
+    model: Any, pool: Any, ids: np.ndarray, classes: np.ndarray, eval_chunks: list[Any],
+    loss: str, seed: int,
+) -> np.ndarray:
+    """Summed loss on ``eval_chunks`` of a clone refit with each id under each class.
+
+    One ``(ids, classes)`` array; every refit is a :func:`fit_clone` on the labeled items
+    plus one, with BLAS limited to one thread (many small fits gain nothing from more,
+    and lose much when the machine is busy).
+    """
+    X_labeled, y_labeled = pool.labeled_data()
+    losses = np.empty((len(ids), len(classes)))
+    with _one_blas_thread():
+        for j in range(len(ids)):
+            row = pool.items(ids[j : j + 1])
+            for c, label in enumerate(classes):
+                fitted = fit_clone(model, *append_item(X_labeled, y_labeled, row, label), seed)
+                total = 0.0
+                for chunk in eval_chunks:
+                    p = np.asarray(fitted.predict_proba(chunk), dtype=float)
+                    total += float(entropy(p).sum() if loss == "log" else (1 - p.max(axis=1)).sum())
+                losses[j, c] = total
+    return losses
+
+
+def _one_blas_thread() -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 @register("eer_01")
 class ExpectedErrorReduction(Strategy):
     """Expected error reduction (Roy & McCallum, 2001) on a shortlist of candidates.
@@ -128,11 +168,24 @@ class ExpectedErrorReduction(Strategy):
     batch larger than the shortlist is filled by entropy order below them (see
     :func:`shortlisted_ranking`); otherwise no other candidate is returned.
 
-    Needs ``predict_proba`` and a model that ``sklearn.base.clone`` can copy and refit on
-    ``pool.labeled_data()`` plus one item. Cost per query: ``shortlist * n_classes``
-    refits of a clone, each followed by a prediction on ``eval_sample`` items; one clone,
-    the labeled data plus one item, and ``eval_sample`` items in memory. The caller's model is never refit; a clone whose
-    ``random_state`` is ``None`` gets one drawn from the query's ``random_state``.
+    How the model with one more label is found (``update``):
+
+    * ``"refit"``: a clone is refit on ``pool.labeled_data()`` plus the item, for every
+      candidate and class, with BLAS limited to one thread. Needs a model that
+      ``sklearn.base.clone`` can copy and refit. Cost per query: ``shortlist * n_classes``
+      refits, each followed by a prediction on ``eval_sample`` items; one clone, the
+      labeled data plus one item, and ``eval_sample`` items in memory. A clone whose
+      ``random_state`` is ``None`` gets one drawn from the query's ``random_state``.
+    * ``"auto"`` (default): for a bare fitted ``GaussianNB`` or ``MultinomialNB`` the
+      refit model is computed in closed form (the same ranking as ``"refit"``, up to
+      rounding); for a bare L2-penalised ``LogisticRegression`` (multinomial or binary,
+      no class weights, not liblinear, at most 3,000 weights) five line-searched Newton
+      steps from the fitted weights approximate the refit, for all candidates and
+      classes at once (:class:`~activelab.strategies.model_updates.LogisticUpdate`;
+      on 200-candidate pools its top-10 agrees with ``"refit"`` in 9 or 10 of 10).
+      Any other model is refit as with ``"refit"``.
+
+    The caller's model is never refit.
 
     Parameters
     ----------
@@ -141,6 +194,8 @@ class ExpectedErrorReduction(Strategy):
         How many candidates (by entropy) get the expensive evaluation.
     eval_sample : int
         How many unlabeled items the expected loss is summed over (all, if fewer).
+    update : {"auto", "refit"}
+        ``"refit"`` always refits clones; ``"auto"`` updates the models that allow it.
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
@@ -157,10 +212,14 @@ class ExpectedErrorReduction(Strategy):
 
     contract_models = ("proba",)
 
-    def __init__(self, loss: str = "zero_one", shortlist: int = 50, eval_sample: int = 500) -> None:
+    def __init__(
+        self, loss: str = "zero_one", shortlist: int = 50, eval_sample: int = 500,
+        update: str = "auto",
+    ) -> None:
         self.loss = loss
         self.shortlist = shortlist
         self.eval_sample = eval_sample
+        self.update = update
 
     @property
     def name(self) -> str:
@@ -170,6 +229,9 @@ class ExpectedErrorReduction(Strategy):
         model, pool = outputs.model, outputs.pool
         if self.loss not in LOSSES:
             raise ActiveLabError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+        if self.update not in UPDATES:
+            raise ActiveLabError(f"update must be one of {UPDATES}; got {self.update!r}")
+        update = self.update
         shortlist = check_int(self.shortlist, "shortlist")
         eval_sample = check_int(self.eval_sample, "eval_sample")
         proba = outputs.proba()
@@ -182,23 +244,27 @@ class ExpectedErrorReduction(Strategy):
         X_labeled, y_labeled = pool.labeled_data()
         position = {key: i for i, key in enumerate(outputs.ids.tolist())}
         seed = int(rng.integers(2**31))
-
-        def future_loss(fitted: Any) -> float:
-            total = 0.0
-            for chunk in eval_chunks:
-                p = np.asarray(fitted.predict_proba(chunk), dtype=float)
-                total += float(entropy(p).sum() if self.loss == "log" else (1 - p.max(axis=1)).sum())
-            return total
+        fast = None
+        if update == "auto":
+            with _one_blas_thread():
+                fast = fast_update_for(model, X_labeled, y_labeled)
 
         def expected_loss(short_ids: np.ndarray) -> np.ndarray:
+            if fast is None:
+                losses = refit_losses(model, pool, short_ids, classes, eval_chunks, self.loss, seed)
+            else:
+                with _one_blas_thread():  # default threading was 1.9x slower on a busy machine
+                    losses = np.concatenate([
+                        fast.future_losses(pool.items(short_ids[s : s + step]), eval_chunks,
+                                           self.loss)
+                        for s in range(0, len(short_ids), step)
+                    ])
             scores = np.empty(len(short_ids))
             for j, item in enumerate(short_ids):
-                row = pool.items(short_ids[j : j + 1])
                 p_x = proba[position[item]]
                 expected = 0.0
-                for c, label in enumerate(classes):
-                    X_new, y_new = append_item(X_labeled, y_labeled, row, label)
-                    expected += p_x[c] * future_loss(fit_clone(model, X_new, y_new, seed))
+                for c in range(len(classes)):
+                    expected += p_x[c] * losses[j, c]
                 scores[j] = -expected
             return scores
 
@@ -217,8 +283,8 @@ class ExpectedLogLossReduction(ExpectedErrorReduction):
     'log'
     """
 
-    def __init__(self, shortlist: int = 50, eval_sample: int = 500) -> None:
-        super().__init__(loss="log", shortlist=shortlist, eval_sample=eval_sample)
+    def __init__(self, shortlist: int = 50, eval_sample: int = 500, update: str = "auto") -> None:
+        super().__init__(loss="log", shortlist=shortlist, eval_sample=eval_sample, update=update)
 
 
 def _logistic_parts(model: Any) -> tuple[Any, Any]:
