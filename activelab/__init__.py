@@ -8,21 +8,7 @@ True
 from . import moved, strategies
 from .errors import ActiveLabError
 from .loop import ActiveLoop, History, RoundRecord, log_round
-from .oracles import (
-    Annotator,
-    AnnotatorPanel,
-    Answers,
-    ConsoleOracle,
-    DawidSkene,
-    FunctionOracle,
-    ItemCosts,
-    LabelRequest,
-    MajorityVote,
-    NoisyOracle,
-    Oracle,
-    SimulatedOracle,
-    WeightedVote,
-)
+from .oracles import Answers, FunctionOracle, LabelRequest, Oracle, SimulatedOracle
 from .outputs import ModelOutputs
 from .pool import LabelEvent, Pool
 from .stopping import (
@@ -41,9 +27,18 @@ from .training import CEAL, FullRefit, Incremental, SelfTraining, TrainingContex
 moved.install()
 
 #: Loaded on first use, so that ``import activelab`` does not load the two scenarios beside
-#: the pool. ``activelab.stream`` and ``activelab.synthesis`` are the modules' old paths
-#: (:mod:`activelab.moved`); they live in :mod:`activelab.scenarios` now.
+#: the pool, nor the annotator panels and aggregators. ``activelab.stream`` and
+#: ``activelab.synthesis`` are the modules' old paths (:mod:`activelab.moved`); they live
+#: in :mod:`activelab.scenarios` now.
 _LAZY = {
+    "Annotator": "activelab.oracles.panel",
+    "AnnotatorPanel": "activelab.oracles.panel",
+    "ConsoleOracle": "activelab.oracles.console",
+    "DawidSkene": "activelab.oracles.aggregation",
+    "ItemCosts": "activelab.oracles.costs",
+    "MajorityVote": "activelab.oracles.aggregation",
+    "NoisyOracle": "activelab.oracles.noisy",
+    "WeightedVote": "activelab.oracles.aggregation",
     "BudgetManager": "activelab.scenarios.stream",
     "StreamLearner": "activelab.scenarios.stream",
     "InputSpace": "activelab.scenarios.synthesis",

@@ -16,7 +16,6 @@ path. A path whose module was split in two (``activelab.streaming``, ``activelab
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import sys
 import types
 import warnings
@@ -48,7 +47,7 @@ class _MovedLoader:
         self.old = old
         self.original: dict[str, Any] = {}
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Any:
+    def create_module(self, spec: Any) -> Any:
         new = MOVED[self.old]
         warnings.warn(
             f"{self.old} moved to {' and '.join(new)}; the old path goes away in the next "
@@ -73,7 +72,9 @@ class _MovedFinder:
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _MovedLoader(fullname))
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(fullname, _MovedLoader(fullname))
 
 
 def install() -> None:

@@ -30,14 +30,17 @@ def test_import_activelab_loads_no_heavy_module():
     assert out == "", f"`import activelab` imported {out}; import them inside the functions that need them"
 
 
-def test_the_stream_and_synthesis_scenarios_load_on_first_use():
+def test_the_scenarios_and_the_annotator_panels_load_on_first_use():
     code = (
         "import sys, activelab\n"
-        "before = 'activelab.scenarios' in sys.modules\n"
-        "from activelab import StreamLearner, SynthesisLoop\n"
-        "print(before, StreamLearner.__module__, SynthesisLoop.__module__)\n"
+        "before = any(m in sys.modules for m in ('activelab.scenarios', "
+        "'activelab.oracles.panel', 'activelab.oracles.aggregation'))\n"
+        "from activelab import AnnotatorPanel, StreamLearner, SynthesisLoop\n"
+        "print(before, StreamLearner.__module__, SynthesisLoop.__module__, "
+        "AnnotatorPanel.__module__)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == ["False", "activelab.scenarios.stream", "activelab.scenarios.synthesis"]
+    assert out == ["False", "activelab.scenarios.stream", "activelab.scenarios.synthesis",
+                   "activelab.oracles.panel"]
