@@ -7,6 +7,7 @@ True
 
 from . import moved, strategies
 from .errors import ActiveLabError
+from .lazy import lazy_names
 from .loop import ActiveLoop, History, RoundRecord, log_round
 from .oracles import Answers, FunctionOracle, LabelRequest, Oracle, SimulatedOracle
 from .outputs import ModelOutputs
@@ -48,15 +49,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'activelab' has no attribute {name!r}")
-    import importlib
-
-    module = importlib.import_module(_LAZY[name])
-    value = module if name in ("stream", "synthesis") else getattr(module, name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 __version__ = "0.1.0"
 

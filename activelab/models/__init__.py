@@ -15,7 +15,7 @@ Importing this package is cheap; torch loads when a model is first used.
 
 from __future__ import annotations
 
-from typing import Any
+from ..lazy import lazy_names
 
 __all__ = [
     "Committee",
@@ -27,29 +27,22 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Committee": "committee",
-    "make_model": "catalog",
-    "TorchClassifier": "torch_model",
-    "SentenceEmbedder": "text",
-    "load_sentences": "text",
-    "minilm_classifier": "text",
+    "Committee": ".committee",
+    "make_model": ".catalog",
+    "TorchClassifier": ".torch_model",
+    "SentenceEmbedder": ".text",
+    "load_sentences": ".text",
+    "minilm_classifier": ".text",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'activelab.models' has no attribute {name!r}")
-    import importlib
+def _needs_torch(name: str, err: ImportError) -> Exception:
+    if _WHERE[name] in (".committee", ".catalog"):
+        return err
+    from ..errors import ActiveLabError
 
-    try:
-        module = importlib.import_module(f".{_WHERE[name]}", __name__)
-    except ImportError as err:
-        if _WHERE[name] in ("committee", "catalog"):
-            raise
-        from ..errors import ActiveLabError
+    return ActiveLabError(
+        f"activelab.models.{name} needs PyTorch: pip install 'activelab[torch]' ({err})")
 
-        raise ActiveLabError(
-            f"activelab.models.{name} needs PyTorch: pip install 'activelab[torch]' "
-            f"({err})"
-        ) from err
-    return getattr(module, name)
+
+__getattr__ = lazy_names(__name__, _WHERE, globals(), missing=_needs_torch)

@@ -27,6 +27,7 @@ Every oracle has one method, ``label(request: LabelRequest) -> Answers``
 ['cat', 'cat']
 """
 
+from ..lazy import lazy_names
 from .asking import as_oracle, ask
 from .base import Answers, LabelRequest, Oracle
 from .function import FunctionOracle
@@ -35,31 +36,23 @@ from .simulated import SimulatedOracle
 #: Loaded on first use: ``import activelab`` needs only the protocol and the simulated
 #: oracle, not the panels, aggregators and console.
 _LAZY = {
-    "Annotator": "panel",
-    "AnnotatorPanel": "panel",
-    "ConsoleOracle": "console",
-    "DawidSkene": "aggregation",
-    "ItemCosts": "costs",
-    "MajorityVote": "aggregation",
-    "NearestItemOracle": "nearest",
-    "NoisyOracle": "noisy",
-    "Votes": "aggregation",
-    "WeightedVote": "aggregation",
-    "describe_item": "console",
-    "knapsack_greedy": "costs",
-    "nearest_items": "nearest",
+    "Annotator": ".panel",
+    "AnnotatorPanel": ".panel",
+    "ConsoleOracle": ".console",
+    "DawidSkene": ".aggregation",
+    "ItemCosts": ".costs",
+    "MajorityVote": ".aggregation",
+    "NearestItemOracle": ".nearest",
+    "NoisyOracle": ".noisy",
+    "Votes": ".aggregation",
+    "WeightedVote": ".aggregation",
+    "describe_item": ".console",
+    "knapsack_greedy": ".costs",
+    "nearest_items": ".nearest",
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'activelab.oracles' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 __all__ = [
     "Annotator",
