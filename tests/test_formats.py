@@ -22,8 +22,8 @@ from activelab.data.hf import pool_to_dataset  # noqa: E402
 from activelab.data.label_studio import from_iso, to_iso  # noqa: E402
 from activelab.server.cli import build_server  # noqa: E402
 
-WORDS = {"sport": "match goal team player score win league coach".split(),
-         "food": "recipe cook bake pasta sauce taste dinner oven".split()}
+WORDS = {"sport": ["match", "goal", "team", "player", "score", "win", "league", "coach"],
+         "food": ["recipe", "cook", "bake", "pasta", "sauce", "taste", "dinner", "oven"]}
 
 
 def _texts(n: int, seed: int = 0) -> list[tuple[str, str]]:
