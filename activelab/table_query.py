@@ -149,7 +149,7 @@ def _labeled_mask(column: Any) -> np.ndarray:
     present = column.notna().to_numpy()
     if column.dtype == object:
         blank = column.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
-        present &= ~blank
+        present = present & ~blank
     return present
 
 
@@ -203,7 +203,8 @@ def _encode(path: Path, features: TableFeatures, n_rows: int, batch_rows: int,
 
     batches = read_batches(path, batch_rows, columns=features.columns)
     if features.sparse:
-        return sp.vstack([features.transform(frame) for frame in batches], format="csr")
+        X = sp.vstack([features.transform(frame) for frame in batches], format="csr")
+        return X[:, np.flatnonzero(X.getnnz(axis=0))]  # the hash buckets some word fell in
     shape = (n_rows, features.n_features)
     on_disk = n_rows * features.n_features * 8 > memory_budget
     file = folder / "features.npy"
@@ -294,7 +295,7 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 def _summary(facts: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     n, labeled = facts["n_rows"], facts["n_labeled"]
     per_class = ", ".join(f"{label} {count}" for label, count in facts["per_class"].items())
-    lines = [f"{facts['source']}: {count_of(n, 'row')}, {labeled:,} labeled "
+    lines = [f"{facts['source']}: labels so far: {labeled:,} of {count_of(n, 'row')} "
              f"({labeled / n:.1%}): {per_class}"]
     accuracy = facts["accuracy"]
     if accuracy is None:
