@@ -43,7 +43,7 @@ __all__ = ["BATCH_ROWS", "MEMORY_BUDGET", "TableQuery", "query_table", "wilson_i
 #: Rows read from the table at once.
 BATCH_ROWS = 65_536
 #: Feature bytes above which the features go to a temporary file instead of memory.
-MEMORY_BUDGET = 256 * 2**20
+MEMORY_BUDGET = 64 * 2**20
 
 
 @dataclass(frozen=True)

@@ -348,12 +348,11 @@ def export(db: str | None, data: str | None, project: str | None, fmt: str, kind
 def _check_new_folder(out: str) -> None:
     if out == "-":
         raise ActiveLabError("--format hf writes a folder; give --out DIR (a new folder)")
-    path = Path(out)
-    if path.exists():
+    from ..writing import check_writable
+
+    if Path(out).exists():
         raise ActiveLabError(f"--out {out} already exists; give a new folder for the dataset")
-    if not path.resolve().parent.is_dir():
-        raise ActiveLabError(f"cannot write --out {out}: its folder does not exist; create it "
-                             "first")
+    check_writable(out)
 
 
 def _export_dataset(store: Any, name: str, out: Path) -> None:
