@@ -263,6 +263,9 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
               help="Seeds the model, the strategy and the cross-validation.")
 @click.option("--categorical", default=None,
               help="Columns to one-hot encode as categories even though they hold numbers.")
+@click.option("--exclude", default=None,
+              help="Columns that are not features (COL[,COL]); annotator and labeled_at "
+              "never are.")
 @click.option("--out", default="-", show_default=True, type=click.Path(),
               help="Where the rows go: a .csv or .jsonl file (written whole or not at all), "
               "or - for standard output.")
@@ -270,7 +273,7 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
               help="Output format (default: from --out's suffix; csv on standard output).")
 def query(data: str, target: str | None, id_column: str | None, model: str | None,
           strategy: str | None, batch_size: int, seed: int, categorical: str | None,
-          out: str, fmt: str | None) -> None:
+          exclude: str | None, out: str, fmt: str | None) -> None:
     """Pick the rows of a partly labeled table to label next, with the model's guesses.
 
     The rows (rank, id, score, guess, confidence) go to --out; a summary (labels so far,
@@ -285,7 +288,8 @@ def query(data: str, target: str | None, id_column: str | None, model: str | Non
         check_writable(out)
     result = query_table(data, target=target, id_column=id_column, model=model,
                          strategy=strategy, batch_size=batch_size, seed=seed,
-                         categorical=_csv_list(categorical or ""))
+                         categorical=_csv_list(categorical or ""),
+                         exclude=_csv_list(exclude or ""))
     body = to_jsonl(result.rows) if fmt == "jsonl" else to_csv(result.rows, "query")
     if out == "-":
         sys.stdout.write(body)

@@ -33,6 +33,7 @@ import numpy as np
 from .data.batches import column_names, read_batches, schema_numeric_columns
 from .data.dataset import count_of, short_list
 from .data.files import label_column
+from .data.hf import ANNOTATOR_COLUMN, TIME_COLUMN
 from .data.table_features import TableFeatures
 from .errors import ActiveLabError
 from .pool import to_python
@@ -68,15 +69,17 @@ class _Scan:
 
 def query_table(path: str | Path, *, target: str | None = None, id_column: str | None = None,
                 model: str | None = None, strategy: str | None = None, batch_size: int = 10,
-                seed: int = 0, categorical: Sequence[str] = (), batch_rows: int = BATCH_ROWS,
-                memory_budget: int = MEMORY_BUDGET) -> TableQuery:
+                seed: int = 0, categorical: Sequence[str] = (), exclude: Sequence[str] = (),
+                batch_rows: int = BATCH_ROWS, memory_budget: int = MEMORY_BUDGET) -> TableQuery:
     """The ``batch_size`` unlabeled rows of the table at ``path`` to label next.
 
     ``target`` is the label column (default: the one called target, label, y or class);
     an empty cell means "not labeled yet". ``id_column`` holds each row's id (default:
     ``id`` when there is one, else the row number from 0). ``model`` is a name of the
     model catalog and ``strategy`` a registered strategy (default: the library's,
-    :data:`~activelab.strategies.registry.DEFAULT_STRATEGY`). Raises
+    :data:`~activelab.strategies.registry.DEFAULT_STRATEGY`). Every other column is a
+    feature, except those named in ``exclude`` and the ``annotator`` and ``labeled_at``
+    columns of activelab's dataset layout (:mod:`activelab.data.hf`). Raises
     :class:`ActiveLabError` for a table it cannot use, before any work is done.
     """
     from .models.catalog import DEFAULT_MODELS, MODELS
@@ -90,9 +93,11 @@ def query_table(path: str | Path, *, target: str | None = None, id_column: str |
     columns = column_names(path)
     label = label_column(path.name, columns, target)
     id_name = _id_column(path.name, columns, id_column, label)
-    features = TableFeatures(path.name, [c for c in columns if c not in (label, id_name)],
+    _check_named(path.name, columns, categorical, "--categorical", label, id_name)
+    _check_named(path.name, columns, exclude, "--exclude", label, id_name)
+    skip = {label, id_name, *exclude, ANNOTATOR_COLUMN, TIME_COLUMN}
+    features = TableFeatures(path.name, [c for c in columns if c not in skip],
                              categorical, numeric=schema_numeric_columns(path))
-    _check_categorical(path.name, columns, categorical, label, id_name)
     if not features.columns:
         raise ActiveLabError(f"{path.name} has no feature columns besides the label "
                              f"{label!r}; add the columns the model should learn from")
@@ -115,14 +120,14 @@ def _id_column(source: str, columns: list[str], id_column: str | None, label: st
     return id_column
 
 
-def _check_categorical(source: str, columns: list[str], categorical: Sequence[str],
-                       label: str, id_name: str | None) -> None:
-    for name in categorical:
+def _check_named(source: str, columns: list[str], names: Sequence[str], option: str,
+                 label: str, id_name: str | None) -> None:
+    for name in names:
         if name not in columns:
-            raise ActiveLabError(f"{source} has no column {name!r} (from --categorical); "
+            raise ActiveLabError(f"{source} has no column {name!r} (from {option}); "
                                  f"columns are: {short_list(columns, 20)}")
         if name in (label, id_name):
-            raise ActiveLabError(f"{source}: --categorical {name!r} is the label or id column; "
+            raise ActiveLabError(f"{source}: {option} {name!r} is the label or id column; "
                                  "name feature columns only")
 
 
@@ -206,18 +211,22 @@ def _encode(path: Path, features: TableFeatures, n_rows: int, batch_rows: int,
         X = sp.vstack([features.transform(frame) for frame in batches], format="csr")
         return X[:, np.flatnonzero(X.getnnz(axis=0))]  # the hash buckets some word fell in
     shape = (n_rows, features.n_features)
-    on_disk = n_rows * features.n_features * 8 > memory_budget
-    file = folder / "features.npy"
-    X = np.lib.format.open_memmap(file, mode="w+", dtype=np.float64, shape=shape) \
-        if on_disk else np.empty(shape)
-    start = 0
-    for frame in batches:
-        X[start:start + len(frame)] = features.transform(frame)
-        start += len(frame)
-    if not on_disk:
+    if n_rows * features.n_features * 8 <= memory_budget:
+        X = np.empty(shape)
+        start = 0
+        for frame in batches:
+            X[start:start + len(frame)] = features.transform(frame)
+            start += len(frame)
         return X
-    X.flush()
-    del X
+    # Appended through a file handle, not a memory map: written pages stay in the system's
+    # file cache instead of the process's resident memory.
+    file = folder / "features.npy"
+    with open(file, "wb") as out:
+        np.lib.format.write_array_header_2_0(
+            out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)),
+                  "fortran_order": False, "shape": shape})
+        for frame in batches:
+            out.write(np.ascontiguousarray(features.transform(frame), np.float64).tobytes())
     return NpyRows(file)
 
 

@@ -155,10 +155,15 @@ def _jsonl_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator
 
 
 def _parquet_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[pd.DataFrame]:
+    # One row group at a time, read whole: ``iter_batches`` buffers far ahead of the batch
+    # it yields (about the whole file), reading a group holds only that group.
     pq = _pyarrow()
     for file in _parquet_files(path):
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=rows, columns=columns):
-            yield batch.to_pandas()
+        parquet = pq.ParquetFile(file)
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group, columns=columns, use_threads=False)
+            for start in range(0, table.num_rows, rows):
+                yield table.slice(start, rows).to_pandas()
 
 
 def _dataset_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[pd.DataFrame]:
