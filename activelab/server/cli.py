@@ -180,8 +180,8 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
         before_writing=lambda: _check_can_listen(host, port))
-    if not store.users():
-        token = store.add_user("admin", "admin")
+    if not any(user.role == "admin" for user in store.users()):  # imported annotators
+        token = store.add_user("admin", "admin")                   # are not admins
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
     click.echo(f"serving project {name!r} on http://{host}:{port}/ (database {store.url.split('@')[-1]})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
