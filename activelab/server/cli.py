@@ -261,7 +261,7 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["admin", "annotator", "reviewer"]))
 @click.option("--db", default=None, help="Database URL.")
-@click.option("--data", default=None, type=click.Path(dir_okay=False),
+@click.option("--data", default=None, type=click.Path(),
               help="Use the SQLite database next to this data file.")
 @click.option("--password", is_flag=True, help="Also set a password for the browser (prompted).")
 def users_add(name: str, role: str, db: str | None, data: str | None, password: bool) -> None:
@@ -279,7 +279,7 @@ def users_add(name: str, role: str, db: str | None, data: str | None, password: 
 
 @users.command("list")
 @click.option("--db", default=None, help="Database URL.")
-@click.option("--data", default=None, type=click.Path(dir_okay=False))
+@click.option("--data", default=None, type=click.Path())
 def users_list(db: str | None, data: str | None) -> None:
     """List accounts and roles."""
     from ..store import Store
