@@ -140,6 +140,8 @@ def test_label_studio_image_tasks_read_paths_next_to_the_file(tmp_path: Path) ->
     ('[{"data": {"text": "a"}, "annotations": [{"result": [{"type": "choices", "value": '
      '{"choices": ["x", "y"]}}]}]}]', "picks 2 choices"),
     ('[{"id": 1, "data": {"text": "a"}}, {"id": 1, "data": {"text": "b"}}]', "same id"),
+    ('[{"data": {"text": "a"}, "annotations": [{"result": [{"type": "choices", "value": '
+     '{"choices": ["z"]}}]}]}]', "not one of the project's labels"),
 ])
 def test_serve_refuses_a_bad_label_studio_file_in_one_line(tmp_path: Path, content: str,
                                                             message: str) -> None:
@@ -149,6 +151,29 @@ def test_serve_refuses_a_bad_label_studio_file_in_one_line(tmp_path: Path, conte
     assert result.exit_code == 2 and message in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "tasks.activelab.db").exists()
+
+
+def test_a_project_is_imported_once_and_keeps_ids_that_are_not_numbers(tmp_path: Path) -> None:
+    source = tmp_path / "tasks.json"
+    tasks = _label_studio_tasks(n=10, n_labeled=4)
+    for task in tasks:
+        task["meta"] = {"external_id": f"doc-{task.pop('id')}"}
+    source.write_text(json.dumps(tasks))
+    for _ in range(2):  # serving again resumes the project: nothing is imported twice
+        store, name = _serve(source)
+        assert store.count_labels(name) == 5
+        store.close()
+    out = tmp_path / "back.json"
+    _export("--data", str(source), "--format", "label-studio", "--out", str(out))
+    back = json.loads(out.read_text())
+    assert [t["meta"]["external_id"] for t in back] == [f"doc-{100 + i}" for i in range(10)]
+    again = tmp_path / "again" / "tasks.json"
+    again.parent.mkdir()
+    again.write_text(out.read_text())
+    store, name = _serve(again)
+    assert [e for _i, e, _c in store.items(name)] == [f"doc-{100 + i}" for i in range(10)]
+    assert store.count_labels(name) == 5
+    store.close()
 
 
 def _hf_dataset(n: int = 30, n_labeled: int = 10):

@@ -205,6 +205,7 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
 
     from ..models.catalog import make_model
     from ..store import ProjectSettings, Store
+    from ..store.imported import check_answers
     from ..store.importer import read_labeled_items
     from ..strategies import get as get_strategy
     from .app import MAX_UPLOAD_BYTES, create_app
@@ -224,6 +225,7 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
         lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
         stop_threshold=stop_threshold, stop_window=stop_window).check()
     settings = check_loop_settings(settings, fresh_model)
+    check_answers(labeled.answers, settings.labels)
     name = project or Path(data).stem
     kind = labeled.kind
     url = _url(db, data)

@@ -21,7 +21,22 @@ from .errors import ConflictError
 from .labels import LabelLog
 from .schema import Answer, Event, Item, User
 
-__all__ = ["ImportedAnswers"]
+__all__ = ["ImportedAnswers", "check_answers"]
+
+
+def check_answers(answers: Sequence[Any], labels: Sequence[str]) -> None:
+    """Refuse answers that could not be imported into a project with ``labels``: a label
+    not among them, or an annotator name that is empty or over 100 characters. Run it
+    before a project is created, so that a bad file leaves no database behind."""
+    for answer in answers:
+        if answer.kind == "label" and answer.label not in labels:
+            raise ActiveLabError(
+                f"item {answer.external_id!r} is labeled {answer.label!r}, not one of the "
+                f"project's labels ({', '.join(labels)}); add it to --labels")
+        if not str(answer.annotator).strip() or len(str(answer.annotator)) > 100:
+            raise ActiveLabError(f"item {answer.external_id!r}: annotator name "
+                                 f"{str(answer.annotator)[:40]!r} is empty or longer than "
+                                 "100 characters")
 
 
 class ImportedAnswers(LabelLog):
@@ -37,6 +52,7 @@ class ImportedAnswers(LabelLog):
         ordered = sorted(answers, key=lambda a: now if a.time is None else a.time)
         with self._transaction() as session:
             project = self._project(session, name, lock=True)
+            check_answers(ordered, project.labels)
             if session.scalar(select(func.count()).select_from(Event).where(
                     Event.project_id == project.id)):
                 raise ConflictError(f"project {name!r} already has answers; import the "
@@ -48,10 +64,6 @@ class ImportedAnswers(LabelLog):
                 if answer.external_id not in items:
                     raise ActiveLabError(f"an answer is for item {answer.external_id!r}, "
                                          f"which project {name!r} does not have")
-                if answer.kind == "label" and answer.label not in project.labels:
-                    raise ActiveLabError(
-                        f"item {answer.external_id!r} is labeled {answer.label!r}, not one of "
-                        f"the project's labels ({', '.join(project.labels)}); add it to --labels")
                 item_id, user_id = items[answer.external_id], users[answer.annotator]
                 event = Event(project_id=project.id, item_id=item_id, user_id=user_id,
                               kind=answer.kind, label=answer.label, model_version=0,
@@ -71,9 +83,6 @@ class ImportedAnswers(LabelLog):
         found = dict(session.execute(select(User.name, User.id).where(
             User.name.in_(sorted(names)))).all())
         for name in sorted(names - set(found)):
-            if not name.strip() or len(name) > 100:
-                raise ActiveLabError(f"annotator name {name[:40]!r} is empty or longer than "
-                                     "100 characters")
             user = User(name=name, role="annotator",
                         token_hash=hash_secret(secrets.token_urlsafe(32)),
                         created_at=self.clock())
