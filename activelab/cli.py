@@ -244,6 +244,63 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
                          f"plot: {paths['plot']})"))
 
 
+@main.command()
+@click.option("--data", required=True, type=click.Path(),
+              help="A table with a label column that is partly empty: .csv, .jsonl, .parquet "
+              "(or a folder of them), or a folder saved by datasets' save_to_disk.")
+@click.option("--target", default=None, help="The label column (default: the one called "
+              "target, label, y or class). Empty cells are the rows not labeled yet.")
+@click.option("--id-column", default=None,
+              help="The column of row ids (default: id if there is one, else the row number "
+              "from 0).")
+@click.option("--model", default=None, help=_models_help())
+@click.option("--strategy", default=None,
+              help="Query strategy (see `activelab strategies`); default: the library's "
+              "default strategy.")
+@click.option("--batch-size", default=10, show_default=True, type=int,
+              help="How many rows to ask for.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seeds the model, the strategy and the cross-validation.")
+@click.option("--categorical", default=None,
+              help="Columns to one-hot encode as categories even though they hold numbers.")
+@click.option("--exclude", default=None,
+              help="Columns that are not features (COL[,COL]); annotator and labeled_at "
+              "never are.")
+@click.option("--out", default="-", show_default=True, type=click.Path(),
+              help="Where the rows go: a .csv or .jsonl file (written whole or not at all), "
+              "or - for standard output.")
+@click.option("--format", "fmt", default=None, type=click.Choice(["csv", "jsonl"]),
+              help="Output format (default: from --out's suffix; csv on standard output).")
+def query(data: str, target: str | None, id_column: str | None, model: str | None,
+          strategy: str | None, batch_size: int, seed: int, categorical: str | None,
+          exclude: str | None, out: str, fmt: str | None) -> None:
+    """Pick the rows of a partly labeled table to label next, with the model's guesses.
+
+    The rows (rank, id, score, guess, confidence) go to --out; a summary (labels so far,
+    an accuracy estimate, what the strategy saw) goes to standard error.
+    """
+    from .server.formats import to_csv, to_jsonl
+    from .table_query import query_table
+    from .writing import check_writable, write_atomically
+
+    fmt = fmt or ("jsonl" if out.lower().endswith((".jsonl", ".ndjson")) else "csv")
+    if out != "-":
+        check_writable(out)
+    result = query_table(data, target=target, id_column=id_column, model=model,
+                         strategy=strategy, batch_size=batch_size, seed=seed,
+                         categorical=_csv_list(categorical or ""),
+                         exclude=_csv_list(exclude or ""))
+    body = to_jsonl(result.rows) if fmt == "jsonl" else to_csv(result.rows, "query")
+    if out == "-":
+        sys.stdout.write(body)
+    else:
+        write_atomically(out, body)
+    for line in result.summary:
+        click.echo(line, err=True)
+    if out != "-":
+        click.echo(f"wrote {len(result.rows)} rows to {out}", err=True)
+
+
 @main.command("strategies")
 def list_strategies() -> None:
     """List the strategy names that --strategies accepts."""

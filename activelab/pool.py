@@ -221,6 +221,28 @@ class Pool:
         self._events: list[LabelEvent] = []
         self._version = 0
 
+    @classmethod
+    def from_dataset(cls, dataset: Any, label: str = "label", id: str | None = "id",
+                     features: Sequence[str] | None = None) -> Pool:
+        """A pool from a Hugging Face ``datasets.Dataset`` (or the folder ``save_to_disk``
+        wrote), with the labels it already has.
+
+        ``label`` is the label column (a ``ClassLabel``: -1 means unlabeled; otherwise an
+        empty value does); ``id`` the id column, used when present; ``features`` the
+        numeric columns, or one text column (default: every other column). The columns
+        ``annotator`` and ``labeled_at`` (written by ``activelab export --format hf``)
+        become the label log's annotators and times. Needs ``activelab[hf]``.
+        """
+        from .data.hf import pool_parts, require_datasets
+
+        if isinstance(dataset, (str, bytes)) or hasattr(dataset, "__fspath__"):
+            dataset = require_datasets().load_from_disk(str(dataset))
+        parts = pool_parts(dataset, label=label, id=id, features=features)
+        pool = cls(parts["X"], ids=parts["ids"])
+        pool.add_labels(parts["labeled_ids"], parts["labels"], annotator=parts["annotators"],
+                        times=parts["times"])
+        return pool
+
     # ---- the items -------------------------------------------------------------------
 
     @property
@@ -313,13 +335,16 @@ class Pool:
         *,
         costs: Sequence[float] | np.ndarray | None = None,
         rationales: Sequence[Any] | None = None,
+        times: Sequence[float | None] | None = None,
     ) -> None:
         """Record labels for ``ids``.
 
         Labeling an item again with the same label records the repeat; giving a labeled
         item a *different* label is refused: use :meth:`correct_labels` for that. Either
         every label is recorded or, on an error, none is. ``annotator`` is one name for
-        all, or one per id; ``costs`` and ``rationales`` (optional) one per id.
+        all, or one per id; ``costs`` and ``rationales`` (optional) one per id; ``times``
+        (optional, one per id, Unix seconds; ``None``: now) when the labels were given
+        elsewhere, say in another labeling tool.
         """
         pos, values = self._check_new_labels(ids, labels)
         current = self._labels[pos]
@@ -332,7 +357,8 @@ class Pool:
                 f"id {to_python(self._ids[pos[i]])!r} is already labeled {to_python(current[i])!r}; "
                 "to change a label call pool.correct_labels(ids, labels)"
             )
-        self._record(pos, values, annotator, kind="label", costs=costs, rationales=rationales)
+        self._record(pos, values, annotator, kind="label", costs=costs, rationales=rationales,
+                     times=times)
 
     def correct_labels(
         self,
@@ -400,17 +426,19 @@ class Pool:
         return [self._rationales.get(int(p)) for p in self.positions(ids)]
 
     def _record(self, pos: np.ndarray, values: list[Any], annotator: Any, kind: str,
-                costs: Any = None, rationales: Any = None) -> None:
+                costs: Any = None, rationales: Any = None, times: Any = None) -> None:
         if len(pos) == 0:
             return
         who = _per_item(annotator, len(pos), "annotator")
         cost = _costs_per_item(costs, len(pos))
         why = _per_item(rationales, len(pos), "rationales", scalar_ok=False)
         now = time.time()
-        for p, value, name, c, reason in zip(pos, values, who, cost, why):
+        when = [now if t is None else float(t)
+                for t in _per_item(times, len(pos), "times", scalar_ok=False)]
+        for p, value, name, c, reason, moment in zip(pos, values, who, cost, why, when):
             self._events.append(
-                LabelEvent(id=to_python(self._ids[p]), label=value, annotator=name, time=now,
-                           kind=kind, cost=float(c), rationale=reason)
+                LabelEvent(id=to_python(self._ids[p]), label=value, annotator=name,
+                           time=moment, kind=kind, cost=float(c), rationale=reason)
             )
             self._labels[p] = value
             if reason is not None:

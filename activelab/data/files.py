@@ -1,4 +1,5 @@
-"""Data sets from files: CSV, JSON lines, Parquet, NPZ and svmlight, chosen by suffix.
+"""Data sets from files: CSV, JSON lines, Parquet, NPZ and svmlight, chosen by suffix, and
+folders saved by Hugging Face `datasets` (``save_to_disk``).
 
 A table (CSV, JSON lines, Parquet) keeps its labels in one column (``target``, ``label``,
 ``y`` or ``class``, or the one named), or in several 0/1 columns for multi-label data;
@@ -23,13 +24,14 @@ import numpy as np
 from activelab.errors import ActiveLabError
 from activelab.validation import stray_non_numbers
 
+from .batches import is_saved_dataset, read_batches
 from .dataset import Dataset, build_dataset, count_of, numbered_names, short_list
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FILE_LOADERS", "LABEL_COLUMN_NAMES", "MAX_CATEGORIES", "TABLE_SUFFIXES",
-           "load_file", "supported_suffix"]
+__all__ = ["FILE_LOADERS", "LABEL_COLUMN_NAMES", "MAX_CATEGORIES", "TABLE_SUFFIXES", "label_column",
+           "load_file", "refuse_stray_words", "supported_suffix"]
 
 MAX_CATEGORIES = 50
 LABEL_COLUMN_NAMES = ("target", "label", "y", "class")
@@ -54,6 +56,8 @@ def load_file(path: Path, target: str | None = None,
 
     ``categorical`` names table columns to one-hot encode even though they hold numbers.
     """
+    if is_saved_dataset(path):
+        return _load_saved_dataset(path, target, categorical)
     suffix = supported_suffix(path)
     if suffix is None:
         raise ActiveLabError(
@@ -102,6 +106,15 @@ def _load_parquet(path: Path, target: str | None, categorical: Sequence[str] = (
     frame = _read(path, "Parquet", lambda p: pd.read_parquet(p, engine="pyarrow"))
     what = "Parquet directory" if path.is_dir() else "Parquet file"
     return _dataset_from_table(path, frame, target, what, categorical)
+
+
+def _load_saved_dataset(path: Path, target: str | None,
+                        categorical: Sequence[str] = ()) -> Dataset:
+    """A folder written by ``datasets.Dataset.save_to_disk`` (needs ``activelab[hf]``)."""
+    import pandas as pd
+
+    frame = pd.concat(list(read_batches(path)), ignore_index=True)
+    return _dataset_from_table(path, frame, target, "saved Hugging Face dataset", categorical)
 
 
 def _load_npz(path: Path, target: str | None) -> Dataset:
@@ -181,7 +194,7 @@ def _dataset_from_table(path: Path, frame: pd.DataFrame, target: str | None, wha
         X, feature_names = _encode_features(path.name, frame.drop(columns=labels), categorical)
         Y = np.column_stack([_indicator_values(path.name, frame[label]) for label in labels])
         return build_dataset(path.name, X, Y, feature_names, what, labels)
-    label = _label_column(path.name, columns, target)
+    label = label_column(path.name, columns, target)
     _check_categorical(path.name, columns, [label], categorical)
     X, feature_names = _encode_features(path.name, frame.drop(columns=[label]), categorical)
     return build_dataset(path.name, X, _label_values(frame[label]), feature_names, what, label)
@@ -232,7 +245,7 @@ def _indicator_values(source: str, column: pd.Series) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _label_column(source: str, columns: list[str], target: str | None) -> str:
+def label_column(source: str, columns: list[str], target: str | None) -> str:
     listed = short_list(columns, 20)
     if target is not None:
         if target not in columns:
@@ -279,7 +292,7 @@ def _encode_features(source: str, frame: pd.DataFrame,
     """Numeric and bool columns as floats; columns of a few categories one-hot encoded.
 
     A column named in ``categorical`` is one-hot encoded whatever it holds; a text column
-    that is mostly numbers is refused (see :func:`_refuse_stray_words`).
+    that is mostly numbers is refused (see :func:`refuse_stray_words`).
     """
     from pandas.api.types import is_numeric_dtype
 
@@ -291,20 +304,22 @@ def _encode_features(source: str, frame: pd.DataFrame,
             names.append(str(name))
         else:
             if name not in categorical:
-                _refuse_stray_words(source, str(name), column)
+                refuse_stray_words(source, str(name), column)
             dummies = _one_hot(source, str(name), column)
             blocks.append(dummies.to_numpy(dtype=np.float64))
             names.extend(str(dummy) for dummy in dummies.columns)
     return np.hstack(blocks), names
 
 
-def _refuse_stray_words(source: str, name: str, column: pd.Series) -> None:
+def refuse_stray_words(source: str, name: str, column: pd.Series, first_row: int = 0) -> None:
     """Refuse a column of numbers with a few words or unit suffixes (``5.1cm``) in it,
-    naming the first few data rows; ``--categorical`` makes it categories on purpose."""
+    naming the first few data rows (``first_row``: the data row the column starts at);
+    ``--categorical`` makes it categories on purpose."""
     stray = stray_non_numbers(column.tolist())
     if stray is None:
         return
-    shown = ", ".join(f"data row {row + 1}: {column.iloc[row]!r}" for row in stray[:5])
+    shown = ", ".join(f"data row {first_row + row + 1}: {column.iloc[row]!r}"
+                      for row in stray[:5])
     more = f" and {len(stray) - 5} more" if len(stray) > 5 else ""
     raise ActiveLabError(
         f"{source}: column {name!r} holds numbers except in {count_of(len(stray), 'row')} "

@@ -5,9 +5,11 @@ Only click is imported here at module level; the web stack loads when a command 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,7 +34,7 @@ def _url(db: str | None, data: str | None) -> str:
 def _existing_url(db: str | None, data: str | None) -> str:
     """The URL of a database that already exists: the commands that only read or add to
     one (``users``, ``export``) never create a SQLite file."""
-    if data is not None and db is None:
+    if data is not None and db is None and not Path(data).is_dir():
         check_existing_file(data, "--data", "give the data file the project was served from")
     url = _url(db, data)
     if url.startswith("sqlite") and _sqlite_file(url) is None:
@@ -114,15 +116,20 @@ def _labels(value: str) -> tuple[str, ...]:
 
 
 @click.command()
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
-              help="A .csv or .jsonl file with one item per row.")
-@click.option("--text-column", default=None, help="The column holding each item's text.")
+@click.option("--data", required=True, type=click.Path(),
+              help="A .csv or .jsonl file with one item per row, Label Studio's exported "
+              ".json (its annotations become labels), or a folder saved by Hugging Face "
+              "datasets (its label column becomes labels).")
+@click.option("--text-column", default=None, help="The column holding each item's text "
+              "(Label Studio: the data key; found by itself when there is one).")
 @click.option("--image-column", default=None,
               help="The column holding each item's image path (relative to the file).")
 @click.option("--id-column", default=None,
               help="The column with your own item ids (default: id or external_id, else the "
               "line number).")
-@click.option("--labels", "label_list", required=True, help="The label set, e.g. pos,neg,neutral.")
+@click.option("--labels", "label_list", default=None,
+              help="The label set, e.g. pos,neg,neutral (default for Label Studio JSON and "
+              "saved datasets: the labels they use).")
 @click.option("--db", default=None, help="Database URL (default: a SQLite file next to --data; "
               "postgresql://user:pass@host/db for a shared server).")
 @click.option("--project", default=None, help="Project name (default: the data file's stem).")
@@ -156,7 +163,7 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(data: str, text_column: str | None, image_column: str | None, id_column: str | None,
-          label_list: str, db: str | None, project: str | None, strategy: str, model: str,
+          label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
           retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
           lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
           stop_window: int, seed: int, host: str, port: int) -> None:
@@ -168,13 +175,13 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
     check_port(port)
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
-        labels=_labels(label_list), db=db, project=project, strategy=strategy, model=model,
+        labels=_labels(label_list or ""), db=db, project=project, strategy=strategy, model=model,
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
         before_writing=lambda: _check_can_listen(host, port))
-    if not store.users():
-        token = store.add_user("admin", "admin")
+    if not any(user.role == "admin" for user in store.users()):  # imported annotators
+        token = store.add_user("admin", "admin")                   # are not admins
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
     click.echo(f"serving project {name!r} on http://{host}:{port}/ (database {store.url.split('@')[-1]})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -197,7 +204,9 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     import numpy as np
 
     from ..models.catalog import make_model
-    from ..store import ProjectSettings, Store, read_items
+    from ..store import ProjectSettings, Store
+    from ..store.imported import check_answers
+    from ..store.importer import read_labeled_items
     from ..strategies import get as get_strategy
     from .app import MAX_UPLOAD_BYTES, create_app
     from .features import featurize
@@ -207,22 +216,28 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     max_upload_bytes = MAX_UPLOAD_BYTES if max_upload_bytes is None else max_upload_bytes
     get_strategy(strategy)  # unknown names fail before anything is written
     fresh_model = make_model(model, seed)
+    labeled = read_labeled_items(data, text_column=text_column, image_column=image_column,
+                                 id_column=id_column)
+    labels = labels or tuple(labeled.labels)
     settings = ProjectSettings(
         labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
         labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
         lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
         stop_threshold=stop_threshold, stop_window=stop_window).check()
     settings = check_loop_settings(settings, fresh_model)
-    items = read_items(data, text_column=text_column, image_column=image_column,
-                       id_column=id_column)
+    check_answers(labeled.answers, settings.labels)
     name = project or Path(data).stem
-    kind = "image" if image_column else "text"
+    kind = labeled.kind
     url = _url(db, data)
     _check_new_database(url)
     if before_writing is not None:
         before_writing()
     store = Store(url)
-    store.create_project(name, items, settings, item_kind=kind, source=str(Path(data).resolve()))
+    new = name not in store.project_names()
+    store.create_project(name, labeled.items, settings, item_kind=kind,
+                         source=str(Path(data).resolve()))
+    if new and labeled.answers:
+        store.import_answers(name, labeled.answers)
     folder = Path(data).resolve().parent
 
     def pool_features():  # type: ignore[no-untyped-def]
@@ -233,10 +248,8 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     trainer = Trainer(store, name, *pool_features(), refeaturize=pool_features)
     trainer.ensure_cold_start()
     trainer.labels_changed(store.count_labels(name))
-    content_column = text_column if text_column is not None else image_column
-    assert content_column is not None
     app = create_app(store, {name: trainer}, {name: folder},
-                     item_columns={name: (content_column, id_column)},
+                     item_columns={name: (labeled.content_column, id_column)},
                      max_upload_bytes=max_upload_bytes)
     return app, store, name
 
@@ -250,7 +263,7 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["admin", "annotator", "reviewer"]))
 @click.option("--db", default=None, help="Database URL.")
-@click.option("--data", default=None, type=click.Path(dir_okay=False),
+@click.option("--data", default=None, type=click.Path(),
               help="Use the SQLite database next to this data file.")
 @click.option("--password", is_flag=True, help="Also set a password for the browser (prompted).")
 def users_add(name: str, role: str, db: str | None, data: str | None, password: bool) -> None:
@@ -268,7 +281,7 @@ def users_add(name: str, role: str, db: str | None, data: str | None, password: 
 
 @users.command("list")
 @click.option("--db", default=None, help="Database URL.")
-@click.option("--data", default=None, type=click.Path(dir_okay=False))
+@click.option("--data", default=None, type=click.Path())
 def users_list(db: str | None, data: str | None) -> None:
     """List accounts and roles."""
     from ..store import Store
@@ -281,34 +294,83 @@ def users_list(db: str | None, data: str | None) -> None:
 
 @click.command()
 @click.option("--db", default=None, help="Database URL.")
-@click.option("--data", default=None, type=click.Path(dir_okay=False),
-              help="Use the SQLite database next to this data file.")
+@click.option("--data", default=None, type=click.Path(),
+              help="Use the SQLite database next to this data file (or folder).")
 @click.option("--project", default=None, help="Project name (needed when there are several).")
 @click.option("--format", "fmt", default="csv", show_default=True,
-              type=click.Choice(["csv", "jsonl"]))
+              type=click.Choice(["csv", "jsonl", "label-studio", "hf"]),
+              help="csv, jsonl; label-studio: Label Studio's task JSON (annotations and the "
+              "model's predictions); hf: a Hugging Face dataset folder (save_to_disk).")
 @click.option("--kind", default="labels", show_default=True,
               type=click.Choice(["labels", "events"]),
-              help="labels: one resolved label per item; events: the whole log.")
-@click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False),
-              help="Output file, - for standard output.")
+              help="csv and jsonl: labels: one resolved label per item; events: the whole log.")
+@click.option("--out", default="-", show_default=True, type=click.Path(),
+              help="Output file, - for standard output (hf: a new folder).")
+@click.option("--predictions/--no-predictions", default=True, show_default=True,
+              help="label-studio: add the model's guess and the strategy's score per task.")
+@click.option("--from-name", default=None,
+              help="label-studio: the Choices tag's name (default: as in the imported "
+              "Label Studio file, else label).")
+@click.option("--to-name", default=None,
+              help="label-studio: the Text or Image tag's name (default: as imported, else "
+              "the item kind, text or image).")
 def export(db: str | None, data: str | None, project: str | None, fmt: str, kind: str,
-           out: str) -> None:
+           out: str, predictions: bool, from_name: str | None, to_name: str | None) -> None:
     """Write a labeling project's labels out, without a running server."""
     from ..store import Store
+    from ..writing import check_writable, write_atomically
     from .app import to_csv, to_jsonl
 
-    if out != "-" and not Path(out).resolve().parent.is_dir():
-        raise ActiveLabError(f"cannot write --out {out}: its folder does not exist; create it first")
+    if fmt == "hf":
+        _check_new_folder(out)
+    elif out != "-":
+        check_writable(out)
     store = Store(_existing_url(db, data))
     name = _project(store, project)
-    rows = store.export_rows(name, kind)
+    if fmt == "hf":
+        return _export_dataset(store, name, Path(out))
+    if fmt == "label-studio":
+        from .interop import label_studio_tasks
+
+        rows = label_studio_tasks(store, name, from_name, to_name, predictions=predictions)
+        body = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    else:
+        rows = store.export_rows(name, kind)
+        body = to_jsonl(rows) if fmt == "jsonl" else to_csv(rows, kind)
     store.close()
-    body = to_jsonl(rows) if fmt == "jsonl" else to_csv(rows, kind)
     if out == "-":
         sys.stdout.write(body)
-        return
+        return None
+    write_atomically(out, body)
+    click.echo(f"wrote {len(rows)} {'tasks' if fmt == 'label-studio' else 'rows'} to {out}",
+               err=True)
+    return None
+
+
+def _check_new_folder(out: str) -> None:
+    if out == "-":
+        raise ActiveLabError("--format hf writes a folder; give --out DIR (a new folder)")
+    from ..writing import check_writable
+
+    if Path(out).exists():
+        raise ActiveLabError(f"--out {out} already exists; give a new folder for the dataset")
+    check_writable(out)
+
+
+def _export_dataset(store: Any, name: str, out: Path) -> None:
+    """The project as a saved Hugging Face dataset, written next to ``out`` and renamed
+    into place, so ``out`` is the whole dataset or nothing."""
+    import shutil
+    import tempfile
+
+    from .interop import hf_dataset
+
+    dataset = hf_dataset(store, name)
+    store.close()
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
     try:
-        Path(out).write_text(body, encoding="utf-8")
-    except OSError as err:
-        raise ActiveLabError(f"cannot write {out}: {err.strerror}") from err
-    click.echo(f"wrote {len(rows)} rows to {out}", err=True)
+        dataset.save_to_disk(str(staging / "dataset"))
+        (staging / "dataset").rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    click.echo(f"wrote {len(dataset)} rows to the dataset folder {out}", err=True)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ActiveLabError
 
-__all__ = ["MAX_FIELD_CHARS", "MAX_FILE_BYTES", "ImportedItem", "parse_items", "read_items"]
+__all__ = ["MAX_FIELD_CHARS", "MAX_FILE_BYTES", "ImportedItem", "LabeledItems", "parse_items",
+           "read_items", "read_labeled_items"]
 
 #: The largest text (or image path) one item may have.
 MAX_FIELD_CHARS = 100_000
@@ -33,6 +35,121 @@ class ImportedItem:
     external_id: str
     content: str
     line: int
+
+
+@dataclass
+class LabeledItems:
+    """The items of a ``--data`` file or folder, with the answers it already holds (those
+    of a Label Studio export, or the labels of a saved Hugging Face dataset), the labels
+    they use, the item kind and the column (or data key) of the content."""
+
+    items: list[ImportedItem]
+    answers: list[Any] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    kind: str = "text"
+    content_column: str = "text"
+
+
+def read_labeled_items(path: str | Path, text_column: str | None = None,
+                       image_column: str | None = None,
+                       id_column: str | None = None) -> LabeledItems:
+    """What ``activelab serve --data`` reads: a ``.csv`` or ``.jsonl`` file of items, Label
+    Studio's exported ``.json`` (text or image tasks; annotations become answers with their
+    annotator and time), or a folder saved by Hugging Face ``datasets`` (its ``label``
+    column, with ``annotator`` and ``labeled_at``, becomes answers).
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _saved_dataset_items(path, text_column, image_column, id_column)
+    if path.suffix.lower() != ".json":
+        items = read_items(path, text_column=text_column, image_column=image_column,
+                           id_column=id_column)
+        return LabeledItems(items, kind="image" if image_column else "text",
+                            content_column=text_column or image_column or "text")
+    from ..data.label_studio import parse_tasks
+
+    parsed = parse_tasks(_json_file(path), str(path), text_column, image_column, id_column)
+    items = _checked_items(str(path), [(e, c, n) for e, c, n in parsed.items], parsed.kind,
+                           path.resolve().parent, "task")
+    return LabeledItems(items, parsed.annotations, parsed.labels, parsed.kind,
+                        parsed.names.data_key)
+
+
+def _json_file(path: Path) -> Any:
+    if not path.is_file():
+        raise ActiveLabError(f"no file {path}; give the path of Label Studio's JSON export")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ActiveLabError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
+    try:
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ActiveLabError(f"{path}: not valid UTF-8; save the file as UTF-8") from None
+    except (json.JSONDecodeError, RecursionError, ValueError) as err:
+        reason = getattr(err, "msg", None) or str(err) or type(err).__name__
+        line = getattr(err, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise ActiveLabError(f"{path} is not valid JSON{where}: {reason}") from None
+
+
+def _saved_dataset_items(path: Path, text_column: str | None, image_column: str | None,
+                         id_column: str | None) -> LabeledItems:
+    from ..data.hf import ID_COLUMN, LABEL_COLUMN, labeled_rows, require_datasets
+    from ..data.label_studio import Annotation
+
+    try:
+        dataset = require_datasets().load_from_disk(str(path))
+    except (FileNotFoundError, ValueError, OSError) as err:
+        raise ActiveLabError(f"{path} is not a folder saved by datasets' save_to_disk: "
+                             f"{err}") from None
+    columns = list(dataset.column_names)
+    column = text_column or image_column or next(
+        (c for c in ("text", "image") if c in columns), None)
+    if column is None or column not in columns:
+        raise ActiveLabError(f"{path.name}: name the content column with --text-column or "
+                             f"--image-column; its columns are: {', '.join(columns)}")
+    id_name = id_column or (ID_COLUMN if ID_COLUMN in columns else None)
+    if id_name is not None and id_name not in columns:
+        raise ActiveLabError(f"{path.name} has no id column {id_name!r}")
+    kind = "image" if image_column or (column == "image" and not text_column) else "text"
+    ids = [str(v) for v in dataset[id_name]] if id_name else \
+        [str(n) for n in range(1, len(dataset) + 1)]
+    rows = [(i, str(c), n) for n, (i, c) in enumerate(zip(ids, dataset[column]), start=1)]
+    items = _checked_items(path.name, rows, kind, path.resolve().parent, "row")
+    if LABEL_COLUMN not in columns or LABEL_COLUMN in (column, id_name):
+        return LabeledItems(items, kind=kind, content_column=column)
+    answers = [Annotation(ids[row], str(label), annotator or "hf-dataset", time)
+               for row, label, annotator, time in labeled_rows(dataset)]
+    feature = dataset.features[LABEL_COLUMN]
+    names = list(feature.names) if hasattr(feature, "names") else \
+        list(dict.fromkeys(a.label for a in answers))
+    return LabeledItems(items, answers, names, kind, column)
+
+
+def _checked_items(name: str, rows: list[tuple[str, str, int]], kind: str, folder: Path,
+                   unit: str) -> list[ImportedItem]:
+    """Items of a JSON export or a dataset, with the checks of :func:`parse_items`
+    (``unit`` names what a row number counts: ``task`` or ``row``)."""
+    items: list[ImportedItem] = []
+    seen: dict[str, int] = {}
+    for external, content, number in rows:
+        if not content.strip() or "\x00" in content or "\x00" in external:
+            raise ActiveLabError(f"{name}: {unit} {number} has an empty content or a NUL "
+                                 "character")
+        if len(content) > MAX_FIELD_CHARS or len(external) > 255:
+            raise ActiveLabError(f"{name}: {unit} {number} has a content over "
+                                 f"{MAX_FIELD_CHARS} characters or an id over 255")
+        if external in seen:
+            raise ActiveLabError(f"{name}: {unit}s {seen[external]} and {number} have the same "
+                                 f"id {external!r}; ids must be unique")
+        seen[external] = number
+        if kind == "image":
+            if "://" in content or content.startswith("/data/"):
+                raise ActiveLabError(
+                    f"{name}: {unit} {number}: image {content!r} is a URL; activelab reads "
+                    f"image files: save them next to {name} and give their relative paths")
+            _check_image(name, folder, number, content)
+        items.append(ImportedItem(external, content, number))
+    return items
 
 
 def read_items(

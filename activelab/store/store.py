@@ -6,6 +6,7 @@
 ``projects.py``    projects, their settings and items
 ``queue.py``       leases: which item an annotator gets next (``next_item``)
 ``labels.py``      the append-only event log: label, skip, undo, resolve; reading it back
+``imported.py``    answers made in another tool, imported with their annotator and time
 ``versions.py``    model versions, their scores and the atomic switch
 ``reports.py``     statistics and export rows
 ``errors.py``      the errors, each with its HTTP status
@@ -39,6 +40,7 @@ from .accounts import SESSION_SECONDS as SESSION_SECONDS
 from .accounts import Accounts, UserInfo
 from .accounts import hash_secret as hash_secret
 from .errors import ConflictError, ForbiddenError, GoneError, NotFoundError
+from .imported import ImportedAnswers
 from .importer import ImportedItem as ImportedItem
 from .labels import MAX_RATIONALE_CHARS as MAX_RATIONALE_CHARS
 from .labels import LabelLog
@@ -62,7 +64,7 @@ __all__ = [
 
 # The bases follow the parts' own: Reports builds on LabelLog, which builds on Projects and
 # LeaseQueue; every part builds on StoreBase.
-class Store(Reports, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
+class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the

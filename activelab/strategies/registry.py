@@ -14,11 +14,15 @@ from typing import Any, TypeVar
 
 from ..registry import Registry, snake_case
 
-__all__ = ["STRATEGIES", "available", "canonical_name", "get", "name_of", "register"]
+__all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "available", "canonical_name", "get", "name_of", "register"]
 
 #: Every strategy class by name (case and ``-``/``_`` do not matter).
 STRATEGIES: Registry[type] = Registry("strategy", normalise=snake_case)
 S = TypeVar("S", bound=type)
+
+#: The strategy a command uses when none is named (one place, so that every command
+#: follows the library's default).
+DEFAULT_STRATEGY = "margin"
 
 
 def register(name: str) -> Callable[[S], S]:
