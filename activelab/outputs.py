@@ -317,14 +317,25 @@ class ModelOutputs:
         return self._of(of, "features", _as_float_rows, "items")
 
     def embeddings(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
-        """``model.embed(items)`` if the model has it, else :meth:`features`.
+        """The items in the space the model sees them: the one features rule.
 
-        The space diversity selectors measure distances in; ``of`` as in :meth:`features`.
+        Every strategy that measures distances or needs feature vectors (core-set,
+        k-means, ranked batch, cluster-margin, TypiClust, ProbCover, the density
+        strategies, BADGE, ...) reads this, and it is, in order:
+
+        1. ``model.embed(items)`` when the model has it (a network's penultimate layer);
+        2. for a scikit-learn ``Pipeline`` (anything with ``steps``), the items passed
+           through every fitted step but the last (``model[:-1].transform``): a pool of
+           raw texts with a ``TfidfVectorizer`` + classifier pipeline gives TF-IDF rows,
+           sparse and a chunk at a time, never densified for the whole pool;
+        3. else the items' numeric features (:meth:`features`).
+
+        ``of`` as in :meth:`features`.
         """
-        embed = getattr(self.model, "embed", None)
-        if embed is None:
+        compute = embedding_function(self.model)
+        if compute is None:
             return self.features(of)
-        return self._of(of, "embeddings", embed, "rows")
+        return self._of(of, "embeddings", compute, "rows")
 
     def _of(self, of: str, key: str, compute: Callable[[Any], Any], kind: str) -> Any:
         what = _describe(compute, key)
@@ -570,6 +581,23 @@ def _check_candidates(pool: Pool, ids: Any) -> tuple[np.ndarray, np.ndarray]:
     return ids, positions
 
 
+def embedding_function(model: Any) -> Callable[[Any], Any] | None:
+    """What :meth:`ModelOutputs.embeddings` applies to a chunk of items, or ``None`` for
+    the items' own features: ``model.embed``, or a pipeline's steps but the last."""
+    embed = getattr(model, "embed", None)
+    if embed is not None:
+        return embed
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and len(steps) > 1:
+        head = model[:-1]
+
+        def transform(rows: Any) -> Any:
+            return _as_float_rows(head.transform(rows))
+
+        return transform
+    return None
+
+
 def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
     """A chunk of items as float rows; raw items such as texts are refused.
 
@@ -584,8 +612,9 @@ def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
         values = np.asarray(rows, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise ActiveLabError(
-            "this strategy needs numeric features, but the pool holds raw items; give the "
-            "model an embed(items) method, or build the Pool from feature vectors"
+            "this strategy needs numeric features, but the pool holds raw items; use a "
+            "Pipeline whose steps before the last make features (a TfidfVectorizer, say), "
+            "give the model an embed(items) method, or build the Pool from feature vectors"
         ) from err
     if values.ndim != 2:
         raise ActiveLabError(
