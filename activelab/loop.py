@@ -124,10 +124,8 @@ class ActiveLoop:
     callbacks : sequence of callables
         ``callback(loop, record)``, called after every fit and evaluation.
     random_state : int, Generator or None
-        Seeds every round's query, so a run is reproducible. An int also seeds a model
-        whose own ``random_state`` parameter is ``None`` (set with ``set_params``: a
-        :class:`~activelab.models.committee.Committee` then seeds its members, bootstrap
-        samples and starting sets), so two runs with one seed give one result.
+        Seeds every round's query, so a run is reproducible. An int also becomes the
+        ``random_state`` of a model whose own is ``None`` (a ``Committee``'s members too).
     """
 
     def __init__(
@@ -175,7 +173,9 @@ class ActiveLoop:
         self.cold_start = cold_start if cold_start is not None else RandomSampling()
         self.callbacks = list(callbacks)
         _check_parts(self.training, self.cold_start, self.callbacks)
-        _seed_unseeded_model(model, random_state)
+        from .validation import seed_unseeded_model  # (module length: kept out of the header)
+
+        seed_unseeded_model(model, random_state)
         self.random_state = random_state
         #: How many labels :meth:`tell` got for ids that were not asked (a person may label
         #: items they chose themselves; those labels count like any other).
@@ -537,21 +537,6 @@ class ActiveLoop:
         if len(self._candidates()) == 0:
             return "no unlabeled items left"
         return None
-
-
-def _seed_unseeded_model(model: Any, random_state: Any) -> None:
-    """Give a model whose ``random_state`` parameter is ``None`` the loop's int seed."""
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
-        return
-    get_params = getattr(model, "get_params", None)
-    if not callable(get_params):
-        return
-    try:
-        params = get_params(deep=False)
-    except TypeError:
-        return
-    if "random_state" in params and params["random_state"] is None:
-        model.set_params(random_state=int(random_state))
 
 
 def _check_parts(training: Any, cold_start: Any, callbacks: list[Any]) -> None:

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from .data.sources import RowSource
 from .errors import ActiveLabError
+from .features import as_float_rows, embedding_function
 from .pool import Pool
 from .validation import check_int, first_line
 
@@ -314,7 +315,7 @@ class ModelOutputs:
         (``pool.labeled_ids``, in pool order). Raw items (texts, paths) have no features:
         give the model an ``embed`` method, or build the pool from feature vectors.
         """
-        return self._of(of, "features", _as_float_rows, "items")
+        return self._of(of, "features", as_float_rows, "items")
 
     def embeddings(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
         """The items in the space the model sees them: the one features rule.
@@ -579,46 +580,3 @@ def _check_candidates(pool: Pool, ids: Any) -> tuple[np.ndarray, np.ndarray]:
             f"{ids[labeled][:3].tolist()}; candidates must come from pool.unlabeled_ids"
         )
     return ids, positions
-
-
-def embedding_function(model: Any) -> Callable[[Any], Any] | None:
-    """What :meth:`ModelOutputs.embeddings` applies to a chunk of items, or ``None`` for
-    the items' own features: ``model.embed``, or a pipeline's steps but the last."""
-    embed = getattr(model, "embed", None)
-    if embed is not None:
-        return embed
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list) and len(steps) > 1:
-        head = model[:-1]
-
-        def transform(rows: Any) -> Any:
-            return _as_float_rows(head.transform(rows))
-
-        return transform
-    return None
-
-
-def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
-    """A chunk of items as float rows; raw items such as texts are refused.
-
-    float32 rows stay float32 (half the memory, and no precision they had is lost);
-    anything else becomes float64.
-    """
-    if sp.issparse(rows):
-        return rows.astype(np.float64)
-    if isinstance(rows, np.ndarray) and rows.dtype == np.float32 and rows.ndim == 2:
-        return rows
-    try:
-        values = np.asarray(rows, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ActiveLabError(
-            "this strategy needs numeric features, but the pool holds raw items; use a "
-            "Pipeline whose steps before the last make features (a TfidfVectorizer, say), "
-            "give the model an embed(items) method, or build the Pool from feature vectors"
-        ) from err
-    if values.ndim != 2:
-        raise ActiveLabError(
-            "this strategy needs one numeric row per item; give the model an embed(items) "
-            "method, or build the Pool from feature vectors"
-        )
-    return values
