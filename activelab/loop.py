@@ -124,7 +124,8 @@ class ActiveLoop:
     callbacks : sequence of callables
         ``callback(loop, record)``, called after every fit and evaluation.
     random_state : int, Generator or None
-        Seeds every round's query, so a run is reproducible.
+        Seeds every round's query, so a run is reproducible. An int also becomes the
+        ``random_state`` of a model whose own is ``None`` (a ``Committee``'s members too).
     """
 
     def __init__(
@@ -172,6 +173,9 @@ class ActiveLoop:
         self.cold_start = cold_start if cold_start is not None else RandomSampling()
         self.callbacks = list(callbacks)
         _check_parts(self.training, self.cold_start, self.callbacks)
+        from .validation import seed_unseeded_model  # (module length: kept out of the header)
+
+        seed_unseeded_model(model, random_state)
         self.random_state = random_state
         #: How many labels :meth:`tell` got for ids that were not asked (a person may label
         #: items they chose themselves; those labels count like any other).

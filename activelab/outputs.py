@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from .data.sources import RowSource
 from .errors import ActiveLabError
+from .features import as_float_rows, embedding_function
 from .pool import Pool
 from .validation import check_int, first_line
 
@@ -314,17 +315,28 @@ class ModelOutputs:
         (``pool.labeled_ids``, in pool order). Raw items (texts, paths) have no features:
         give the model an ``embed`` method, or build the pool from feature vectors.
         """
-        return self._of(of, "features", _as_float_rows, "items")
+        return self._of(of, "features", as_float_rows, "items")
 
     def embeddings(self, of: str = "candidates") -> np.ndarray | sp.csr_matrix:
-        """``model.embed(items)`` if the model has it, else :meth:`features`.
+        """The items in the space the model sees them: the one features rule.
 
-        The space diversity selectors measure distances in; ``of`` as in :meth:`features`.
+        Every strategy that measures distances or needs feature vectors (core-set,
+        k-means, ranked batch, cluster-margin, TypiClust, ProbCover, the density
+        strategies, BADGE, ...) reads this, and it is, in order:
+
+        1. ``model.embed(items)`` when the model has it (a network's penultimate layer);
+        2. for a scikit-learn ``Pipeline`` (anything with ``steps``), the items passed
+           through every fitted step but the last (``model[:-1].transform``): a pool of
+           raw texts with a ``TfidfVectorizer`` + classifier pipeline gives TF-IDF rows,
+           sparse and a chunk at a time, never densified for the whole pool;
+        3. else the items' numeric features (:meth:`features`).
+
+        ``of`` as in :meth:`features`.
         """
-        embed = getattr(self.model, "embed", None)
-        if embed is None:
+        compute = embedding_function(self.model)
+        if compute is None:
             return self.features(of)
-        return self._of(of, "embeddings", embed, "rows")
+        return self._of(of, "embeddings", compute, "rows")
 
     def _of(self, of: str, key: str, compute: Callable[[Any], Any], kind: str) -> Any:
         what = _describe(compute, key)
@@ -568,28 +580,3 @@ def _check_candidates(pool: Pool, ids: Any) -> tuple[np.ndarray, np.ndarray]:
             f"{ids[labeled][:3].tolist()}; candidates must come from pool.unlabeled_ids"
         )
     return ids, positions
-
-
-def _as_float_rows(rows: Any) -> np.ndarray | sp.csr_matrix:
-    """A chunk of items as float rows; raw items such as texts are refused.
-
-    float32 rows stay float32 (half the memory, and no precision they had is lost);
-    anything else becomes float64.
-    """
-    if sp.issparse(rows):
-        return rows.astype(np.float64)
-    if isinstance(rows, np.ndarray) and rows.dtype == np.float32 and rows.ndim == 2:
-        return rows
-    try:
-        values = np.asarray(rows, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ActiveLabError(
-            "this strategy needs numeric features, but the pool holds raw items; give the "
-            "model an embed(items) method, or build the Pool from feature vectors"
-        ) from err
-    if values.ndim != 2:
-        raise ActiveLabError(
-            "this strategy needs one numeric row per item; give the model an embed(items) "
-            "method, or build the Pool from feature vectors"
-        )
-    return values

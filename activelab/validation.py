@@ -272,3 +272,18 @@ def _cell_kind(cell: Any) -> int:
 def _shown(value: Any) -> str:
     """``value`` as the user wrote it: NumPy scalars as Python ones."""
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def seed_unseeded_model(model: Any, random_state: Any) -> None:
+    """Give a model whose ``random_state`` parameter is ``None`` the loop's int seed."""
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        return
+    get_params = getattr(model, "get_params", None)
+    if not callable(get_params):
+        return
+    try:
+        params = get_params(deep=False)
+    except TypeError:
+        return
+    if "random_state" in params and params["random_state"] is None:
+        model.set_params(random_state=int(random_state))

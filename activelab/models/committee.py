@@ -1,7 +1,8 @@
 """Committees: several models that vote, for query by committee.
 
-:class:`Committee` fits clones of several models of your choice on the same labeled data
-and averages their class probabilities. Committee strategies also accept any fitted
+:class:`Committee` fits clones of several models of your choice, on the same labeled data
+or each on its own bootstrap sample or starting set, and averages their class
+probabilities. Committee strategies also accept any fitted
 scikit-learn ensemble that exposes its members as ``estimators_``
 (``BaggingClassifier``, ``RandomForestClassifier``, ``ExtraTreesClassifier``,
 ``VotingClassifier``...): :func:`committee_members` reads each member's view of the
@@ -30,17 +31,33 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from ..errors import ActiveLabError
 
-__all__ = ["Committee", "Member", "committee_members"]
+__all__ = ["Committee", "Member", "committee_members", "row_keys", "stratified_bootstrap"]
 
 
 class Committee(ClassifierMixin, BaseEstimator):
-    """A meta-estimator: clones of ``models``, each fit on the same data, voting together.
+    """A meta-estimator: clones of ``models``, each fit on its own view of the data, voting.
 
     Parameters
     ----------
     models : sequence of estimators
         Unfitted classifiers (any mix of types). ``fit`` fits a clone of each; the
-        originals are never touched.
+        originals are never touched. Five copies of one model make a committee too, once
+        ``bootstrap`` or ``start_share`` gives each its own data.
+    bootstrap : bool, default False
+        Fit each member on a bootstrap sample of its rows, drawn again at every fit
+        (re-bagging, Abe & Mamitsuka 1998). The draw is stratified: each class keeps its
+        count, so every member sees every class.
+    start_share : float, optional
+        Per-member starting sets, as modAL's query-by-committee tutorial gives each
+        learner its own initial data: at the first fit each member keeps this share of
+        each class's rows (at least one), drawn at random; the first fit's other rows stay
+        out of that member for good, and every row labeled later goes to every member.
+        Rows are recognised by their content (equal rows count as one item).
+    random_state : int, optional
+        Seeds the starting sets, the bootstrap draws (together with the fit count, so
+        two runs with one seed agree) and every member whose own ``random_state`` is
+        ``None`` (member ``i`` gets ``seed + i``). An :class:`~activelab.ActiveLoop` with
+        an int ``random_state`` sets it when it is ``None``.
 
     Attributes
     ----------
@@ -48,6 +65,8 @@ class Committee(ClassifierMixin, BaseEstimator):
         The fitted clones, in the order of ``models``.
     classes_ : ndarray
         The labels seen in ``fit``, sorted.
+    n_fits_ : int
+        How many times ``fit`` ran (re-bagging draws from it).
 
     ``predict_proba`` is the mean of the members' probabilities, each aligned to
     ``classes_``; a member without ``predict_proba`` counts as a one-hot vote for the
@@ -55,8 +74,12 @@ class Committee(ClassifierMixin, BaseEstimator):
     of their predictions.
     """
 
-    def __init__(self, models: Sequence[Any]) -> None:
+    def __init__(self, models: Sequence[Any], bootstrap: bool = False,
+                 start_share: float | None = None, random_state: int | None = None) -> None:
         self.models = models
+        self.bootstrap = bootstrap
+        self.start_share = start_share
+        self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> Committee:
         models = list(self.models) if isinstance(self.models, (list, tuple)) else None
@@ -70,9 +93,57 @@ class Committee(ClassifierMixin, BaseEstimator):
             raise ActiveLabError(
                 f"Committee takes one label per item (a flat y); got shape {y.shape}"
             )
+        self._check_options()
+        first = not hasattr(self, "n_fits_") or not hasattr(self, "left_out_")
+        self.n_fits_ = 0 if first else self.n_fits_
         self.classes_ = np.unique(y)
-        self.estimators_ = [clone(model).fit(X, y) for model in models]
+        keys = row_keys(X) if self.start_share is not None else None
+        if first:
+            self.left_out_ = self._starting_sets(keys, y, len(models))
+        self.estimators_ = []
+        for i, model in enumerate(models):
+            rows = np.arange(len(y))
+            if keys is not None and self.left_out_[i]:
+                rows = rows[~np.isin(keys, list(self.left_out_[i]))]
+            if self.bootstrap:
+                rows = rows[stratified_bootstrap(y[rows], self._rng(i, 1, self.n_fits_))]
+            self.estimators_.append(self._member(model, i).fit(_take(X, rows), y[rows]))
+        self.n_fits_ += 1
         return self
+
+    def _check_options(self) -> None:
+        if self.bootstrap not in (True, False):
+            raise ActiveLabError(f"bootstrap must be True or False; got {self.bootstrap!r}")
+        share = self.start_share
+        if share is not None and not (isinstance(share, (int, float)) and 0 < share <= 1):
+            raise ActiveLabError(f"start_share must be None or a share in (0, 1]; got {share!r}")
+
+    def _rng(self, member: int, purpose: int, fit: int = 0) -> np.random.Generator:
+        """Draws for ``member``: ``purpose`` 0 the starting set, 1 the bootstrap of ``fit``."""
+        base = 0 if self.random_state is None else int(self.random_state)
+        return np.random.default_rng([base, member, purpose, fit])
+
+    def _member(self, model: Any, i: int) -> Any:
+        member = clone(model)
+        if self.random_state is not None and "random_state" in member.get_params(deep=False) \
+                and member.get_params(deep=False)["random_state"] is None:
+            member.set_params(random_state=int(self.random_state) + i)
+        return member
+
+    def _starting_sets(self, keys: np.ndarray | None, y: np.ndarray, n_members: int) -> list[set]:
+        """Per member, the keys of the first fit's rows it leaves out (none without a share)."""
+        if keys is None:
+            return [set() for _ in range(n_members)]
+        out = []
+        for i in range(n_members):
+            rng = self._rng(i, 0)
+            kept = np.zeros(len(y), dtype=bool)
+            for label in np.unique(y):
+                rows = np.flatnonzero(y == label)
+                size = max(1, int(round(self.start_share * len(rows))))
+                kept[rng.choice(rows, size=size, replace=False)] = True
+            out.append(set(keys[~kept].tolist()) - set(keys[kept].tolist()))
+        return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
         self._check_fitted()
@@ -88,6 +159,37 @@ class Committee(ClassifierMixin, BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimators_"):
             raise ActiveLabError("this Committee is not fitted; call fit(X, y) first")
+
+
+def stratified_bootstrap(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Row positions drawn with replacement within each class, each class keeping its count."""
+    parts = [rng.choice(np.flatnonzero(y == label), size=int((y == label).sum()))
+             for label in np.unique(y)]
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def row_keys(X: Any) -> np.ndarray:
+    """A content key per row (a hash of its values), to recognise items across fits."""
+    import hashlib
+
+    if _is_dataframe(X):
+        X = X.to_numpy()
+    if sp.issparse(X):
+        X = X.tocsr()
+        rows = (X.data[X.indptr[i]:X.indptr[i + 1]].tobytes()
+                + X.indices[X.indptr[i]:X.indptr[i + 1]].tobytes() for i in range(X.shape[0]))
+    else:
+        values = np.asarray(X)
+        rows = (repr(v).encode() if values.dtype == object else v.tobytes() for v in values)
+    return np.array([hashlib.blake2b(r, digest_size=8).hexdigest() for r in rows])
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    if _is_dataframe(X):
+        return X.iloc[rows]
+    if sp.issparse(X):
+        return X.tocsr()[rows]
+    return np.asarray(X)[rows] if not isinstance(X, np.ndarray) else X[rows]
 
 
 @dataclass(frozen=True)

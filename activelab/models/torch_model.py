@@ -37,6 +37,25 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 
 from ..errors import ActiveLabError
+from .torch_nets import (
+    LossPredictionModule,
+    _consistent_dropout,
+    _default_augment,
+    _last_linear,
+    _pooled,
+    _ranking_loss,
+    _tapped,
+    make_cnn,
+    make_mlp,
+)
+from .torch_setup import (
+    build_criterion,
+    build_module,
+    build_optimizer,
+    check_output,
+    check_parameters,
+    dataset_rows,
+)
 
 __all__ = ["LossPredictionModule", "TorchClassifier", "make_cnn", "make_mlp", "select_device"]
 
@@ -55,59 +74,43 @@ def select_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def make_mlp(n_features: int, n_classes: int, hidden: Sequence[int] = (128,),
-             dropout: float = 0.25) -> nn.Module:
-    """Linear -> ReLU -> Dropout per hidden layer, then a linear output layer."""
-    layers: list[nn.Module] = []
-    width = n_features
-    for size in hidden:
-        layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
-        width = size
-    layers.append(nn.Linear(width, n_classes))
-    return nn.Sequential(*layers)
-
-
-def make_cnn(input_shape: tuple[int, int, int], n_classes: int, channels: int = 16,
-             hidden: int = 64, dropout: float = 0.25) -> nn.Module:
-    """Two 3x3 conv blocks (the second pooled), then a hidden layer with dropout: for 8x8 digits."""
-    c, h, w = input_shape
-    return nn.Sequential(
-        nn.Conv2d(c, channels, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(dropout),
-        nn.Linear(2 * channels * (h // 2) * (w // 2), hidden), nn.ReLU(), nn.Dropout(dropout),
-        nn.Linear(hidden, n_classes),
-    )
-
-
-class LossPredictionModule(nn.Module):
-    """Yoo & Kweon's loss-prediction head: per tapped layer GAP -> FC -> ReLU, concat, FC -> 1."""
-
-    def __init__(self, widths: Sequence[int], units: int = 32) -> None:
-        super().__init__()
-        self.branches = nn.ModuleList([nn.Linear(w, units) for w in widths])
-        self.out = nn.Linear(units * len(widths), 1)
-
-    def forward(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
-        parts = [torch.relu(fc(_pooled(f))) for fc, f in zip(self.branches, features)]
-        return self.out(torch.cat(parts, dim=1)).squeeze(1)
-
-
-def _pooled(feature: torch.Tensor) -> torch.Tensor:
-    return feature.flatten(2).mean(2) if feature.dim() > 2 else feature
-
-
 class TorchClassifier(ClassifierMixin, BaseEstimator):
     """A torch ``nn.Module`` trained and queried the scikit-learn way.
 
     Parameters
     ----------
-    module : callable, optional
-        ``module(n_features, n_classes) -> nn.Module``; the module maps a float batch of
-        shape ``(batch, *input_shape)`` to logits and ends in an ``nn.Linear``. ``None``
-        builds :func:`make_mlp` (or :func:`make_cnn` when ``input_shape`` is an image).
+    module : nn.Module or callable, optional
+        An ``nn.Module`` instance (deep-copied for every fit: refits start from its
+        weights and the instance itself is never trained; the extra members of an
+        ensemble re-initialise their copy), or a factory or ``nn.Module`` class called as
+        ``module(n_features, n_classes)``. The module maps a float batch of shape
+        ``(batch, *input_shape)`` to logits, one per class; ``embed`` reads the input of
+        its last ``nn.Linear``. ``None`` builds :func:`make_mlp` (or :func:`make_cnn`
+        when ``input_shape`` is an image). A module that fails on a probe batch or gives
+        the wrong output shape is refused at fit with what it gave.
     input_shape : tuple, optional
-        How to reshape each row before the module sees it, e.g. ``(1, 8, 8)`` for digits.
+        How to reshape each row before the module sees it, e.g. ``(1, 8, 8)`` for digits;
+        with ``dataset`` it defaults to the shape of the dataset's items.
+    optimizer : optimizer class or callable, optional
+        ``None``: Adam with ``lr`` and ``weight_decay``. A ``torch.optim.Optimizer`` class
+        (``torch.optim.SGD``) is built with ``lr``, ``weight_decay`` (when non-zero) and
+        ``optimizer_kwargs`` (``{"momentum": 0.9}``); any other callable is a factory
+        ``optimizer(params, **optimizer_kwargs)``.
+    optimizer_kwargs : dict, optional
+    criterion : loss, optional
+        ``None``: cross-entropy. A loss module (``nn.CrossEntropyLoss(weight=w)``, copied
+        per fit), a loss class, or a function ``criterion(logits, targets) -> scalar``;
+        targets are class positions in ``classes_``.
+    dataset : torch Dataset, optional
+        Train and predict from a dataset: ``X`` (in ``fit``, ``predict_proba``, the pool)
+        is then integer indices into it, one per item, and item ``i`` is ``x`` or
+        ``(x, ...)`` (a dataset's own label is ignored: labels come from ``fit``'s
+        ``y``, the oracle's). Keep the dataset's own transform deterministic (tensor
+        conversion, normalisation); put augmentation in ``train_transform``.
+    train_transform : callable, optional
+        ``x -> x`` applied to each item (shaped ``input_shape``) of every training batch,
+        never at prediction: train-time augmentation. It may use torch's random
+        functions; they are seeded by ``random_state``.
     hidden, dropout : the built-in module's hidden sizes and dropout rate.
     epochs : int
         Epochs of training from scratch.
@@ -170,7 +173,13 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         standardize: bool = True,
         device: str = "auto",
         random_state: int | None = None,
+        optimizer: Any = None,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        criterion: Any = None,
+        dataset: Any = None,
+        train_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
+        check_parameters(module, optimizer, criterion, dataset, train_transform)
         self.module = module
         self.input_shape = input_shape
         self.hidden = hidden
@@ -191,6 +200,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.standardize = standardize
         self.device = device
         self.random_state = random_state
+        self.optimizer = optimizer
+        self.optimizer_kwargs = optimizer_kwargs
+        self.criterion = criterion
+        self.dataset = dataset
+        self.train_transform = train_transform
 
     # ---- the kinds of output it offers (read by the bench and the contract check) ----
 
@@ -206,7 +220,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     # ---- training ----------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any) -> TorchClassifier:
-        features = self._features(X)
+        check_parameters(self.module, self.optimizer, self.criterion, self.dataset,
+                         self.train_transform)
+        features = self._features(X, fitting=True)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(features):
             raise ActiveLabError(
@@ -256,23 +272,22 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         return (base * 7919 + offset) % (2**31 - 1)
 
     def _new_member(self, m: int, device: torch.device) -> dict[str, Any]:
-        torch.manual_seed(self._seed(104_729 * (m + 1)))
+        seed = self._seed(104_729 * (m + 1))
+        torch.manual_seed(seed)
         n_classes = len(self.classes_)
         if self.module is not None:
-            net = self.module(self.n_features_in_, n_classes)
-            if not isinstance(net, nn.Module):
-                raise ActiveLabError(
-                    f"module(n_features, n_classes) must return an nn.Module; got {type(net).__name__}"
-                )
-        elif self.input_shape is not None and len(self.input_shape) == 3:
-            net = make_cnn(tuple(self.input_shape), n_classes, dropout=self.dropout)
+            net = build_module(self.module, self.n_features_in_, n_classes, seed, fresh=m > 0)
+        elif len(self._shape()) == 3:
+            net = make_cnn(self._shape(), n_classes, dropout=self.dropout)
         else:
             net = make_mlp(self.n_features_in_, n_classes, self.hidden, self.dropout)
         net.to(device)
+        probe = torch.zeros((2, *self._shape()), device=device)
+        if self.module is not None:
+            check_output(net, probe, n_classes)
         member: dict[str, Any] = {"net": net, "loss_net": None}
         if self.loss_prediction:
             with torch.no_grad():
-                probe = torch.zeros((2, *self._shape()), device=device)
                 widths = [_pooled(f).shape[1] for f in _tapped(net, probe)[1]]
             if not widths:
                 raise ActiveLabError(
@@ -286,9 +301,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                seed: int, device: torch.device) -> None:
         net, loss_net = member["net"], member["loss_net"]
         params = list(net.parameters()) + (list(loss_net.parameters()) if loss_net else [])
-        optimizer = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        optimizer = build_optimizer(self.optimizer, params, self.lr, self.weight_decay,
+                                    self.optimizer_kwargs)
+        criterion = build_criterion(self.criterion)
         generator = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)  # dropout masks while training
+        torch.manual_seed(seed)  # dropout masks and train_transform's draws
         n = len(X)
         batch = max(1, min(int(self.batch_size), n))
         # Yoo & Kweon stop the ranking loss's gradient into the features after 60% of training.
@@ -298,26 +315,35 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             order = torch.randperm(n, generator=generator)
             for start in range(0, n, batch):
                 rows = order[start : start + batch]
-                xb = X[rows].reshape(len(rows), *self._shape()).to(device)
-                yb = y[rows].to(device)
+                xb = X[rows].reshape(len(rows), *self._shape())
+                if self.train_transform is not None:
+                    xb = torch.stack([self.train_transform(x) for x in xb])
+                xb, yb = xb.to(device), y[rows].to(device)
                 if loss_net is None:
-                    loss = nn.functional.cross_entropy(net(xb), yb)
+                    loss = criterion(net(xb), yb)
                 else:
-                    logits, taps = _tapped(net, xb)
-                    if epoch >= detach_after:
-                        taps = [t.detach() for t in taps]
-                    per_item = nn.functional.cross_entropy(logits, yb, reduction="none")
-                    loss_net.train()
-                    predicted = loss_net(taps)
-                    loss = per_item.mean() + self.loss_weight * _ranking_loss(
-                        predicted, per_item.detach(), self.loss_margin
-                    )
+                    loss = self._loss_with_ranking(net, loss_net, xb, yb, criterion,
+                                                   epoch >= detach_after)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
         net.eval()
         if loss_net is not None:
             loss_net.eval()
+
+    def _loss_with_ranking(self, net: nn.Module, loss_net: nn.Module, xb: torch.Tensor,
+                           yb: torch.Tensor, criterion: Callable[..., torch.Tensor],
+                           detach: bool) -> torch.Tensor:
+        """The criterion plus Yoo & Kweon's ranking loss on each item's cross-entropy."""
+        logits, taps = _tapped(net, xb)
+        if detach:
+            taps = [t.detach() for t in taps]
+        per_item = nn.functional.cross_entropy(logits, yb, reduction="none")
+        loss_net.train()
+        predicted = loss_net(taps)
+        return criterion(logits, yb) + self.loss_weight * _ranking_loss(
+            predicted, per_item.detach(), self.loss_margin
+        )
 
     # ---- prediction ----------------------------------------------------------------------
 
@@ -428,9 +454,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             raise NotFittedError("this TorchClassifier is not fitted yet; call fit first")
 
     def _shape(self) -> tuple[int, ...]:
-        if self.input_shape is None:
+        shape = self.input_shape if self.input_shape is not None else self.item_shape_
+        if shape is None or len(shape) <= 1:
             return (self.n_features_in_,)
-        shape = tuple(int(s) for s in self.input_shape)
+        shape = tuple(int(s) for s in shape)
         if int(np.prod(shape)) != self.n_features_in_:
             raise ActiveLabError(
                 f"input_shape {shape} holds {int(np.prod(shape))} values, but the items "
@@ -438,7 +465,13 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             )
         return shape
 
-    def _features(self, X: Any) -> np.ndarray:
+    def _features(self, X: Any, fitting: bool = False) -> np.ndarray:
+        if self.dataset is not None:
+            X, item_shape = dataset_rows(self.dataset, X)
+            if fitting:
+                self.item_shape_ = item_shape
+        elif fitting:
+            self.item_shape_ = None
         if self.featurize is not None:
             X = self.featurize(X)
         if sp.issparse(X):
@@ -448,7 +481,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         except (TypeError, ValueError) as err:
             raise ActiveLabError(
                 "TorchClassifier needs numeric rows; give raw items (texts) a featurize "
-                "function, e.g. activelab.models.text.SentenceEmbedder()"
+                "function, e.g. activelab.models.text.SentenceEmbedder(), or a dataset"
             ) from err
         if values.ndim != 2:
             raise ActiveLabError(f"TorchClassifier needs a 2-D feature matrix; got {values.shape}")
@@ -484,84 +517,3 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_clone__(self) -> TorchClassifier:
         return type(self)(**copy.deepcopy(self.get_params(deep=False)))
-
-
-def _ranking_loss(predicted: torch.Tensor, target: torch.Tensor, margin: float) -> torch.Tensor:
-    """Yoo & Kweon's pairwise loss: the batch split in halves, item i paired with item B-1-i."""
-    half = len(predicted) // 2
-    if half == 0:
-        return predicted.sum() * 0.0
-    p_i, p_j = predicted[:half], predicted.flip(0)[:half]
-    t_i, t_j = target[:half], target.flip(0)[:half]
-    sign = torch.sign(t_i - t_j)
-    return torch.clamp(margin - sign * (p_i - p_j), min=0).mean()
-
-
-def _tapped(net: nn.Module, xb: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The logits and the output of every ``nn.ReLU``, in call order."""
-    taps: list[torch.Tensor] = []
-    handles = [
-        m.register_forward_hook(lambda mod, args, out: taps.append(out))
-        for m in net.modules() if isinstance(m, nn.ReLU)
-    ]
-    try:
-        logits = net(xb)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return logits, taps
-
-
-def _last_linear(net: nn.Module) -> nn.Linear:
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise ActiveLabError("embed needs the module to end in an nn.Linear layer; it has none")
-    return linears[-1]
-
-
-class _consistent_dropout:
-    """Within the block, each dropout layer applies one mask shared by every row of a batch."""
-
-    def __init__(self, net: nn.Module, seed: int) -> None:
-        self.layers = [m for m in net.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
-        generator = torch.Generator().manual_seed(seed)
-        self.seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
-                      for _ in self.layers]
-        self.handles: list[Any] = []
-
-    def __enter__(self) -> _consistent_dropout:
-        for layer, seed in zip(self.layers, self.seeds):
-            self.handles.append(layer.register_forward_hook(_mask_hook(layer.p, seed)))
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for handle in self.handles:
-            handle.remove()
-
-
-def _mask_hook(p: float, seed: int) -> Callable[..., torch.Tensor]:
-    def hook(module: nn.Module, args: Any, out: torch.Tensor) -> torch.Tensor:
-        if p <= 0:
-            return out
-        generator = torch.Generator().manual_seed(seed)
-        # Dropout2d drops whole channels; nn.Dropout single units.
-        shape = out.shape[1:2] + (1,) * (out.dim() - 2) if isinstance(
-            module, (nn.Dropout2d, nn.Dropout3d)) else out.shape[1:]
-        keep = (torch.rand(shape, generator=generator) >= p).to(out.device, out.dtype)
-        return out * keep / (1.0 - p)
-
-    return hook
-
-
-def _default_augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Images: roll by one pixel in a random direction. Vectors: add Gaussian noise of std 0.1.
-
-    The noise suits standardised features; pass your own ``augment`` otherwise.
-    """
-    if batch.dim() == 4:
-        dy, dx = (int(v) for v in torch.randint(-1, 2, (2,), generator=generator))
-        if dy == 0 and dx == 0:
-            dx = 1
-        return torch.roll(batch, shifts=(dy, dx), dims=(2, 3))
-    noise = torch.randn(batch.shape[1:], generator=generator).to(batch.device, batch.dtype)
-    return batch + 0.1 * noise

@@ -231,7 +231,14 @@ class StreamLearner:
         labels, and is told the new ones. Like :class:`~activelab.ActiveLoop`, the learner
         trains the model object you pass.
     window_labels : int
-        How many of the most recent labels the learner keeps to train on.
+        How many of the most recent labels the learner keeps to train on (with
+        ``window_unit="items"``: the labels of how many of the most recent stream items).
+    window_unit : "labels" or "items"
+        What ``window_labels`` counts. ``"labels"`` (default): the last ``window_labels``
+        labels, however long ago they came. ``"items"``: the labels bought among the last
+        ``window_labels`` stream items, as scikit-activeml's training window counts, so
+        old labels leave the window even when few new ones arrive. Labels told before
+        any item (seeding) count as item ``-1``.
     refit_every : int
         With ``training="window"`` or a policy: how many new labels between two fits (the
         first fit comes as soon as the labels allow one).
@@ -257,6 +264,7 @@ class StreamLearner:
         refit_every: int = 10,
         pace: bool = True,
         random_state: Any = None,
+        window_unit: str = "labels",
     ) -> None:
         self.model = model
         self.rule = stream_rule(rule) if isinstance(rule, str) else rule
@@ -269,6 +277,9 @@ class StreamLearner:
         self.classes = None if classes is None else np.asarray(list(classes))
         self.training = training
         self.window_labels = check_int(window_labels, "window_labels", minimum=2)
+        if window_unit not in ("labels", "items"):
+            raise ActiveLabError(f"window_unit must be 'labels' or 'items'; got {window_unit!r}")
+        self.window_unit = window_unit
         self.refit_every = check_int(refit_every, "refit_every")
         self.policy, self._fit_every = self._training_policy(model, training)
         self.random_state = random_state
@@ -305,6 +316,7 @@ class StreamLearner:
         self.fitted = False
         self._kept_X: np.ndarray | None = None   # the last window_labels labeled rows
         self._kept_y: np.ndarray | None = None
+        self._kept_at = np.zeros(0, dtype=np.int64)  # their stream positions
         self._since_fit = 0
         self._n_labels = 0
         self._n_fits = 0
@@ -371,17 +383,28 @@ class StreamLearner:
         self.history.n_seen += len(X)
         return chosen
 
-    def tell(self, X: Any, y: Any) -> None:
-        """Learn from labeled rows (the ones :meth:`ask` chose)."""
+    def tell(self, X: Any, y: Any, positions: Any = None) -> None:
+        """Learn from labeled rows (the ones :meth:`ask` chose, or seed labels).
+
+        ``positions``: the rows' stream positions, for ``window_unit="items"``; by default
+        the last item seen (``-1`` before any item).
+        """
         X = _as_rows(X)
         y = np.asarray(y)
         if len(y) != len(X):
             raise ActiveLabError(f"tell got {len(X)} items but {len(y)} labels")
         if len(y) == 0:
             return
+        if positions is None:
+            positions = np.full(len(y), self.history.n_seen - 1)
         all_X = np.concatenate([X] if self._kept_X is None else [self._kept_X, X])  # copies
         all_y = np.concatenate([y] if self._kept_y is None else [self._kept_y, y])
-        kept_X, kept_y = all_X[-self.window_labels:], all_y[-self.window_labels:]
+        all_at = np.concatenate([self._kept_at, np.asarray(positions, dtype=np.int64)])
+        if self.window_unit == "items":
+            keep = all_at >= self.history.n_seen - self.window_labels
+        else:
+            keep = np.arange(len(all_y)) >= len(all_y) - self.window_labels
+        kept_X, kept_y, kept_at = all_X[keep], all_y[keep], all_at[keep]
         since, n_labels = self._since_fit + len(y), self._n_labels + len(y)
         if (not self.fitted or since >= self._fit_every) and ready_to_fit(
             self.policy, self.model, kept_y
@@ -398,6 +421,7 @@ class StreamLearner:
             self.fitted = True
         # a tell whose fit failed leaves no trace
         self._kept_X, self._kept_y, self._since_fit, self._n_labels = kept_X, kept_y, since, n_labels
+        self._kept_at = kept_at
 
     # ---- a whole stream
 
@@ -433,7 +457,7 @@ class StreamLearner:
                 raise ActiveLabError("the stream has no labels; pass an oracle to run()")
             else:
                 labels = _ask_oracle(oracle, X[chosen], start + np.flatnonzero(chosen))
-            self.tell(X[chosen], labels)
+            self.tell(X[chosen], labels, positions=start + np.flatnonzero(chosen))
             if on_batch is not None:
                 on_batch(self)
         return self.history

@@ -16,6 +16,7 @@ from ..validation import check_int
 
 if TYPE_CHECKING:
     from ..outputs import ModelOutputs
+from .metrics import check_metric, prepare_rows
 from .neighbors import DEFAULT_DISTANCE_CHUNK, _as_rows, _row_sq_norms
 from .topk import Selector, _check_scores, id_ranks, top_k
 
@@ -23,19 +24,36 @@ from .topk import Selector, _check_scores, id_ranks, top_k
 MINIBATCH_ABOVE = 20_000
 
 
+#: The metrics k-means can cluster in (cosine: Euclidean k-means of the normalised rows).
+KMEANS_METRICS = ("euclidean", "cosine")
+
+
+def kmeans_rows(X: Any, metric: str = "euclidean") -> np.ndarray | sp.csr_matrix:
+    """The rows k-means clusters for ``metric``: float32 rows, L2-normalised for cosine.
+
+    On the unit sphere ``||a - b||^2 = 2 * cosine distance``, so Euclidean k-means of the
+    normalised rows groups by direction (spherical k-means up to the centres' norms).
+    Manhattan has no k-means and is refused.
+    """
+    metric = check_metric(metric, KMEANS_METRICS)
+    return prepare_rows(X, metric)
+
+
 def kmeans_labels(
-    X: Any, n_clusters: int, ranks: np.ndarray, rng: np.random.Generator, n_init: int = 1
+    X: Any, n_clusters: int, ranks: np.ndarray, rng: np.random.Generator, n_init: int = 1,
+    metric: str = "euclidean",
 ) -> tuple[np.ndarray, np.ndarray]:
     """k-means cluster labels and centres of the rows of ``X``, seeded from ``rng``.
 
     The rows are clustered in id order (``ranks``), so the result does not depend on
     the order they come in. ``MiniBatchKMeans`` above :data:`MINIBATCH_ABOVE` rows.
-    Fewer distinct rows than clusters leave some clusters empty.
+    Fewer distinct rows than clusters leave some clusters empty. ``metric="cosine"``
+    clusters the L2-normalised rows (:func:`kmeans_rows`); the centres are in that space.
     """
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.exceptions import ConvergenceWarning
 
-    X = _as_rows(X)
+    X = kmeans_rows(X, metric)
     order = np.argsort(ranks, kind="stable")
     seed = int(rng.integers(2**31 - 1))
     n_init = check_int(n_init, "n_init")
@@ -119,6 +137,9 @@ class KMeansSelector(Selector):
     keep their scores. When k-means leaves clusters empty (fewer distinct points than
     ``k``), the best-scored remaining candidates fill the batch.
 
+    ``metric="cosine"`` clusters the L2-normalised embeddings (text); ``"euclidean"`` is
+    the default (:func:`kmeans_rows`).
+
     k-means (``n_init`` restarts; ``MiniBatchKMeans`` above 20,000 candidates) costs
     ``O(iterations * n * k * dim)`` time and ``O(n + k * dim)`` memory beyond the
     embeddings.
@@ -134,9 +155,10 @@ class KMeansSelector(Selector):
 
     PICKS = ("nearest", "best", "random")
 
-    def __init__(self, pick: str = "nearest", n_init: int = 1) -> None:
+    def __init__(self, pick: str = "nearest", n_init: int = 1, metric: str = "euclidean") -> None:
         self.pick = pick
         self.n_init = n_init
+        self.metric = metric
 
     def select(
         self, outputs: ModelOutputs, scores: np.ndarray, k: int, rng: np.random.Generator
@@ -149,7 +171,7 @@ class KMeansSelector(Selector):
         if k >= n:
             return top_k(ids, scores, n)
         ranks = id_ranks(ids)
-        X = outputs.embeddings()
+        X = kmeans_rows(outputs.embeddings(), self.metric)
         labels, centres = kmeans_labels(X, k, ranks, rng, self.n_init)
         if self.pick == "nearest":
             primary = _sq_distance_to_own_centre(X, centres, labels)
@@ -188,6 +210,8 @@ class ClusterMarginSelector(Selector):
     ``max(k, max_shortlist)`` items; clustering it costs ``O(m^2)`` memory and up to
     ``O(m^2 log m)`` time for ``m`` shortlisted items. The score of a pick is its own
     score, made non-increasing in round-robin order with ``np.minimum.accumulate``.
+    ``metric`` (``"euclidean"``, ``"cosine"``, ``"manhattan"``) is the distance the
+    clustering measures.
 
     >>> import numpy as np
     >>> from activelab import ModelOutputs, Pool
@@ -206,11 +230,13 @@ class ClusterMarginSelector(Selector):
         distance_threshold: float | None = None,
         max_shortlist: int = 2048,
         pick: str = "best",
+        metric: str = "euclidean",
     ) -> None:
         self.shortlist_factor = shortlist_factor
         self.distance_threshold = distance_threshold
         self.max_shortlist = max_shortlist
         self.pick = pick
+        self.metric = metric
 
     def select(
         self, outputs: ModelOutputs, scores: np.ndarray, k: int, rng: np.random.Generator
@@ -226,13 +252,14 @@ class ClusterMarginSelector(Selector):
             raise ActiveLabError(
                 f"distance_threshold must be None or a positive number; got {threshold!r}"
             )
+        metric = check_metric(self.metric)
         ids = outputs.ids
         scores = _check_scores(ids, scores)
         n, k = len(ids), min(int(k), len(ids))
         ranks = id_ranks(ids)
         m = min(n, max(k, min(k * factor, cap)))
         shortlist = np.lexsort((ranks, -scores))[:m]
-        clusters = self._clusters(outputs.embeddings(), shortlist, k, threshold)
+        clusters = self._clusters(outputs.embeddings(), shortlist, k, threshold, metric)
         if self.pick == "best":
             member_key = np.arange(m, dtype=float)
         else:
@@ -254,7 +281,8 @@ class ClusterMarginSelector(Selector):
 
     @staticmethod
     def _clusters(
-        embeddings: Any, shortlist: np.ndarray, k: int, threshold: float | None
+        embeddings: Any, shortlist: np.ndarray, k: int, threshold: float | None,
+        metric: str = "euclidean",
     ) -> np.ndarray:
         m = len(shortlist)
         if m < 2 or (threshold is None and k >= m):
@@ -263,7 +291,7 @@ class ClusterMarginSelector(Selector):
         from sklearn.metrics import pairwise_distances
 
         rows = _as_rows(embeddings[shortlist])
-        distances = pairwise_distances(rows).astype(np.float64)
+        distances = pairwise_distances(rows, metric=metric).astype(np.float64)
         model = AgglomerativeClustering(
             n_clusters=None if threshold is not None else k,
             distance_threshold=threshold,

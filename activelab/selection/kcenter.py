@@ -89,6 +89,9 @@ class KCenterGreedy(Selector):
     (non-increasing); a cold-start first pick gets the second pick's distance, the
     covering radius it leaves.
 
+    ``metric`` is ``"euclidean"`` (default), ``"cosine"`` (text) or ``"manhattan"``
+    (:mod:`activelab.selection.metrics`).
+
     ``O(k * n * dim + n * n_labeled * dim)`` time; ``O(n)`` memory beyond the
     embeddings, distances in float32 blocks of at most ``chunk_size ** 2`` (16 MiB at
     the default): each pick is one matrix-vector product over the candidates.
@@ -102,8 +105,9 @@ class KCenterGreedy(Selector):
     (array([3, 2]), array([10.,  2.]))
     """
 
-    def __init__(self, chunk_size: int = DEFAULT_DISTANCE_CHUNK) -> None:
+    def __init__(self, chunk_size: int = DEFAULT_DISTANCE_CHUNK, metric: str = "euclidean") -> None:
         self.chunk_size = chunk_size
+        self.metric = metric
 
     def select(
         self, outputs: ModelOutputs, scores: np.ndarray, k: int, rng: np.random.Generator
@@ -111,7 +115,7 @@ class KCenterGreedy(Selector):
         ids = outputs.ids
         scores = _check_scores(ids, scores)
         space = RunningMinDistance(
-            outputs.embeddings(), _labeled_embeddings(outputs), self.chunk_size
+            outputs.embeddings(), _labeled_embeddings(outputs), self.chunk_size, self.metric
         )
         ranks = id_ranks(ids)
         if not np.isfinite(space._sq).all():  # NaN distances: the general loop handles them
@@ -126,10 +130,10 @@ class KCenterGreedy(Selector):
 def _farthest_first(
     space: RunningMinDistance, ranks: np.ndarray, k: int, first_scores: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`greedy_farthest` for one space with finite rows, on the squared distances.
+    """:func:`greedy_farthest` for one space with finite rows, on the metric's keys.
 
-    The same picks and scores (the square root is monotonic, so the largest squared
-    distance and its ties are the largest distance's), without a float64 copy of the
+    The same picks and scores (a key orders like its distance, so the largest key and
+    its ties are the largest distance's), without a float64 copy of the
     distances per step: a pick's running minimum becomes ``-inf``, which keeps it out.
     """
     n = len(ranks)
@@ -145,7 +149,7 @@ def _farthest_first(
             largest = min_sq.max()
             tied = np.flatnonzero(min_sq == largest)
             pick = int(tied[np.argmin(ranks[tied])]) if len(tied) > 1 else int(tied[0])
-            values[step] = np.sqrt(np.float64(largest))
+            values[step] = space.to_distance(largest)
         picks[step] = pick
         space.add(pick)
         min_sq[pick] = -np.inf
@@ -154,7 +158,7 @@ def _farthest_first(
             values[0] = values[1]
         else:
             left = min_sq[np.isfinite(min_sq)]
-            values[0] = np.sqrt(np.float64(left.max())) if len(left) else 0.0
+            values[0] = space.to_distance(left.max()) if len(left) else 0.0
     return picks, np.minimum.accumulate(values)
 
 

@@ -14,6 +14,14 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..validation import check_int
+from .metrics import (
+    check_metric,
+    key_to_distance,
+    manhattan_block,
+    prepare_rows,
+    row_key_norms,
+    uses_dot_products,
+)
 
 if TYPE_CHECKING:
     pass
@@ -77,18 +85,22 @@ def _nearest_sq(
 
 
 class RunningMinDistance:
-    """Squared Euclidean distance from each row of ``X`` to its nearest centre.
+    """Distance from each row of ``X`` to its nearest centre, kept as a running minimum.
 
     Starts with the rows of ``centres`` (none if ``None`` or empty) and takes more
-    centres one at a time with :meth:`add` (a row of ``X``, by position). Works in
-    float32 BLAS, on dense or CSR rows, in blocks of at most ``chunk_size ** 2``
-    distances (16 MiB of float32 at the default): tall blocks of rows against at most
-    ``chunk_size`` centres, so each added centre is one matrix-vector product over up to
-    ``chunk_size ** 2`` rows and an in-place ``np.minimum``. ``||x||^2`` is computed once.
-    Dense rows are first shifted by their mean rounded to integers, which keeps
+    centres one at a time with :meth:`add` (a row of ``X``, by position). ``metric`` is
+    ``"euclidean"`` (default), ``"cosine"`` or ``"manhattan"``
+    (:mod:`activelab.selection.metrics`); :attr:`min_sq` holds the running minimum of
+    the metric's key (the squared distance for Euclidean) and :meth:`distances` the
+    distances. Works in float32, on dense or CSR rows, in blocks of at most
+    ``chunk_size ** 2`` distances (16 MiB of float32 at the default): tall blocks of
+    rows against at most ``chunk_size`` centres, so each added centre is one
+    matrix-vector product (Euclidean, cosine) or one ``cdist`` column (Manhattan) over
+    up to ``chunk_size ** 2`` rows and an in-place ``np.minimum``. Dense rows are first
+    shifted by their mean rounded to integers (not for cosine), which keeps
     ``||a||^2 + ||b||^2 - 2 a.b`` accurate far from the origin and integer data exact (so
     exact ties stay ties). Memory beyond the rows: that shifted float32 copy of dense rows
-    (none for CSR rows), ``O(n)`` vectors and one block.
+    (for CSR rows, a normalised copy with cosine), ``O(n)`` vectors and one block.
 
     >>> import numpy as np
     >>> running = RunningMinDistance(np.array([[0.0], [3.0], [5.0]]), np.array([[1.0]]))
@@ -100,47 +112,53 @@ class RunningMinDistance:
     """
 
     def __init__(
-        self, X: Any, centres: Any = None, chunk_size: int = DEFAULT_DISTANCE_CHUNK
+        self, X: Any, centres: Any = None, chunk_size: int = DEFAULT_DISTANCE_CHUNK,
+        metric: str = "euclidean",
     ) -> None:
         self.chunk_size = check_int(chunk_size, "chunk_size")
-        X = _as_rows(X)
+        self.metric = check_metric(metric)
+        X = prepare_rows(X, metric)
         has_centres = centres is not None and np.shape(centres)[0] > 0
-        C = _as_rows(centres) if has_centres else None
+        C = prepare_rows(centres, metric) if has_centres else None
         if C is not None and C.shape[1] != X.shape[1]:
             raise ActiveLabError(
                 f"the centres have {C.shape[1]} dimensions and the rows {X.shape[1]}; "
                 "embed both the same way"
             )
-        if not sp.issparse(X) and len(X):
+        if not sp.issparse(X) and len(X) and metric != "cosine":
             shift = np.round(X.mean(axis=0, dtype=np.float64)).astype(np.float32)
             X = X - shift
             if C is not None:
                 C = C - shift
         self._X = X
-        self._sq = _row_sq_norms(X)
+        self._sq = row_key_norms(X, metric)
         self._buffer: np.ndarray | None = None
         self.min_sq = np.full(X.shape[0], np.inf, dtype=np.float32)
         self.n_centres = 0
         if C is not None:
-            self._update(C, _row_sq_norms(C))
+            self._update(C, row_key_norms(C, metric))
             self.n_centres = C.shape[0]
 
     def _update(self, C: np.ndarray | sp.csr_matrix, c_sq: np.ndarray) -> None:
         budget = self.chunk_size**2
         cols = min(C.shape[0], self.chunk_size)
         rows = max(1, budget // cols)
-        if cols == 1 and not sp.issparse(self._X) and self._buffer is None:
+        dot = uses_dot_products(self.metric)
+        if dot and cols == 1 and not sp.issparse(self._X) and self._buffer is None:
             self._buffer = np.empty(min(rows, self._X.shape[0]), dtype=np.float32)
         for c_start in range(0, C.shape[0], cols):
-            centres = C[c_start : c_start + cols] * np.float32(-2)
+            centres = C[c_start : c_start + cols] * np.float32(-2 if dot else 1)
             centre_sq = c_sq[c_start : c_start + cols]
             for start in range(0, self._X.shape[0], rows):
                 part = slice(start, start + rows)
                 current = self.min_sq[part]
-                nearest = _nearest_sq(
-                    self._X[part], self._sq[part], centres, centre_sq,
-                    self._buffer if cols == 1 else None,
-                )
+                if dot:
+                    nearest = _nearest_sq(
+                        self._X[part], self._sq[part], centres, centre_sq,
+                        self._buffer if cols == 1 else None,
+                    )
+                else:
+                    nearest = manhattan_block(self._X[part], centres).min(axis=1)
                 np.minimum(current, nearest, out=current)
 
     def add(self, position: int) -> None:
@@ -149,9 +167,13 @@ class RunningMinDistance:
         self._update(self._X[position : position + 1], self._sq[position : position + 1])
         self.n_centres += 1
 
+    def to_distance(self, key: np.ndarray) -> np.ndarray:
+        """Distances from values of :attr:`min_sq` (float64)."""
+        return key_to_distance(key, self.metric)
+
     def distances(self) -> np.ndarray:
-        """Distance (not squared) of each row to its nearest centre; ``inf`` with no centres."""
-        return np.sqrt(self.min_sq.astype(np.float64))
+        """Distance of each row to its nearest centre; ``inf`` with no centres."""
+        return self.to_distance(self.min_sq)
 
 
 #: Where nearest-neighbour work runs: ``"auto"`` (faiss when installed and the rows are
@@ -185,49 +207,58 @@ def nearest_distances(
     n_neighbors: int,
     chunk_size: int = DEFAULT_DISTANCE_CHUNK // 2,
     backend: str = "numpy",
+    metric: str = "euclidean",
 ) -> np.ndarray:
     """Distances from each row of ``X`` to its ``n_neighbors`` nearest rows of ``reference``.
 
     Ascending, one row per row of ``X``; a row that is also in ``reference`` finds itself
     at distance 0. Computed in float64 on dense rows shifted by the mean of
     ``reference`` (or on CSR rows), in blocks of ``chunk_size x chunk_size``, keeping
-    the ``n_neighbors`` smallest per row: ``O(len(X) * n_neighbors)`` memory.
+    the ``n_neighbors`` smallest per row: ``O(len(X) * n_neighbors)`` memory. ``metric``
+    is ``"euclidean"``, ``"cosine"`` or ``"manhattan"`` (:mod:`activelab.selection.metrics`).
 
     ``backend="faiss"`` finds the neighbours with faiss (``IndexFlatL2``, exact search in
     float32, multi-threaded; ``pip install 'activelab[faiss]'``) on dense rows and then
     recomputes their distances in float64, so they agree with the NumPy path except
     where float32 rounding reorders near-ties. ``"auto"`` uses faiss when it is
-    installed and the rows are dense, NumPy otherwise.
+    installed, the rows are dense and the metric is Euclidean, NumPy otherwise.
 
     >>> nearest_distances(np.array([[0.0], [4.0]]), np.array([[1.0], [3.0], [9.0]]), 2)
     array([[1., 3.],
            [1., 3.]])
     """
     n_neighbors = check_int(n_neighbors, "n_neighbors")
-    if use_faiss(backend, X, reference):
+    metric = check_metric(metric)
+    if metric != "euclidean" and backend == "faiss":
+        raise ActiveLabError(f"backend='faiss' measures Euclidean distances; got metric={metric!r}")
+    if metric == "euclidean" and use_faiss(backend, X, reference):
         return faiss_neighbors(X, reference, n_neighbors, chunk_size)[0]
-    if sp.issparse(X) or sp.issparse(reference):
-        X, reference = sp.csr_matrix(X, dtype=np.float64), sp.csr_matrix(reference, dtype=np.float64)
-    else:
-        reference = np.asarray(reference, dtype=np.float64)
+    use_faiss(backend)  # refuses an unknown backend
+    sparse = sp.issparse(X) or sp.issparse(reference)
+    X = prepare_rows(sp.csr_matrix(X) if sparse else X, metric, np.float64)
+    reference = prepare_rows(sp.csr_matrix(reference) if sparse else reference, metric, np.float64)
+    if not sparse and metric != "cosine":
         shift = reference.mean(axis=0)
-        X, reference = np.asarray(X, dtype=np.float64) - shift, reference - shift
+        X, reference = X - shift, reference - shift
     if n_neighbors > reference.shape[0]:
         raise ActiveLabError(
             f"asked for {n_neighbors} nearest neighbours among {reference.shape[0]} rows"
         )
-    x_sq, r_sq = _row_sq_norms(X), _row_sq_norms(reference)
+    x_sq, r_sq = row_key_norms(X, metric), row_key_norms(reference, metric)
     out = np.empty((X.shape[0], n_neighbors))
     for start in range(0, X.shape[0], chunk_size):
         rows = slice(start, start + chunk_size)
         best = np.empty((len(x_sq[rows]), 0))
         for c_start in range(0, reference.shape[0], chunk_size):
             cols = slice(c_start, c_start + chunk_size)
-            block = _sq_distances(X[rows], x_sq[rows], reference[cols], r_sq[cols])
+            if uses_dot_products(metric):
+                block = _sq_distances(X[rows], x_sq[rows], reference[cols], r_sq[cols])
+            else:
+                block = manhattan_block(X[rows], reference[cols])
             best = np.concatenate([best, block], axis=1)
             if best.shape[1] > n_neighbors:
                 best = np.partition(best, n_neighbors - 1, axis=1)[:, :n_neighbors]
-        out[rows] = np.sqrt(np.sort(best, axis=1))
+        out[rows] = key_to_distance(np.sort(best, axis=1), metric)
     return out
 
 

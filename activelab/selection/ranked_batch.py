@@ -22,8 +22,9 @@ class RankedBatch(Selector):
 
     Cardoso, Silva, Goldschmidt & Gama, "Ranked batch-mode active learning",
     Information Sciences 379 (2017). ``similarity`` is ``1 / (1 + d)`` with ``d`` the
-    Euclidean distance to the nearest of the labeled and already-ranked items (0 when
-    there are none, so a cold start begins with the most uncertain item);
+    distance (``metric``: ``"euclidean"``, ``"cosine"`` or ``"manhattan"``) to the
+    nearest of the labeled and already-ranked items (0 when there are none, so a cold
+    start begins with the most uncertain item);
     ``uncertainty`` is the given scores min-max normalised to ``[0, 1]`` (all 0 when
     they are equal). ``alpha=None`` uses the paper's ``|U| / (|U| + |L|)``, recomputed
     at every step: ``|U|`` the candidates not ranked yet, ``|L|`` the labeled items plus
@@ -42,9 +43,13 @@ class RankedBatch(Selector):
     array([3, 1, 2])
     """
 
-    def __init__(self, alpha: float | None = None, chunk_size: int = DEFAULT_DISTANCE_CHUNK) -> None:
+    def __init__(
+        self, alpha: float | None = None, chunk_size: int = DEFAULT_DISTANCE_CHUNK,
+        metric: str = "euclidean",
+    ) -> None:
         self.alpha = alpha
         self.chunk_size = chunk_size
+        self.metric = metric
 
     def select(
         self, outputs: ModelOutputs, scores: np.ndarray, k: int, rng: np.random.Generator
@@ -63,7 +68,7 @@ class RankedBatch(Selector):
         uncertainty = (scores - scores.min()) / spread if spread > 0 else np.zeros(len(ids))
         n, n_labeled = len(ids), outputs.pool.n_labeled
         space = RunningMinDistance(
-            outputs.embeddings(), _labeled_embeddings(outputs), self.chunk_size
+            outputs.embeddings(), _labeled_embeddings(outputs), self.chunk_size, self.metric
         )
 
         def utility(distances: list[np.ndarray], step: int) -> np.ndarray:

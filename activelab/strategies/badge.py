@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -21,27 +19,14 @@ __all__ = [
 ]
 
 
-def _as_float(values: Any) -> np.ndarray | sp.csr_matrix:
-    if sp.issparse(values):
-        return values.tocsr().astype(np.float64)
-    return np.asarray(values, dtype=np.float64)
-
-
 def gradient_inputs(outputs: ModelOutputs) -> np.ndarray | sp.csr_matrix:
     """What the model's last linear layer sees for each candidate (without the intercept).
 
-    ``model.embed(items)`` when the model has it; for a scikit-learn ``Pipeline`` the
-    items passed through every step but the last (``model[:-1].transform``); otherwise
-    the features themselves.
+    :meth:`ModelOutputs.embeddings`, the one features rule: ``model.embed(items)`` when
+    the model has it; for a scikit-learn ``Pipeline`` the items passed through every
+    step but the last; otherwise the features themselves.
     """
-    model = outputs.model
-    if hasattr(model, "embed"):
-        return outputs.embeddings()
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list) and len(steps) > 1:
-        head = model[:-1]
-        return outputs.of_items("badge_inputs", lambda rows: _as_float(head.transform(rows)))
-    return outputs.features()
+    return outputs.embeddings()
 
 
 def gradient_parts(

@@ -13,7 +13,8 @@ import scipy.sparse as sp
 
 from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
-from ..selection.clustering import kmeans_labels
+from ..selection.clustering import KMEANS_METRICS, kmeans_labels, kmeans_rows
+from ..selection.metrics import check_metric
 from ..selection.neighbors import (
     DEFAULT_DISTANCE_CHUNK,
     faiss_radius_pairs,
@@ -65,6 +66,8 @@ class TypiClust(_EmbeddingStrategy):
     search with faiss when it is installed (``pip install 'activelab[faiss]'``; dense
     embeddings), else with NumPy; ``"numpy"`` or ``"faiss"`` force one. Both are exact
     and give the same picks except where float32 rounding reorders near-tied neighbours.
+    ``metric="cosine"`` clusters the L2-normalised embeddings and measures typicality in
+    cosine distance (text); faiss serves ``"euclidean"`` only.
 
     >>> import numpy as np
     >>> from activelab import Pool
@@ -80,11 +83,13 @@ class TypiClust(_EmbeddingStrategy):
         max_clusters: int = 500,
         min_cluster_size: int = 5,
         backend: str = "auto",
+        metric: str = "euclidean",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.max_clusters = max_clusters
         self.min_cluster_size = min_cluster_size
         self.backend = backend
+        self.metric = metric
 
     def _select(
         self, outputs: ModelOutputs, k: int, rng: np.random.Generator
@@ -92,9 +97,10 @@ class TypiClust(_EmbeddingStrategy):
         n_neighbors = check_int(self.n_neighbors, "n_neighbors")
         max_clusters = check_int(self.max_clusters, "max_clusters")
         min_size = check_int(self.min_cluster_size, "min_cluster_size", minimum=0)
+        metric = check_metric(self.metric, KMEANS_METRICS)
         n, n_labeled = len(outputs), outputs.pool.n_labeled
-        X = _stack(outputs.embeddings(), _labeled_embeddings(outputs))
-        backend = "faiss" if use_faiss(self.backend, X) else "numpy"
+        X = kmeans_rows(_stack(outputs.embeddings(), _labeled_embeddings(outputs)), metric)
+        backend = _backend(self.backend, X, metric)
         all_ids = np.concatenate([outputs.ids, outputs.pool.labeled_ids])
         n_clusters = min(n_labeled + k, max_clusters, n + n_labeled)
         labels, _ = kmeans_labels(X, n_clusters, id_ranks(all_ids), rng)
@@ -112,7 +118,9 @@ class TypiClust(_EmbeddingStrategy):
             options = np.flatnonzero(open_)
             cluster = int(options[np.lexsort((options, -sizes[options], claimed[options]))[0]])
             if cluster not in typicality:
-                typicality[cluster] = _typicality(X, labels, cluster, n, n_neighbors, backend)
+                typicality[cluster] = _typicality(
+                    X, labels, cluster, n, n_neighbors, backend, metric
+                )
             members, values = typicality[cluster]
             free = ~taken[members]
             pick = int(members[free][best_by_id(values[free], ranks[members[free]])])
@@ -124,9 +132,21 @@ class TypiClust(_EmbeddingStrategy):
         return np.array(picks, dtype=np.int64), np.minimum.accumulate(np.array(scores))
 
 
+def _backend(backend: str, X: Any, metric: str) -> str:
+    """``"faiss"`` or ``"numpy"``: faiss only for Euclidean distances."""
+    if metric != "euclidean":
+        if backend == "faiss":
+            raise ActiveLabError(
+                f"backend='faiss' measures Euclidean distances; got metric={metric!r}"
+            )
+        use_faiss(backend)  # refuses an unknown backend
+        return "numpy"
+    return "faiss" if use_faiss(backend, X) else "numpy"
+
+
 def _typicality(
     X: Any, labels: np.ndarray, cluster: int, n_candidates: int, n_neighbors: int,
-    backend: str = "numpy",
+    backend: str = "numpy", metric: str = "euclidean",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate positions in ``cluster`` and ``1 / mean distance to their nearest neighbours``."""
     everyone = np.flatnonzero(labels == cluster)
@@ -134,7 +154,9 @@ def _typicality(
     n_near = min(n_neighbors, len(everyone) - 1)
     if n_near == 0:
         return members, np.zeros(len(members))
-    distances = nearest_distances(X[members], X[everyone], n_near + 1, backend=backend)
+    distances = nearest_distances(
+        X[members], X[everyone], n_near + 1, backend=backend, metric=metric
+    )
     mean = distances.sum(axis=1) / n_near
     return members, 1.0 / (mean + 1e-12)
 
@@ -168,7 +190,8 @@ class ProbCover(_EmbeddingStrategy):
     index when faiss is installed and the embeddings are dense, else with scikit-learn
     and NumPy; ``"numpy"`` or ``"faiss"`` force one. faiss's float32 candidates are
     checked against ``delta`` in float64, so both give the same graph up to rounding at
-    the radius.
+    the radius. ``metric`` (``"euclidean"``, ``"cosine"``, ``"manhattan"``) is the
+    distance the balls and the default radius measure; faiss serves ``"euclidean"`` only.
 
     >>> import numpy as np
     >>> from activelab import Pool
@@ -179,9 +202,12 @@ class ProbCover(_EmbeddingStrategy):
     (array([0, 3, 5]), array([3., 2., 1.]))
     """
 
-    def __init__(self, delta: float | None = None, backend: str = "auto") -> None:
+    def __init__(
+        self, delta: float | None = None, backend: str = "auto", metric: str = "euclidean"
+    ) -> None:
         self.delta = delta
         self.backend = backend
+        self.metric = metric
 
     def _select(
         self, outputs: ModelOutputs, k: int, rng: np.random.Generator
@@ -192,13 +218,14 @@ class ProbCover(_EmbeddingStrategy):
             or not 0 < delta < np.inf
         ):
             raise ActiveLabError(f"delta must be None or a positive number; got {delta!r}")
+        metric = check_metric(self.metric)
         n = len(outputs)
         X = _stack(outputs.embeddings(), _labeled_embeddings(outputs))
         all_ids = np.concatenate([outputs.ids, outputs.pool.labeled_ids])
-        backend = "faiss" if use_faiss(self.backend, X) else "numpy"
+        backend = _backend(self.backend, X, metric)
         if delta is None:
-            delta = _default_delta(X, id_ranks(all_ids), rng, backend)
-        graph = _radius_graph(X, delta, backend=backend)
+            delta = _default_delta(X, id_ranks(all_ids), rng, backend, metric)
+        graph = _radius_graph(X, delta, backend=backend, metric=metric)
         reverse = graph.T.tocsr()
         covered = np.zeros(X.shape[0], dtype=bool)
         covered[graph[n:].indices] = True
@@ -230,7 +257,8 @@ class ProbCover(_EmbeddingStrategy):
 
 
 def _radius_graph(
-    X: Any, delta: float, chunk_size: int = DEFAULT_DISTANCE_CHUNK, backend: str = "numpy"
+    X: Any, delta: float, chunk_size: int = DEFAULT_DISTANCE_CHUNK, backend: str = "numpy",
+    metric: str = "euclidean",
 ) -> sp.csr_matrix:
     """Which items lie within ``delta`` of each item (itself included), as a 0/1 CSR matrix.
 
@@ -240,7 +268,7 @@ def _radius_graph(
         return faiss_radius_pairs(X, delta, chunk_size)
     from sklearn.neighbors import NearestNeighbors
 
-    search = NearestNeighbors(radius=delta).fit(X)
+    search = NearestNeighbors(radius=delta, metric=metric).fit(X)
     n = X.shape[0]
     index_dtype = np.int32 if n < 2**31 else np.int64
     parts, lengths = [], []
@@ -255,7 +283,8 @@ def _radius_graph(
 
 
 def _default_delta(
-    X: Any, ranks: np.ndarray, rng: np.random.Generator, backend: str = "numpy"
+    X: Any, ranks: np.ndarray, rng: np.random.Generator, backend: str = "numpy",
+    metric: str = "euclidean",
 ) -> float:
     """Median distance to the 10th nearest neighbour over a sample of the items."""
     n = X.shape[0]
@@ -264,6 +293,6 @@ def _default_delta(
     in_id_order = np.argsort(ranks)
     sample = np.sort(in_id_order[rng.choice(n, size=min(n, DELTA_SAMPLE), replace=False)])
     n_near = min(DELTA_NEIGHBOUR, n - 1)
-    distances = nearest_distances(X[sample], X, n_near + 1, backend=backend)
+    distances = nearest_distances(X[sample], X, n_near + 1, backend=backend, metric=metric)
     delta = float(np.median(distances[:, -1]))
     return delta if delta > 0 else float(np.finfo(np.float32).eps)

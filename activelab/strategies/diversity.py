@@ -1,8 +1,11 @@
 """Diversity, batch-mode and cold-start strategies: spread the batch over the data.
 
-They measure Euclidean distances between embeddings: ``model.embed(items)`` when the
-model has it, else the items' numeric features (:meth:`ModelOutputs.embeddings`). A pool
-of raw items (texts) needs a model with ``embed``.
+They measure distances between embeddings by the one features rule
+(:meth:`ModelOutputs.embeddings`): ``model.embed(items)`` when the model has it, a
+``Pipeline``'s steps but the last (a pool of raw texts with a ``TfidfVectorizer``
+pipeline works), else the items' numeric features. ``metric=`` chooses the distance:
+``"euclidean"`` (default), ``"cosine"`` (usual for text) or ``"manhattan"``; the k-means
+ones take ``"euclidean"`` or ``"cosine"`` (:mod:`activelab.selection.metrics`).
 
 * ``coreset`` / ``gsx`` — farthest-first from the labeled items (k-center greedy).
 * ``kmeans`` / ``cluster_stratified`` — one item per k-means cluster.
@@ -86,8 +89,8 @@ class CoreSet(_SelectorStrategy):
     needs_model = False
     contract_models = ANY_MODEL
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, metric: str = "euclidean") -> None:
+        self.metric = metric
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         if outputs.pool.n_labeled:
@@ -95,7 +98,7 @@ class CoreSet(_SelectorStrategy):
         return closeness_to_mean(outputs.embeddings())
 
     def _selector(self) -> Selector:
-        return KCenterGreedy()
+        return KCenterGreedy(metric=self.metric)
 
 
 @register("gsx")
@@ -139,14 +142,14 @@ class KMeansSampling(_SelectorStrategy):
     needs_model = False
     contract_models = ANY_MODEL
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, metric: str = "euclidean") -> None:
+        self.metric = metric
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return np.zeros(len(outputs))
 
     def _selector(self) -> Selector:
-        return KMeansSelector(pick="nearest")
+        return KMeansSelector(pick="nearest", metric=self.metric)
 
 
 @register("cluster_stratified")
@@ -172,14 +175,14 @@ class ClusterStratified(_SelectorStrategy):
     needs_model = False
     contract_models = ANY_MODEL
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, metric: str = "euclidean") -> None:
+        self.metric = metric
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return np.zeros(len(outputs))
 
     def _selector(self) -> Selector:
-        return KMeansSelector(pick="random")
+        return KMeansSelector(pick="random", metric=self.metric)
 
 
 @register("ranked_batch")
@@ -208,14 +211,15 @@ class RankedBatchSampling(_SelectorStrategy):
     5
     """
 
-    def __init__(self, alpha: float | None = None) -> None:
+    def __init__(self, alpha: float | None = None, metric: str = "euclidean") -> None:
         self.alpha = alpha
+        self.metric = metric
 
     def score(self, outputs: ModelOutputs, rng: np.random.Generator) -> np.ndarray:
         return least_confidence(class_probabilities(outputs))
 
     def _selector(self) -> Selector:
-        return RankedBatch(alpha=self.alpha)
+        return RankedBatch(alpha=self.alpha, metric=self.metric)
 
 
 @register("cluster_margin")
@@ -247,11 +251,12 @@ class ClusterMargin(_SelectorStrategy, MarginSampling):
     5
     """
 
-    def __init__(self, shortlist_factor: int = 10) -> None:
+    def __init__(self, shortlist_factor: int = 10, metric: str = "euclidean") -> None:
         self.shortlist_factor = shortlist_factor
+        self.metric = metric
 
     def _selector(self) -> Selector:
-        return ClusterMarginSelector(shortlist_factor=self.shortlist_factor)
+        return ClusterMarginSelector(shortlist_factor=self.shortlist_factor, metric=self.metric)
 
 
 @register("stochastic_margin")

@@ -14,6 +14,7 @@ Both need ``predict_proba``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -89,7 +90,10 @@ def fit_clone(model: Any, X: Any, y: np.ndarray, seed: int) -> Any:
     """A clone of ``model`` fit on ``(X, y)``; a ``random_state=None`` inside becomes ``seed``.
 
     Fixing the seed makes the refits, and so the ranking, reproducible under the query's
-    ``random_state``, and lets every candidate be judged by equally seeded clones.
+    ``random_state``, and lets every candidate be judged by equally seeded clones. A
+    model with no ``random_state`` at all (a skorch net) is fit with torch's global
+    generator seeded by ``seed`` when torch is loaded, and the caller's generator state
+    restored afterwards.
     """
     from sklearn.base import clone
 
@@ -100,15 +104,20 @@ def fit_clone(model: Any, X: Any, y: np.ndarray, seed: int) -> Any:
             f"this strategy refits copies of the model, but {type(model).__name__} cannot be "
             f"cloned ({first_line(err)}); use a scikit-learn estimator"
         ) from err
-    unseeded = {
-        key: seed
-        for key, value in fresh.get_params(deep=True).items()
-        if (key == "random_state" or key.endswith("__random_state")) and value is None
+    seeds = {
+        key: value for key, value in fresh.get_params(deep=True).items()
+        if key == "random_state" or key.endswith("__random_state")
     }
+    unseeded = {key: seed for key, value in seeds.items() if value is None}
     if unseeded:
         fresh.set_params(**unseeded)
     try:
-        return fresh.fit(X, y)
+        if seeds or "torch" not in sys.modules:
+            return fresh.fit(X, y)
+        torch = sys.modules["torch"]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return fresh.fit(X, y)
     except ValueError as err:
         raise ActiveLabError(
             f"could not fit a copy of {type(model).__name__} on {len(y)} labels "
