@@ -41,6 +41,7 @@ from .multilabel import (
     MaximumLossReduction,
     MaxLoss,
 )
+from .probabilistic import ExpectedProbabilisticGain, ProbabilisticAL
 from .random_sampling import RandomSampling
 from .registry import available, get, register
 from .regression import EMCM, CommitteeVariance, PredictiveStd
@@ -72,6 +73,7 @@ __all__ = [
     "ExpectedErrorReduction",
     "ExpectedGradientLength",
     "ExpectedLogLossReduction",
+    "ExpectedProbabilisticGain",
     "GraphDensity",
     "GreedySamplingX",
     "GreedySamplingY",
@@ -90,6 +92,7 @@ __all__ = [
     "MeanStd",
     "PowerBALD",
     "PredictiveStd",
+    "ProbabilisticAL",
     "ProbCover",
     "Query",
     "RandomSampling",
