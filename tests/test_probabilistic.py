@@ -55,7 +55,7 @@ def expected_error_by_integration(k1: float, k0: float, prior: float, m: int) ->
         for l1 in range(m + 1):
             decide_one = (k1 + l1) > (k0 + m - l1)  # ties go to class 0, the first
             chance = math.comb(m, l1) * (1 - p) ** l1 * p ** (m - l1)
-            total += chance * ((1 - p) if decide_one else p)
+            total += chance * (p if decide_one else 1 - p)
         return total * stats.beta.pdf(p, k0 + prior, k1 + prior)
 
     return integrate.quad(integrand, 0, 1, epsabs=1e-12)[0]
