@@ -6,6 +6,7 @@ True
 """
 
 from .badge import BADGE
+from .bayesian_regression import ExpectedModelVarianceReduction, KLDivergenceMaximization
 from .base import Query, ScoringStrategy, Strategy
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
 from .deep import (
@@ -73,12 +74,14 @@ __all__ = [
     "ExpectedErrorReduction",
     "ExpectedGradientLength",
     "ExpectedLogLossReduction",
+    "ExpectedModelVarianceReduction",
     "ExpectedProbabilisticGain",
     "GraphDensity",
     "GreedySamplingX",
     "GreedySamplingY",
     "ImprovedGreedySampling",
     "InformationDensity",
+    "KLDivergenceMaximization",
     "KMeansSampling",
     "LabelCardinalityInconsistency",
     "LearningLoss",
