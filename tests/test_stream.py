@@ -160,7 +160,7 @@ def test_density_rule_only_labels_items_that_become_someones_nearest_neighbour()
 def test_rules_by_name_with_a_did_you_mean():
     assert set(available_rules()) == {"random", "fixed_uncertainty", "variable_uncertainty",
                                       "randomized_variable_uncertainty", "split", "density",
-                                      "prefer_uncertain"}
+                                      "prefer_uncertain", "periodic", "cogdqs", "pal"}
     assert type(stream_rule("Randomised-Variable-Uncertainty")).__name__ == \
         "RandomizedVariableUncertainty"
     with raises_user_error("did you mean 'variable_uncertainty'"):

@@ -58,9 +58,13 @@ def mean_bandwidth_gamma(X: Any, n_labeled: int | None = None) -> float:
 
 def rbf_kernel_matrix(A: Any, B: Any, gamma: float) -> np.ndarray:
     """``exp(-gamma ||a - b||^2)`` for every row ``a`` of ``A`` and ``b`` of ``B`` (dense or CSR)."""
-    from sklearn.metrics.pairwise import rbf_kernel
+    if sp.issparse(A) or sp.issparse(B):
+        from sklearn.metrics.pairwise import rbf_kernel
 
-    return rbf_kernel(A, B, gamma=gamma)
+        return rbf_kernel(A, B, gamma=gamma)
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    squared = (A * A).sum(1)[:, None] - 2 * A @ B.T + (B * B).sum(1)[None, :]
+    return np.exp(-gamma * np.maximum(squared, 0.0))
 
 
 class ParzenWindowClassifier(ClassifierMixin, BaseEstimator):

@@ -398,6 +398,7 @@ class StreamLearner:
             self.fitted = True
         # a tell whose fit failed leaves no trace
         self._kept_X, self._kept_y, self._since_fit, self._n_labels = kept_X, kept_y, since, n_labels
+        self.rule.learn(X, y)
 
     # ---- a whole stream
 
