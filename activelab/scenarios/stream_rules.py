@@ -364,10 +364,10 @@ class StreamPAL(StreamRule):
     IDA), scikit-activeml's default for ``StreamProbabilisticAL``: among the gains of the
     last ``w`` items, want an item whose gain is at least the ``1 - budget`` quantile,
     lowered by ``(max - min) * (budget * seen - bought) / w_tol`` when behind the budget
-    (raised when ahead).
+    (raised when ahead). The defaults are scikit-activeml's.
     """
 
-    def __init__(self, prior: float = 1.0, m_max: int = 1, gamma: float | str = "mean",
+    def __init__(self, prior: float = 1e-3, m_max: int = 2, gamma: float | str = "mean",
                  memory: int = 500, w: int = 100, w_tol: float = 50.0) -> None:
         self.prior = prior
         self.m_max = m_max

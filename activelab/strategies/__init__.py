@@ -6,8 +6,8 @@ True
 """
 
 from .badge import BADGE
-from .bayesian_regression import ExpectedModelVarianceReduction, KLDivergenceMaximization
 from .base import Query, ScoringStrategy, Strategy
+from .bayesian_regression import ExpectedModelVarianceReduction, KLDivergenceMaximization
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
 from .deep import (
     BALD,
