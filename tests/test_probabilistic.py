@@ -118,19 +118,22 @@ def xpal_by_brute_force(X_lab, y_lab, X_cand, X_eval, gamma, prior_c, prior_e):
     return np.array(gains)
 
 
-def test_xpal_scores_match_refitting_a_parzen_window_by_brute_force():
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_xpal_scores_match_refitting_a_parzen_window_by_brute_force(n_classes):
     rng = np.random.default_rng(3)
-    X = np.vstack([rng.normal(-1, 0.6, (10, 2)), rng.normal(1, 0.6, (10, 2))])
+    centres = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.5]])[:n_classes]
+    X = np.vstack([rng.normal(c, 0.6, (8, 2)) for c in centres])
+    labeled = np.concatenate([np.arange(c * 8, c * 8 + 2) for c in range(n_classes)] + [[8 + 2]])
+    labels = np.concatenate([[c, c] for c in range(n_classes)] + [[1]])
     pool = Pool(X)
-    labeled = [0, 1, 10, 11, 12]
-    pool.add_labels(labeled, [0, 0, 1, 1, 1])
+    pool.add_labels(labeled, labels)
     model = ParzenWindowClassifier(gamma=0.8).fit(*pool.labeled_data())
     query = ExpectedProbabilisticGain(prior_candidate=1.0, prior_eval=0.5).query(
         model, pool, pool.n_unlabeled)
     unlabeled = pool.unlabeled_ids
-    evaluation = np.vstack([X[unlabeled], X[labeled]])
-    expected = xpal_by_brute_force(X[labeled], np.array([0, 0, 1, 1, 1]), X[unlabeled],
-                                   evaluation, 0.8, 1.0, 0.5)
+    in_pool_order = np.sort(labeled)
+    evaluation = np.vstack([X[unlabeled], X[in_pool_order]])
+    expected = xpal_by_brute_force(X[labeled], labels, X[unlabeled], evaluation, 0.8, 1.0, 0.5)
     got = dict(zip(query.ids.tolist(), query.scores.tolist()))
     np.testing.assert_allclose([got[i] for i in unlabeled.tolist()], expected, atol=1e-12)
 

@@ -110,19 +110,17 @@ def xpal_gain(
     n_classes = k_eval.shape[1]
     label_chance = k_candidates + prior_candidate
     label_chance /= label_chance.sum(axis=1, keepdims=True)
-    decision_now = k_eval.argmax(axis=1)                                   # (e,)
+    total = k_eval.sum(axis=1)[:, None] + kernel + n_classes * prior_eval     # (e, n)
+    decision_now = k_eval.argmax(axis=1)
+    top_now = k_eval.max(axis=1)[:, None]
     gain = np.zeros(len(k_candidates))
     for y in range(n_classes):
-        updated = np.repeat(k_eval[:, None, :], kernel.shape[1], axis=1)   # (e, n, c)
-        updated[:, :, y] += kernel
-        posterior_total = updated.sum(axis=2) + n_classes * prior_eval
-        decision_new = updated.argmax(axis=2)
-        right_new = np.take_along_axis(updated, decision_new[:, :, None], 2)[:, :, 0]
-        right_now = np.take_along_axis(
-            updated, np.broadcast_to(decision_now[:, None, None], (*kernel.shape, 1)), 2)[:, :, 0]
-        # prior_eval cancels in the difference of the two posterior means
-        risk_drop = ((right_new - right_now) / posterior_total).mean(axis=0)
-        gain += label_chance[:, y] * risk_drop
+        # only class y's frequency grows, so the new top is the larger of y's new count
+        # and the best other class; prior_eval cancels in the difference of the means
+        others = np.delete(k_eval, y, axis=1).max(axis=1) if n_classes > 1 else np.zeros(len(k_eval))
+        top_new = np.maximum(others[:, None], k_eval[:, y, None] + kernel)
+        now_after = top_now + kernel * (decision_now == y)[:, None]
+        gain += label_chance[:, y] * ((top_new - now_after) / total).mean(axis=0)
     return gain
 
 
@@ -248,8 +246,8 @@ class ExpectedProbabilisticGain(ScoringStrategy):
     ``n_eval`` of them, a fixed sample). Unlike McPAL, a label counts for what it changes
     across the pool, not only at ``x``.
 
-    Cost per query: ``O(n e c^2)`` for ``e`` evaluation items, in chunks of candidates
-    (``O(e * chunk * c)`` memory), plus ``O((n + e) m d)`` kernel values.
+    Cost per query: ``O(n e c)`` for ``e`` evaluation items, in chunks of candidates
+    (``O(e * chunk)`` memory), plus ``O((n + e) m d)`` kernel values.
 
     >>> import numpy as np
     >>> from activelab import Pool
@@ -265,7 +263,7 @@ class ExpectedProbabilisticGain(ScoringStrategy):
     contract_models = ("proba",)
 
     def __init__(self, prior_candidate: float = 1.0, prior_eval: float = 1.0,
-                 n_eval: int = DEFAULT_REFERENCE, chunk: int = 64, selector: Any = None) -> None:
+                 n_eval: int = DEFAULT_REFERENCE, chunk: int = 256, selector: Any = None) -> None:
         super().__init__(selector)
         self.prior_candidate = prior_candidate
         self.prior_eval = prior_eval
