@@ -41,6 +41,7 @@ from ..outputs import ModelOutputs
 from ..validation import check_int
 from .base import ScoringStrategy
 from .density import fixed_sample
+from .embedding_space import _stack
 from .registry import register
 
 __all__ = ["ExpectedProbabilisticGain", "ProbabilisticAL", "expected_error_reduction_mcpal",
@@ -165,12 +166,6 @@ def _dense_or_csr(rows: Any) -> Any:
     if sp.issparse(rows):
         return sp.csr_matrix(rows, dtype=np.float64)
     return np.asarray(rows.to_numpy() if hasattr(rows, "to_numpy") else rows, dtype=float)
-
-
-def _stack(a: Any, b: Any) -> Any:
-    if sp.issparse(a) or sp.issparse(b):
-        return sp.vstack([sp.csr_matrix(a), sp.csr_matrix(b)], format="csr")
-    return np.vstack([a, b])
 
 
 def _check_prior(value: Any, name: str) -> float:
