@@ -11,8 +11,9 @@ from scipy import integrate, stats
 from sklearn.linear_model import LogisticRegression
 
 from activelab import Pool
+from activelab.kernels import mean_bandwidth_gamma
 from activelab.models.catalog import make_model
-from activelab.models.parzen import ParzenWindowClassifier, mean_bandwidth_gamma
+from activelab.models.parzen import ParzenWindowClassifier
 from activelab.strategies.probabilistic import (
     ExpectedProbabilisticGain,
     ProbabilisticAL,

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from scipy.special import gammaln
 
 from ..errors import ActiveLabError
-from ..models.parzen import mean_bandwidth_gamma, rbf_kernel_matrix
+from ..kernels import mean_bandwidth_gamma, rbf_kernel_matrix
 from ..outputs import ModelOutputs
 from ..validation import check_int
 from .base import ScoringStrategy
