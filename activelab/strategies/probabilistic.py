@@ -28,6 +28,7 @@ Parzen frequencies themselves (xPAL is defined for that classifier).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations_with_replacement
 from typing import Any
 
@@ -51,15 +52,16 @@ __all__ = ["ExpectedProbabilisticGain", "ProbabilisticAL", "expected_error_reduc
 DEFAULT_REFERENCE = 1000
 
 
-def _label_vectors(m: int, n_classes: int) -> np.ndarray:
-    """Every count vector of ``m`` labels over ``n_classes`` classes, ``(L, n_classes)``."""
+@lru_cache(maxsize=64)
+def _label_vectors(m: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every count vector of ``m`` labels over ``n_classes`` classes, ``(L, n_classes)``,
+    and the log multinomial coefficient of each (read-only, cached: stream PAL asks per item)."""
     rows = [np.bincount(np.array(c, dtype=int), minlength=n_classes)
             for c in combinations_with_replacement(range(n_classes), m)]
-    return np.array(rows, dtype=float).reshape(-1, n_classes)
-
-
-def _log_multinomial(labels: np.ndarray) -> np.ndarray:
-    return gammaln(labels.sum(axis=1) + 1) - gammaln(labels + 1).sum(axis=1)
+    labels = np.array(rows, dtype=float).reshape(-1, n_classes)
+    log_multinomial = gammaln(labels.sum(axis=1) + 1) - gammaln(labels + 1).sum(axis=1)
+    labels.flags.writeable = log_multinomial.flags.writeable = False
+    return labels, log_multinomial
 
 
 def expected_error_reduction_mcpal(k: np.ndarray, prior: float = 1.0, m_max: int = 1) -> np.ndarray:
@@ -78,10 +80,10 @@ def expected_error_reduction_mcpal(k: np.ndarray, prior: float = 1.0, m_max: int
     error_now = 1.0 - np.take_along_axis(a, k.argmax(axis=1)[:, None], 1)[:, 0] / total
     gains = np.full(len(k), -np.inf)
     for m in range(1, m_max + 1):
-        labels = _label_vectors(m, k.shape[1])                       # (L, c)
+        labels, log_multinomial = _label_vectors(m, k.shape[1])      # (L, c), (L,)
         a_l = a[:, None, :] + labels[None, :, :]                     # (n, L, c)
         log_beta = gammaln(a_l).sum(axis=2) - gammaln(total + m)[:, None]
-        chance = np.exp(_log_multinomial(labels)[None, :] + log_beta - log_beta_a[:, None])
+        chance = np.exp(log_multinomial[None, :] + log_beta - log_beta_a[:, None])
         decided = (k[:, None, :] + labels[None, :, :]).argmax(axis=2)
         right = np.take_along_axis(a_l, decided[:, :, None], 2)[:, :, 0] / (total + m)[:, None]
         error_after = (chance * (1.0 - right)).sum(axis=1)
