@@ -7,7 +7,9 @@ Dirichlet ``Dir(k(x) + prior)``, and the gain of a label is an expectation over 
 over the label, in closed form.
 
 * **mcpal** — multi-class probabilistic active learning (Kottke, Krempl, Lang, Teschner &
-  Spiliopoulou, 2016, ECAI; the binary OPAL of Krempl, Lang & Hofer, 2014/2015,
+  Spiliopoulou, 2016, ECAI), after the binary PAL and OPAL (Krempl, Kottke &
+  Spiliopoulou, 2014, "Probabilistic active learning: towards combining versatility,
+  optimality and efficiency", Discovery Science; Krempl, Kottke & Lemaire, 2015,
   "Optimised probabilistic active learning", Machine Learning): the expected drop in
   the misclassification rate at ``x`` from ``m`` more labels there, per label, maximised
   over ``m = 1..m_max``, weighted by the density of ``x``.
