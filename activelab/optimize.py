@@ -23,7 +23,7 @@ black box as the oracle, every query maximises the acquisition within the space'
 >>> from activelab.scenarios.space import InputSpace
 >>> result = minimize(lambda x: (x[0] - 0.3) ** 2, InputSpace([0], [1]), n_calls=10,
 ...                   random_state=0)
->>> abs(result.x[0] - 0.3) < 0.05
+>>> bool(abs(result.x[0] - 0.3) < 0.05)
 True
 """
 
