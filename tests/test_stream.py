@@ -160,7 +160,7 @@ def test_density_rule_only_labels_items_that_become_someones_nearest_neighbour()
 def test_rules_by_name_with_a_did_you_mean():
     assert set(available_rules()) == {"random", "fixed_uncertainty", "variable_uncertainty",
                                       "randomized_variable_uncertainty", "split", "density",
-                                      "prefer_uncertain"}
+                                      "prefer_uncertain", "periodic", "cogdqs", "pal"}
     assert type(stream_rule("Randomised-Variable-Uncertainty")).__name__ == \
         "RandomizedVariableUncertainty"
     with raises_user_error("did you mean 'variable_uncertainty'"):
@@ -201,7 +201,7 @@ def test_prequential_evaluation_tests_each_item_before_training_on_it():
 
 @pytest.mark.parametrize("rule", sorted(["random", "fixed_uncertainty", "variable_uncertainty",
                                          "randomized_variable_uncertainty", "split", "density",
-                                         "prefer_uncertain"]))
+                                         "prefer_uncertain", "periodic", "cogdqs", "pal"]))
 def test_every_rule_keeps_every_window_within_budget_and_spends_it(rule):
     learner = StreamLearner(SGDClassifier(loss="log_loss", random_state=0), rule, budget=0.05,
                             window=500, classes=[0, 1], random_state=0)

@@ -6,6 +6,8 @@ Importing this package is cheap; torch loads when a model is first used.
 * :mod:`~activelab.models.catalog` — ``make_model("logreg", seed)``: the named models of
   ``activelab bench --model`` and ``activelab serve``;
 * :class:`~activelab.models.committee.Committee` — several user models as one ensemble;
+* :class:`~activelab.models.parzen.ParzenWindowClassifier` — kernel class frequencies, the
+  model of the probabilistic active learning strategies (``make_model("parzen", seed)``);
 * :class:`~activelab.models.torch_model.TorchClassifier` — any ``nn.Module`` with ``fit``,
   ``predict_proba``, ``embed``, MC-dropout / ensemble ``sample_proba``, ``predict_loss``
   and ``augmented_proba``.
@@ -19,6 +21,7 @@ from ..lazy import lazy_names
 
 __all__ = [
     "Committee",
+    "ParzenWindowClassifier",
     "SentenceEmbedder",
     "TorchClassifier",
     "load_sentences",
@@ -29,6 +32,7 @@ __all__ = [
 _WHERE = {
     "Committee": ".committee",
     "make_model": ".catalog",
+    "ParzenWindowClassifier": ".parzen",
     "TorchClassifier": ".torch_model",
     "SentenceEmbedder": ".text",
     "load_sentences": ".text",
@@ -37,7 +41,7 @@ _WHERE = {
 
 
 def _needs_torch(name: str, err: ImportError) -> Exception:
-    if _WHERE[name] in (".committee", ".catalog"):
+    if _WHERE[name] in (".committee", ".catalog", ".parzen"):
         return err
     from ..errors import ActiveLabError
 

@@ -63,6 +63,12 @@ def _nb(seed: int, sparse: bool) -> Any:
     return make_pipeline(FunctionTransformer(_to_dense, accept_sparse=True), GaussianNB())
 
 
+def _parzen(seed: int, sparse: bool) -> Any:
+    from .parzen import ParzenWindowClassifier
+
+    return _scaled(ParzenWindowClassifier(gamma="mean", class_prior=1e-3), sparse)
+
+
 def _mlp(seed: int, sparse: bool) -> Any:
     from sklearn.neural_network import MLPClassifier
 
@@ -157,6 +163,8 @@ MODELS = _catalog("classification", [
     ("knn", _knn, "standardised 3-nearest neighbours"),
     ("nb", _nb, "Gaussian naive Bayes"),
     ("mlp", _mlp, "standardised MLP, one hidden layer of 64"),
+    ("parzen", _parzen, "standardised Parzen window classifier, RBF kernel, mean-criterion "
+     "bandwidth (the model of mcpal and xpal)"),
     # PyTorch (activelab[torch]): MC dropout, embed; see docs/deep.md
     ("torch-mlp", _torch_mlp, "torch MLP, 128 hidden, dropout 0.25, 50 epochs from scratch"),
     ("torch-mlp-warm", _torch_mlp_warm, "torch-mlp fine-tuned 10 epochs from the last weights"),

@@ -422,6 +422,7 @@ class StreamLearner:
         # a tell whose fit failed leaves no trace
         self._kept_X, self._kept_y, self._since_fit, self._n_labels = kept_X, kept_y, since, n_labels
         self._kept_at = kept_at
+        self.rule.learn(X, y)
 
     # ---- a whole stream
 

@@ -7,6 +7,7 @@ True
 
 from .badge import BADGE
 from .base import Query, ScoringStrategy, Strategy
+from .bayesian_regression import ExpectedModelVarianceReduction, KLDivergenceMaximization
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
 from .deep import (
     BALD,
@@ -41,6 +42,7 @@ from .multilabel import (
     MaximumLossReduction,
     MaxLoss,
 )
+from .probabilistic import ExpectedProbabilisticGain, ProbabilisticAL
 from .random_sampling import RandomSampling
 from .registry import available, get, register
 from .regression import EMCM, CommitteeVariance, PredictiveStd
@@ -72,11 +74,14 @@ __all__ = [
     "ExpectedErrorReduction",
     "ExpectedGradientLength",
     "ExpectedLogLossReduction",
+    "ExpectedModelVarianceReduction",
+    "ExpectedProbabilisticGain",
     "GraphDensity",
     "GreedySamplingX",
     "GreedySamplingY",
     "ImprovedGreedySampling",
     "InformationDensity",
+    "KLDivergenceMaximization",
     "KMeansSampling",
     "LabelCardinalityInconsistency",
     "LearningLoss",
@@ -90,6 +95,7 @@ __all__ = [
     "MeanStd",
     "PowerBALD",
     "PredictiveStd",
+    "ProbabilisticAL",
     "ProbCover",
     "Query",
     "RandomSampling",
