@@ -29,7 +29,7 @@ from activelab.models import load_sentences
 def make_model(name: str, steps: int):
     if name == "tfidf":
         return make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(C=10.0))
-    from activelab.models.text_finetune import FineTunedTextClassifier
+    from activelab.models import FineTunedTextClassifier
 
     return FineTunedTextClassifier(n_steps=steps, device="cpu", random_state=0)
 
