@@ -12,7 +12,9 @@ Importing this package is cheap; torch loads when a model is first used.
   ``predict_proba``, ``embed``, MC-dropout / ensemble ``sample_proba``, ``predict_loss``
   and ``augmented_proba``.
 * :mod:`activelab.models.text` — cached MiniLM sentence embeddings, a light head, and a
-  generated labeled text corpus.
+  generated labeled text corpus;
+* :class:`~activelab.models.text_finetune.FineTunedTextClassifier` — MiniLM fine-tuned
+  on the labeled texts (SetFit-style), then a logistic head.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..lazy import lazy_names
 
 __all__ = [
     "Committee",
+    "FineTunedTextClassifier",
     "ParzenWindowClassifier",
     "SentenceEmbedder",
     "TorchClassifier",
@@ -37,6 +40,7 @@ _WHERE = {
     "SentenceEmbedder": ".text",
     "load_sentences": ".text",
     "minilm_classifier": ".text",
+    "FineTunedTextClassifier": ".text_finetune",
 }
 
 

