@@ -9,6 +9,8 @@ Importing this package is cheap; torch loads when a model is first used.
 * :class:`~activelab.models.torch_model.TorchClassifier` — any ``nn.Module`` with ``fit``,
   ``predict_proba``, ``embed``, MC-dropout / ensemble ``sample_proba``, ``predict_loss``
   and ``augmented_proba``.
+* :class:`~activelab.models.vae.VAE` — a small variational autoencoder trained on the
+  pool: the generator of generative active learning (docs/synthesis.md).
 * :mod:`activelab.models.text` — cached MiniLM sentence embeddings, a light head, and a
   generated labeled text corpus.
 """
@@ -21,6 +23,7 @@ __all__ = [
     "Committee",
     "SentenceEmbedder",
     "TorchClassifier",
+    "VAE",
     "load_sentences",
     "make_model",
     "minilm_classifier",
@@ -30,6 +33,7 @@ _WHERE = {
     "Committee": ".committee",
     "make_model": ".catalog",
     "TorchClassifier": ".torch_model",
+    "VAE": ".vae",
     "SentenceEmbedder": ".text",
     "load_sentences": ".text",
     "minilm_classifier": ".text",
