@@ -31,7 +31,7 @@ from .errors import ActiveLabError
 from .training import TRAINING_POLICIES, TrainingContext, TrainingPolicy
 from .validation import check_int, check_random_state
 
-__all__ = ["GenerativeAugmentation", "latent_codec", "sample_weight_parameter"]
+__all__ = ["GenerativeAugmentation", "latent_codec", "new_vae", "sample_weight_parameter"]
 
 
 def sample_weight_parameter(model: Any) -> str | None:
@@ -64,13 +64,21 @@ def latent_codec(generator: Any) -> Any:
         if generator != "vae":
             raise ActiveLabError(f"generator must be 'vae' or an object with fit, encode and "
                                  f"decode; got {generator!r}")
-        from .models.vae import VAE
-
-        return VAE()
+        return new_vae()
     missing = [m for m in ("fit", "encode", "decode") if not callable(getattr(generator, m, None))]
     if missing:
         raise ActiveLabError(f"the generator needs {', '.join(missing)}; a VAE has them all")
     return generator
+
+
+def new_vae(**params: Any) -> Any:
+    """A :class:`~activelab.models.vae.VAE`, or a one-line error saying torch is needed."""
+    try:
+        from .models.vae import VAE
+    except ImportError as err:
+        raise ActiveLabError(f"the VAE generator needs PyTorch: pip install 'activelab[torch]' "
+                             f"({err})") from err
+    return VAE(**params)
 
 
 @TRAINING_POLICIES.register("generative_augmentation", aliases=["bgadl"])

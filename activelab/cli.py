@@ -97,7 +97,8 @@ def _models_help() -> str:
 @click.option("--rules", default=None, help="stream: decision rules "
               f"{', '.join(RULES.available())} (default all); synthesis: methods "
               f"{', '.join(METHODS.available())} (default all); with --data digits "
-              "gaal, gaal-unguarded, latent-vae, latent-gmm, pool, pool-bgadl, random.")
+              "gaal, gaal-unguarded, latent-vae, latent-gmm, pool, pool-bgadl, pool-bgadl-plain, "
+              "random.")
 @click.option("--label-fraction", default=0.05, show_default=True, type=float,
               help="stream: share of the stream that may be labeled, in (0, 1].")
 @click.option("--items", default=100_000, show_default=True, type=int,

@@ -12,6 +12,7 @@ items with their true labels, then spends oracle calls ``batch_size`` at a time:
   best margin of 500 samples; ``latent-gmm`` — the same with a Gaussian mixture of the pool;
 * ``pool`` — margin sampling over the pool; ``pool-bgadl`` — the same, trained with
   :class:`~activelab.augmentation.GenerativeAugmentation` (5 neighbours per label, weight 0.5);
+  ``pool-bgadl-plain`` — with the plain decoded neighbours (``residual=False``);
 * ``random`` — random pool items.
 
 **The oracle.** A pool item gets its true label (a person labels real digits). A
@@ -43,7 +44,7 @@ from ..validation import MAX_REPEATS, check_int, check_seed
 from .metrics import aulc, labels_to_reach, mean_curve
 from .report import output_folder, write_scenario_outputs
 
-__all__ = ["IMAGE_METHODS", "ImageSynthesisSettings", "run_image_synthesis_bench",
+__all__ = ["IMAGE_METHODS", "ImageSynthesisSettings", "digits_split", "run_image_synthesis_bench",
            "stand_in_oracle", "write_image_synthesis_outputs"]
 
 #: The methods: name -> what it is, for the summary.
@@ -54,6 +55,7 @@ IMAGE_METHODS.add("latent-vae", "LatentSynthesis, 500 VAE prior samples, margin"
 IMAGE_METHODS.add("latent-gmm", "LatentSynthesis, 500 Gaussian-mixture samples, margin")
 IMAGE_METHODS.add("pool", "margin sampling over the pool")
 IMAGE_METHODS.add("pool-bgadl", "margin sampling + GenerativeAugmentation")
+IMAGE_METHODS.add("pool-bgadl-plain", "the same with plain decoded samples (residual=False)")
 IMAGE_METHODS.add("random", "random pool items")
 
 SYNTHESISING = ("gaal", "gaal-unguarded", "latent-vae", "latent-gmm")
@@ -121,7 +123,9 @@ class _Split:
     full_accuracy: float
 
 
-def _split(X: np.ndarray, y: np.ndarray, seed: int, settings: ImageSynthesisSettings) -> _Split:
+def digits_split(X: np.ndarray, y: np.ndarray, seed: int, settings: ImageSynthesisSettings) -> _Split:
+    """One seed's pool / test split, initial items, VAE trained on the pool (when a method
+    needs it) and full-pool accuracy."""
     from sklearn.model_selection import train_test_split
 
     X_pool, X_test, y_pool, y_test = train_test_split(
@@ -129,10 +133,10 @@ def _split(X: np.ndarray, y: np.ndarray, seed: int, settings: ImageSynthesisSett
     rng = np.random.default_rng(seed)
     first = rng.choice(len(X_pool), settings.initial, replace=False)
     vae = None
-    if set(settings.methods) & {"gaal", "gaal-unguarded", "latent-vae", "pool-bgadl"}:
-        from ..models.vae import VAE
+    if set(settings.methods) - {"latent-gmm", "pool", "random"}:
+        from ..augmentation import new_vae
 
-        vae = VAE(epochs=settings.vae_epochs, random_state=seed).fit(X_pool)
+        vae = new_vae(epochs=settings.vae_epochs, random_state=seed).fit(X_pool)
     full = float(_learner().fit(X_pool, y_pool).score(X_test, y_test))
     return _Split(X_pool, y_pool, X_test, y_test, first, vae, full)
 
@@ -180,8 +184,10 @@ def _run_pool(method: str, data: _Split, seed: int,
 
     pool = Pool(data.X_pool)
     pool.add_labels(data.first, data.y_pool[data.first])
-    training = GenerativeAugmentation(data.vae, refit=False, random_state=seed) \
-        if method == "pool-bgadl" else None
+    training = None
+    if method.startswith("pool-bgadl"):
+        training = GenerativeAugmentation(data.vae, residual=method == "pool-bgadl", refit=False,
+                                          random_state=seed)
     strategy = strategies.get("random" if method == "random" else "margin")
     loop = ActiveLoop(_learner(), pool, strategy, SimulatedOracle(data.y_pool),
                       batch_size=settings.batch_size, eval_set=(data.X_test, data.y_test),
@@ -231,7 +237,7 @@ def run_image_synthesis_bench(settings: ImageSynthesisSettings,
     for s in range(settings.seeds):
         seed = settings.seed + s
         clock = time.perf_counter()
-        data = _split(X, y, seed, settings)
+        data = digits_split(X, y, seed, settings)
         vae_seconds.append(time.perf_counter() - clock)
         for method in settings.methods:
             runs.append(run_one(method, data, oracle, seed, settings))
