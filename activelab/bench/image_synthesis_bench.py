@@ -40,9 +40,10 @@ import numpy as np
 from .. import __version__
 from ..errors import ActiveLabError
 from ..registry import Registry
-from ..validation import MAX_REPEATS, check_int, check_seed
+from ..validation import check_int
 from .metrics import aulc, labels_to_reach, mean_curve
 from .report import output_folder, write_scenario_outputs
+from .synthesis_bench import check_methods_and_seeds
 
 __all__ = ["IMAGE_METHODS", "ImageSynthesisSettings", "digits_split", "run_image_synthesis_bench",
            "stand_in_oracle", "write_image_synthesis_outputs"]
@@ -81,12 +82,7 @@ class ImageSynthesisSettings:
     test_size: float = 0.25
 
     def check(self) -> None:
-        for method in self.methods:
-            IMAGE_METHODS.canonical(method)
-        if len(set(self.methods)) != len(self.methods) or not self.methods:
-            raise ActiveLabError("list each method once, and at least one, in --rules")
-        check_int(self.seeds, "--repeats", 1, MAX_REPEATS)
-        check_seed(self.seed, "--seed", self.seeds, "--repeats")
+        check_methods_and_seeds(IMAGE_METHODS, self.methods, self.seeds, self.seed)
         check_int(self.initial, "--initial", 2, 500)
         check_int(self.budget, "--budget", 3, MAX_CALLS)
         check_int(self.batch_size, "batch_size", 1, 100)
