@@ -69,7 +69,7 @@ def _tilted(X: np.ndarray) -> np.ndarray:
 
 #: name -> (dimension, label function, description)
 BLACK_BOXES: Registry[tuple[int, Callable[[np.ndarray], np.ndarray], str]] = Registry(
-    "black box", sort=False)
+    "black box", sort=False, note="or digits alone, for generative active learning on images")
 BLACK_BOXES.add("wavy-2d", (2, _wavy, "x1 > 0.5 sin(4 x0) on [-1, 1]^2"))
 BLACK_BOXES.add("tilted-10d", (10, _tilted, "w . x > 0.2, w = linspace(1, 0.1, 10), on [-1, 1]^10"))
 
