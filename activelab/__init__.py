@@ -6,6 +6,7 @@ True
 """
 
 from . import moved, strategies
+from .augmentation import GenerativeAugmentation
 from .errors import ActiveLabError
 from .lazy import lazy_names
 from .loop import ActiveLoop, History, RoundRecord, log_round
@@ -66,6 +67,7 @@ __all__ = [
     "DawidSkene",
     "FullRefit",
     "FunctionOracle",
+    "GenerativeAugmentation",
     "History",
     "Incremental",
     "InputSpace",

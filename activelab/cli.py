@@ -92,10 +92,13 @@ def _models_help() -> str:
 @click.option("--data", default=None, help="A bundled data set name (see `activelab datasets`) "
               "or a .csv, .parquet, .npz, .svm or .jsonl file. stream: hyperplane (default), "
               "sea or a CSV file whose last column is the label; synthesis: black boxes "
-              f"{', '.join(BLACK_BOXES.available())} (default all).")
+              f"{', '.join(BLACK_BOXES.available())} (default all), or digits (generative "
+              "active learning on images, needs activelab[torch]).")
 @click.option("--rules", default=None, help="stream: decision rules "
               f"{', '.join(RULES.available())} (default all); synthesis: methods "
-              f"{', '.join(METHODS.available())} (default all).")
+              f"{', '.join(METHODS.available())} (default all); with --data digits "
+              "gaal, gaal-unguarded, latent-vae, latent-gmm, pool, pool-bgadl, pool-bgadl-plain, "
+              "random.")
 @click.option("--label-fraction", default=0.05, show_default=True, type=float,
               help="stream: share of the stream that may be labeled, in (0, 1].")
 @click.option("--items", default=100_000, show_default=True, type=int,
@@ -153,6 +156,10 @@ def bench(
         from .bench.stream_bench import run_from_cli as run_stream
 
         return run_stream(data, rules, items, label_fraction, repeats, seed, model, out_dir)
+    if scenario == "synthesis" and data is not None and data.strip().lower() == "digits":
+        from .bench.image_synthesis_bench import run_from_cli as run_on_digits
+
+        return run_on_digits(rules, initial, budget, repeats, seed, out_dir)
     if scenario == "synthesis":
         from .bench.synthesis_bench import run_from_cli as run_synthesis
 

@@ -10,7 +10,9 @@ did (it ends up in the round's :attr:`~activelab.RoundRecord.info`).
   warm-starts it on all of them), with a full refit every ``refit_every`` fits;
 * :class:`SelfTraining` adds confident pseudo-labels from the unlabeled pool;
 * :class:`CEAL` pseudo-labels low-entropy items with a threshold that decays each round
-  (Wang et al., 2016).
+  (Wang et al., 2016);
+* :class:`~activelab.augmentation.GenerativeAugmentation` (in its own module) adds samples
+  a generator draws around each labeled item (BGADL-style, Tran et al., 2019).
 
 Pseudo-labels only ever reach the model: they are never written into the pool.
 
@@ -66,7 +68,8 @@ __all__ = [
 ]
 
 #: Training policies by name, for the bench's ``--training`` and a server project's
-#: ``--training``: ``full_refit`` (also ``full``), ``incremental``, ``self_training``, ``ceal``.
+#: ``--training``: ``full_refit`` (also ``full``), ``incremental``, ``self_training``, ``ceal``,
+#: and :mod:`activelab.augmentation`'s ``generative_augmentation`` (also ``bgadl``).
 TRAINING_POLICIES: Registry[type[TrainingPolicy]] = Registry("training policy",
                                                              normalise=snake_case)
 

@@ -69,7 +69,7 @@ def _tilted(X: np.ndarray) -> np.ndarray:
 
 #: name -> (dimension, label function, description)
 BLACK_BOXES: Registry[tuple[int, Callable[[np.ndarray], np.ndarray], str]] = Registry(
-    "black box", sort=False)
+    "black box", sort=False, note="or digits alone, for generative active learning on images")
 BLACK_BOXES.add("wavy-2d", (2, _wavy, "x1 > 0.5 sin(4 x0) on [-1, 1]^2"))
 BLACK_BOXES.add("tilted-10d", (10, _tilted, "w . x > 0.2, w = linspace(1, 0.1, 10), on [-1, 1]^10"))
 
@@ -109,12 +109,7 @@ class SynthesisBenchSettings:
     def check(self) -> None:
         for name in self.boxes:
             black_box(name)
-        for method in self.methods:
-            METHODS.canonical(method)
-        if len(set(self.methods)) != len(self.methods) or not self.methods:
-            raise ActiveLabError("list each method once, and at least one, in --rules")
-        check_int(self.seeds, "--repeats", 1, MAX_REPEATS)
-        check_seed(self.seed, "--seed", self.seeds, "--repeats")
+        check_methods_and_seeds(METHODS, self.methods, self.seeds, self.seed)
         check_int(self.initial, "--initial", 0, self.pool_size)
         check_int(self.max_calls, "--budget", 1, MAX_CALLS)
         if not 0 < self.target <= 1:
@@ -123,6 +118,17 @@ class SynthesisBenchSettings:
             raise ActiveLabError(
                 f"--budget ({self.max_calls} calls) must be larger than --initial ({self.initial})"
             )
+
+
+def check_methods_and_seeds(registry: Registry[Any], methods: list[str], seeds: int,
+                            seed: int) -> None:
+    """Each of ``methods`` known to ``registry`` and listed once; ``--repeats`` and ``--seed`` valid."""
+    for method in methods:
+        registry.canonical(method)
+    if len(set(methods)) != len(methods) or not methods:
+        raise ActiveLabError("list each method once, and at least one, in --rules")
+    check_int(seeds, "--repeats", 1, MAX_REPEATS)
+    check_seed(seed, "--seed", seeds, "--repeats")
 
 
 def _candidates(dim: int, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -11,6 +11,8 @@ Importing this package is cheap; torch loads when a model is first used.
 * :class:`~activelab.models.torch_model.TorchClassifier` — any ``nn.Module`` with ``fit``,
   ``predict_proba``, ``embed``, MC-dropout / ensemble ``sample_proba``, ``predict_loss``
   and ``augmented_proba``.
+* :class:`~activelab.models.vae.VAE` — a small variational autoencoder trained on the
+  pool: the generator of generative active learning (docs/synthesis.md).
 * :mod:`activelab.models.text` — cached MiniLM sentence embeddings, a light head, and a
   generated labeled text corpus;
 * :class:`~activelab.models.text_finetune.FineTunedTextClassifier` — MiniLM fine-tuned
@@ -27,6 +29,7 @@ __all__ = [
     "ParzenWindowClassifier",
     "SentenceEmbedder",
     "TorchClassifier",
+    "VAE",
     "load_sentences",
     "make_model",
     "minilm_classifier",
@@ -37,6 +40,7 @@ _WHERE = {
     "make_model": ".catalog",
     "ParzenWindowClassifier": ".parzen",
     "TorchClassifier": ".torch_model",
+    "VAE": ".vae",
     "SentenceEmbedder": ".text",
     "load_sentences": ".text",
     "minilm_classifier": ".text",

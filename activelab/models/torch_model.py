@@ -360,6 +360,21 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def proba_tensor(self, X: torch.Tensor) -> torch.Tensor:
+        """:meth:`predict_proba` of raw feature rows as a differentiable torch function.
+
+        For a gradient search of the inputs (GAAL-style synthesis); needs no ``featurize``.
+        """
+        self._check_fitted()
+        if self.featurize is not None:
+            raise ActiveLabError("proba_tensor needs numeric rows; this model featurizes them")
+        device = next(self.members_[0]["net"].parameters()).device
+        xb = (X.to(device) - torch.as_tensor(self.mean_, dtype=X.dtype, device=device)) \
+            / torch.as_tensor(self.scale_, dtype=X.dtype, device=device)
+        xb = xb.reshape(len(X), *self._shape())
+        probs = [torch.softmax(m["net"].eval()(xb), 1) for m in self.members_]
+        return sum(probs) / len(probs)
+
     def embed(self, X: Any) -> np.ndarray:
         """The input of the last ``nn.Linear`` (the penultimate layer), of the first member."""
         self._check_fitted()
