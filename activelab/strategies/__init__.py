@@ -5,6 +5,7 @@
 True
 """
 
+from .autopilot import AutoStrategy
 from .badge import BADGE
 from .base import Query, ScoringStrategy, Strategy
 from .committee import ConsensusEntropy, MaxDisagreement, VoteEntropy
@@ -55,6 +56,7 @@ from .unsure import UnsureAware
 
 __all__ = [
     "AdaptiveDensityUncertainty",
+    "AutoStrategy",
     "AugmentConsistency",
     "BADGE",
     "BALD",
