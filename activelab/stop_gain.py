@@ -64,19 +64,22 @@ class ExpectedGain(StoppingRule):
     ``0.0005`` means "stop once 10 more labels are not expected to add half a point".
     Each fitted round's ``info["expected_gain"]`` holds the estimate, its upper bound,
     the gain per unit cost and the statement of confidence. The rule waits for
-    ``min_items`` control items.
+    ``min_items`` control items. The next batch is ``batch`` labels (default: the loop's
+    batch size).
 
     >>> ExpectedGain(0.0005)
-    ExpectedGain(min_gain=0.0005, confidence=0.9, cost_per_label=None, min_items=20)
+    ExpectedGain(min_gain=0.0005, confidence=0.9, cost_per_label=None, min_items=20, batch=None)
     """
 
     def __init__(self, min_gain: float, confidence: float = 0.9,
-                 cost_per_label: float | None = None, min_items: int = 20) -> None:
+                 cost_per_label: float | None = None, min_items: int = 20,
+                 batch: int | None = None) -> None:
         self.min_gain = check_number(min_gain, "min_gain", low=0)
         self.confidence = check_number(confidence, "confidence", 0.5, 0.999)
         self.cost_per_label = (None if cost_per_label is None
                                else check_number(cost_per_label, "cost_per_label", low=0))
         self.min_items = check_int(min_items, "min_items")
+        self.batch = None if batch is None else check_int(batch, "batch")
 
     def _cost(self, loop: Any) -> float:
         if self.cost_per_label is not None:
@@ -96,7 +99,7 @@ class ExpectedGain(StoppingRule):
         if len(curve) < self.min_items:
             return None
         record = loop.history[-1]
-        batch = int(getattr(loop, "batch_size", 10))
+        batch = self.batch if self.batch is not None else int(getattr(loop, "batch_size", 10))
         found = expected_gain(curve, record.n_labeled, batch, self.confidence)
         if found is None:
             return None

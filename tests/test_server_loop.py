@@ -29,6 +29,8 @@ def _truth(content: str) -> str:
 
 
 def _project(n: int = 60, **settings: object):  # type: ignore[no-untyped-def]
+    """A project whose queue is the strategy's alone (no random control share) unless
+    ``control`` is given."""
     from activelab.server.features import featurize
     from activelab.server.trainer import Trainer
     from activelab.store import ImportedItem, ProjectSettings, Store
@@ -36,7 +38,7 @@ def _project(n: int = 60, **settings: object):  # type: ignore[no-untyped-def]
     store = Store("sqlite://")
     store.create_project("p", [ImportedItem(str(i), t, i) for i, t in enumerate(_texts(n))],
                          ProjectSettings(labels=LABELS, retrain_every=1000, exploration=0.0,
-                                         **settings))  # type: ignore[arg-type]
+                                         **{"control": 0.0, **settings}))  # type: ignore[arg-type]
     rows = store.items("p")
     trainer = Trainer(store, "p", featurize([c for _i, _e, c in rows], "text"),
                       np.array([i for i, _e, _c in rows]))
