@@ -14,8 +14,9 @@ and trained on like any other; what makes them useful is *when* they were drawn:
   items: when accuracy still rises it is a little below the latest model's (conservative).
 * **Gain over random.** At each draw, two reference models are fit (clones of the model):
   one on the *base* labels (those neither the strategy nor the control chose: the initial
-  set, labels given outside the queue) plus the ``m`` control labels so far, one on the
-  base plus the first ``m`` labels the strategy chose. Both have the same count
+  set, labels given outside the queue) plus the first ``m`` control labels, one on the
+  base plus the first ``m`` labels the strategy chose (``m``: the smaller of the two
+  counts so far). Both have the same count
   ``N = base + m`` and neither saw the items drawn now, so on those items the paired
   difference of their correctness is an unbiased estimate of what ``m`` chosen labels
   gained over ``m`` random ones at ``N`` labels (assumption: the strategy's first ``m``
@@ -40,7 +41,8 @@ from .pool import Pool, _same_label, to_python
 from .strategies.base import Query
 from .validation import check_number
 
-__all__ = ["ControlDraw", "RandomControl", "describe", "wilson_interval", "with_control"]
+__all__ = ["ControlDraw", "RandomControl", "describe", "round_rng", "wilson_interval",
+           "with_control"]
 
 
 def _z(confidence: float, two_sided: bool = True) -> float:
@@ -175,9 +177,7 @@ class RandomControl:
         (fit on ``n_labeled`` labels in round ``round_``) and the two reference models
         predict for them is kept for when they are labeled. ``chosen``: the ids the
         strategy chose that were labeled, in order."""
-        from .validation import check_random_state
-
-        rng = np.random.default_rng(check_random_state(seed).integers(2**63 - 1))
+        rng = round_rng(seed, round_, 0)
         n = self.count(min(k, len(candidates)), rng)
         if n == 0:
             return candidates[:0]
@@ -202,17 +202,18 @@ class RandomControl:
 def reference_predictions(model: Any, pool: Pool, chosen: list[Any], control: list[Any],
                           rows: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Predictions on ``rows`` of clones of ``model`` fit on base + the first ``m`` chosen
-    labels and on base + the ``m`` control labels; ``None`` when that cannot be done (no
-    control label yet, a clone that cannot be made or fit, one class only)."""
-    m = len(control)
-    if m == 0 or len(chosen) < m:
+    labels and on base + the first ``m`` control labels, ``m`` the smaller count of the
+    two; ``None`` when that cannot be done (``m = 0``, a clone that cannot be made or
+    fit, one class only)."""
+    m = min(len(control), len(chosen))
+    if m == 0:
         return None
     from sklearn.base import clone
 
     labeled = pool.labeled_ids
     base = labeled[~np.isin(labeled, np.asarray(chosen + control, dtype=labeled.dtype))]
     predictions = []
-    for extra in (chosen[:m], control):
+    for extra in (chosen[:m], control[:m]):
         ids = np.concatenate([base, np.asarray(extra, dtype=labeled.dtype)])
         y = pool.labels_of(ids)
         if len(np.unique(np.asarray(y, dtype=object).astype(str))) < 2:
@@ -245,6 +246,16 @@ def describe(control: dict[str, Any]) -> str:
         text += (f"; active learning is {word} random by {100 * abs(gain['estimate']):.1f} ± "
                  f"{half:.1f} points at {gain['at_labels']} labels")
     return text
+
+
+def round_rng(seed: Any, round_: int, stream: int) -> np.random.Generator:
+    """A generator for one use (``stream``) in round ``round_``: the round is mixed in, so
+    a caller that passes one seed every round (a labeling server) still gets other draws
+    and other places in the queue each round."""
+    from .validation import check_random_state
+
+    return np.random.default_rng(
+        [int(check_random_state(seed).integers(2**63 - 1)), round_, stream])
 
 
 def with_control(query: Query, controls: np.ndarray, rng: np.random.Generator) -> Query:

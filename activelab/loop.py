@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from . import stop_gain  # noqa: F401  (registers the "expected_gain" stopping rule)
-from .control import RandomControl, with_control
+from .control import RandomControl, round_rng, with_control
 from .errors import ActiveLabError
 from .metrics import Metric, resolve_metric
 from .oracles.asking import as_oracle, ask
@@ -224,7 +224,7 @@ class ActiveLoop:
         if query.info:
             record.info["query"] = query.info
         if len(controls):
-            query = with_control(query, controls, check_random_state(seed))
+            query = with_control(query, controls, round_rng(seed, record.round, 1))
             record.info["control_items"] = record.info.get("control_items", 0) + len(controls)
         record.query_time = (record.query_time or 0.0) + elapsed
         record.query_ids += [to_python(i) for i in query.ids]

@@ -111,7 +111,13 @@ def control_metrics(loop: ActiveLoop, batch: int, min_gain: float | None) -> dic
     rule = ExpectedGain(threshold, confidence=loop.control.confidence, batch=batch)
     reason = rule.reason(loop)
     note = loop.history[-1].info.get("expected_gain")
-    if note is not None:
+    if note is None:
+        n = len(loop.control.draws)
+        found["stop_recommendation"] = {
+            "stop": False, "min_gain": threshold,
+            "summary": (f"go on: {n} of the {rule.min_items} random control items needed to "
+                        "estimate the next labels' gain are labeled")}
+    else:
         found["stop_recommendation"] = {
             "stop": reason is not None, "min_gain": threshold, **note,
             "summary": (f"stop: {note['statement']}, below {threshold:g}" if reason
