@@ -3,13 +3,11 @@ estimate against a known zero, and the expected_gain stopping rule built on it."
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.tree import DecisionTreeClassifier
 
 from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
 from activelab.control import wilson_interval
@@ -127,19 +125,3 @@ def test_expected_gain_rule_stops_a_flat_curve_and_needs_a_control_share():
                        SimulatedOracle(y), stopping=[ExpectedGain(0.01)])
     with pytest.raises(ActiveLabError, match="control"):
         plain.run()
-
-
-def test_a_different_query_model_is_warned_about_once_with_the_reason():
-    X, y = make_classification(n_samples=200, random_state=0)
-    pool = Pool(X)
-    pool.add_labels(np.arange(10), y[:10])
-    with pytest.warns(UserWarning, match="query model .*DecisionTreeClassifier.* differs"):
-        loop = ActiveLoop(LogisticRegression(), pool, strategies.get("margin"),
-                          SimulatedOracle(y), stopping=[LabelBudget(40)],
-                          query_model=DecisionTreeClassifier(random_state=0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        loop.run()
-        ActiveLoop(LogisticRegression(), Pool(X), strategies.get("margin"),
-                   query_model=LogisticRegression())
-    assert loop.query_model.get_depth() >= 1  # it was fit on the same labels
