@@ -38,13 +38,13 @@ import numpy as np
 from . import stop_gain  # noqa: F401  (registers the "expected_gain" stopping rule)
 from .control import RandomControl, round_rng, with_control
 from .errors import ActiveLabError
+from .loop_checks import check_answer_of, check_parts
 from .metrics import Metric, resolve_metric
 from .oracles.asking import as_oracle, ask
 from .oracles.base import LabelRequest, Oracle
 from .outputs import ModelOutputs
 from .pool import Pool, _same_label, to_python
 from .query_model import warn_if_query_model_differs
-from .loop_checks import check_answer_of, check_parts
 from .records import History, RoundRecord, log_round
 from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
