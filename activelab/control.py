@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ActiveLabError
 from .pool import Pool, _same_label, to_python
 from .strategies.base import Query
 from .validation import check_number
@@ -177,6 +178,10 @@ class RandomControl:
         (fit on ``n_labeled`` labels in round ``round_``) and the two reference models
         predict for them is kept for when they are labeled. ``chosen``: the ids the
         strategy chose that were labeled, in order."""
+        if getattr(model, "classes_", None) is None or np.ndim(model.classes_) != 1:
+            raise ActiveLabError(
+                f"the random control measures accuracy, so it needs a classifier with one "
+                f"label per item; {type(model).__name__} has no classes_ (use control=0)")
         rng = round_rng(seed, round_, 0)
         n = self.count(min(k, len(candidates)), rng)
         if n == 0:

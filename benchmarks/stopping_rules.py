@@ -77,8 +77,9 @@ def flatten_point(curve: np.ndarray, tolerance: float = FLAT_TOLERANCE) -> int:
     return int(curve[first, 0])
 
 
-def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
-    from sklearn.exceptions import ConvergenceWarning
+def split_and_pool(data: str, seed: int) -> tuple[Pool, Any, Any, Any]:
+    """The bench's split of ``data`` and a pool of its training part with 10 random labels:
+    ``(pool, y_train, X_test, y_test)``."""
     from sklearn.model_selection import train_test_split
 
     dataset = load(data)
@@ -87,6 +88,13 @@ def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any
     initial = np.random.default_rng(seed).choice(len(y_train), 10, replace=False)
     pool = Pool(X_train)
     pool.add_labels(initial, y_train[initial])
+    return pool, y_train, X_test, y_test
+
+
+def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
+    from sklearn.exceptions import ConvergenceWarning
+
+    pool, y_train, X_test, y_test = split_and_pool(data, seed)
     sp_rule = StabilizingPredictions(0.99, window=3)
     overall, maximum = OverallUncertainty(1.0), MaxUncertainty(1.0)
     sp_stop: list[int] = []
@@ -138,14 +146,8 @@ def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any
 def gain_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
     """One run with a 10% control share; where each rule would have stopped."""
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import train_test_split
 
-    dataset = load(data)
-    X_train, X_test, y_train, y_test = train_test_split(
-        dataset.X, dataset.y, test_size=0.25, random_state=seed, stratify=dataset.y)
-    initial = np.random.default_rng(seed).choice(len(y_train), 10, replace=False)
-    pool = Pool(X_train)
-    pool.add_labels(initial, y_train[initial])
+    pool, y_train, X_test, y_test = split_and_pool(data, seed)
     rules = {f"expected_gain {t:g}": ExpectedGain(t) for t in GAIN_THRESHOLDS}
     rules["stabilizing_predictions 0.99"] = StabilizingPredictions(0.99, window=3)
     stops: dict[str, int | None] = dict.fromkeys(rules)

@@ -31,6 +31,15 @@ def _chromium() -> str:
     return path
 
 
+def _log_in(page, base: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in as an admin or reviewer, who lands on the dashboard."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url("**/projects/news/dashboard")
+
+
 def test_label_twenty_items_by_keyboard_undo_and_export(tmp_path: Path) -> None:
     chromium = _chromium()
     labels = ["sport", "food", "space"]
@@ -121,11 +130,7 @@ def test_the_upload_page_refuses_a_bad_file_with_the_message_visible(tmp_path: P
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                                  args=["--no-sandbox"])
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/login")
-            page.fill("input[name=name]", "boss")
-            page.fill("input[name=password]", "boss-password")
-            page.press("input[name=password]", "Enter")
-            page.wait_for_url("**/projects/news/dashboard")
+            _log_in(page, f"http://127.0.0.1:{port}", "boss", "boss-password")
             page.click("text=Add items")
             page.set_input_files("input[name=file]", str(bad))
             with page.expect_navigation():
@@ -166,11 +171,7 @@ def test_the_dashboard_shows_the_random_control_estimates(tmp_path: Path) -> Non
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                                  args=["--no-sandbox"])
             page = browser.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=name]", "alice")
-            page.fill("input[name=password]", "alice-password")
-            page.press("input[name=password]", "Enter")
-            page.wait_for_url("**/projects/news/dashboard")
+            _log_in(page, base, "alice", "alice-password")
             page.goto(f"{base}/projects/news/label")
             for _ in range(36):
                 external = page.inner_text("#item .meta code")

@@ -125,3 +125,14 @@ def test_expected_gain_rule_stops_a_flat_curve_and_needs_a_control_share():
                        SimulatedOracle(y), stopping=[ExpectedGain(0.01)])
     with pytest.raises(ActiveLabError, match="control"):
         plain.run()
+
+
+def test_a_control_share_needs_a_classifier():
+    from sklearn.linear_model import Ridge
+
+    X, y = make_classification(n_samples=100, random_state=0)
+    pool = Pool(X)
+    pool.add_labels(np.arange(10), y[:10].astype(float))
+    loop = ActiveLoop(Ridge(), pool, strategies.get("random"), control=0.5, batch_size=4)
+    with pytest.raises(ActiveLabError, match="needs a classifier"):
+        loop.ask()
