@@ -14,11 +14,12 @@ runs in phases and learns from the run itself:
   batch, of its importance-weighted accuracy on every item the bandit labeled (with
   ``predict_proba``, the probability of the true label, which a refit model does not
   push to 1 as it does the 0/1 accuracy on its own training items). One arm
-  per round lets the reward be credited to it; :class:`~activelab.strategies.hybrid.
-  BanditStrategy` mixes arms inside a batch, and every arm then gets the same reward.
-  The bandit starts from a prior for margin (``margin_prior`` reward points: margin is
-  the strategy that re-benchmarks find best most often, and the one that won our digits
-  bench), about half of the first draws, and moves away from it on evidence.
+  per round lets the reward be credited to it; ``albl``
+  (:class:`~activelab.strategies.hybrid.BanditStrategy`) mixes arms inside a batch, so
+  every arm gets the same reward and, on digits, its arm probabilities stayed within
+  0.2499-0.2502 over 13 rounds. The bandit starts from a prior for margin
+  (``margin_prior`` reward points; margin beats random on the most data sets in
+  docs/strategies.md), about half of the first draws, and moves away from it on evidence.
   A share ``gamma`` of the draws is uniform over the arms, so the random arm keeps at
   least ``gamma / 4`` of the rounds and no arm is ever given up;
 * **fallback** for a model without classes (regression, multi-label): k-center greedy
