@@ -33,10 +33,11 @@ def expected_gain(curve: np.ndarray, n_labeled: int, batch: int,
     from ``curve`` rows ``[labels, 0/1 correct]``; ``None`` with fewer than 3 rows or
     fewer than 2 label counts.
 
+    >>> import math
     >>> n = np.repeat([10, 20, 40, 80], 50)
     >>> z = (np.random.default_rng(0).random(len(n)) < 0.5 + 0.1 * np.log(n / 10)).astype(float)
     >>> gain, upper = expected_gain(np.column_stack([n, z]), 80, 80)
-    >>> round(gain, 3), round(0.1 * np.log(2), 3), gain < upper  # estimate, truth
+    >>> round(gain, 3), round(0.1 * math.log(2), 3), gain < upper  # estimate, truth
     (0.084, 0.069, True)
     """
     from scipy.stats import norm
