@@ -130,6 +130,9 @@ def _models_help() -> str:
               type=click.Choice(["full", "incremental", "self-training", "ceal"]),
               help="How the model is retrained each round: full refit, incremental "
               "(partial_fit / warm start), self-training or CEAL (see docs/training.md).")
+@click.option("--query-model", default=None,
+              help="A model the strategies query instead of --model (fit on the same "
+              "labels); the bench warns when it differs from --model.")
 @click.option("--out", default="bench-output", show_default=True, type=click.Path(),
               help="Folder for results.json, learning_curves.png and report.html.")
 @click.option("--executor", default="joblib", show_default=True,
@@ -147,6 +150,7 @@ def bench(
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
     jobs: int, out: str, training: str = "full", executor: str = "joblib",
     scheduler: str | None = None, categorical: str | None = None,
+    query_model: str | None = None,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     scenario = scenario.lower()
@@ -172,6 +176,7 @@ def bench(
         data=data, target=target, strategies=_csv_list(strategy_names), model=model,
         initial=initial, budget=budget, batch_size=batch_size, repeats=repeats,
         test_size=test_size, seed=seed, jobs=jobs, task=task, training=training,
+        query_model=query_model,
     )
     if scheduler is not None and executor != "dask":
         raise ActiveLabError("--scheduler needs --executor dask")
@@ -183,7 +188,8 @@ def bench(
 SCENARIO_OPTIONS = {
     "pool": ("--scenario", "--data", "--target", "--task", "--strategies", "--model",
              "--initial", "--budget", "--batch-size", "--repeats", "--test-size", "--seed",
-             "--jobs", "--training", "--out", "--executor", "--scheduler", "--categorical"),
+             "--jobs", "--training", "--out", "--executor", "--scheduler", "--categorical",
+             "--query-model"),
     "stream": ("--scenario", "--data", "--rules", "--label-fraction", "--items", "--repeats",
                "--seed", "--model", "--out"),
     "synthesis": ("--scenario", "--data", "--rules", "--initial", "--budget", "--repeats",

@@ -20,6 +20,9 @@ Two ways to drive it:
 >>> history = loop.run()
 >>> [r.n_labeled for r in history]
 [3, 8, 13, 18, 23]
+
+Without a strategy the loop uses ``auto`` (:mod:`activelab.strategies.autopilot`), which
+chooses one each round and says which in the round's ``info["query"]``.
 """
 
 from __future__ import annotations
@@ -28,69 +31,32 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import stop_gain  # noqa: F401  (registers the "expected_gain" stopping rule)
+from .control import RandomControl, round_rng, with_control
 from .errors import ActiveLabError
+from .loop_checks import check_answer_of, check_parts
 from .metrics import Metric, resolve_metric
 from .oracles.asking import as_oracle, ask
 from .oracles.base import LabelRequest, Oracle
 from .outputs import ModelOutputs
 from .pool import Pool, _same_label, to_python
+from .query_model import warn_if_query_model_differs
+from .records import History, RoundRecord, log_round
 from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
+from .strategies.registry import get as get_strategy
 from .training import FullRefit, TrainingContext, TrainingPolicy, ready_to_fit, train_model
-from .validation import check_callable, check_instances, check_random_state, first_line
+from .validation import check_instances, check_random_state, first_line, seed_unseeded_model
 
-__all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]
+__all__ = ["ActiveLoop", "History", "RoundRecord", "log_round"]  # records: activelab.records
 
 #: In :meth:`ActiveLoop.run`, an id answered "unsure" this many times is not asked again.
 MAX_UNSURE = 2
-
-
-@dataclass
-class RoundRecord:
-    """One round: the model fit on ``n_labeled`` labels, its scores, and what it queried.
-
-    ``labels_cost`` is what had been paid (labels and "unsure" answers) when the model was
-    fit; ``cost`` is the cumulative cost once the round's query was answered.
-    """
-
-    round: int
-    n_labeled: int
-    metrics: dict[str, float]
-    fit_time: float
-    model_fitted: bool
-    query_time: float | None = None
-    query_ids: list[Any] = field(default_factory=list)
-    strategy: str | None = None
-    cost: float = 0.0
-    stop_reason: str | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    labels_cost: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class History(list):
-    """The list of :class:`RoundRecord`, one per fit, with a few helpers."""
-
-    def curve(self, metric: str = "accuracy") -> np.ndarray:
-        """``[[n_labeled, value], ...]`` for one metric."""
-        rows = [[r.n_labeled, r.metrics[metric]] for r in self if metric in r.metrics]
-        return np.array(rows, dtype=float).reshape(-1, 2)
-
-    def cost_curve(self, metric: str = "accuracy") -> np.ndarray:
-        """``[[cumulative cost of the labels, value], ...]`` for one metric."""
-        rows = [[r.labels_cost, r.metrics[metric]] for r in self if metric in r.metrics]
-        return np.array(rows, dtype=float).reshape(-1, 2)
-
-    def to_dicts(self) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self]
 
 
 class ActiveLoop:
@@ -103,8 +69,10 @@ class ActiveLoop:
         The loop fits this object in place; after ``run()`` it is the final model.
     pool : Pool
         The items; labels already in it are the initial labeled set.
-    strategy : Strategy
-        Chooses what to label each round.
+    strategy : Strategy, optional
+        Chooses what to label each round. Defaults to ``strategies.get("auto")``, which
+        starts with TypiClust and then learns, with a bandit, which of random, margin,
+        cluster-margin and BADGE to follow (see :mod:`activelab.strategies.autopilot`).
     oracle : Oracle, optional
         Answers the queries in :meth:`run`. Not needed for :meth:`ask` / :meth:`tell`.
     batch_size : int
@@ -120,7 +88,18 @@ class ActiveLoop:
         How the model is refit. Defaults to :class:`~activelab.training.FullRefit`.
     cold_start : Strategy
         Used while the model cannot be fit yet (no labels, or one class only).
-        Defaults to random sampling.
+        Defaults to the strategy itself when it can start cold (``auto`` does, with
+        TypiClust), else to random sampling.
+    control : float
+        The share of each batch drawn uniformly at random from the candidates (0: none,
+        the default). Those items are trained on like any other; from them each round's
+        :attr:`RoundRecord.control` estimates the model's accuracy on the unlabeled pool
+        and active learning's gain over random, with ``control_confidence`` intervals
+        (:mod:`activelab.control`).
+    query_model : estimator, optional
+        A second model, fit on the same labels after every fit, that the strategy queries
+        instead of ``model`` (say, a cheaper one). The loop warns once when it is not the
+        same kind of model with the same parameters as ``model``.
     callbacks : sequence of callables
         ``callback(loop, record)``, called after every fit and evaluation.
     random_state : int, Generator or None
@@ -132,7 +111,7 @@ class ActiveLoop:
         self,
         model: Any,
         pool: Pool,
-        strategy: Strategy,
+        strategy: Strategy | None = None,
         oracle: Oracle | None = None,
         *,
         batch_size: int = 10,
@@ -143,9 +122,14 @@ class ActiveLoop:
         cold_start: Strategy | None = None,
         callbacks: Sequence[Callable[[ActiveLoop, RoundRecord], None]] = (),
         random_state: Any = None,
+        control: float = 0.0,
+        control_confidence: float = 0.9,
+        query_model: Any = None,
     ) -> None:
         if not isinstance(pool, Pool):
             raise ActiveLabError(f"pool must be an activelab Pool; got {type(pool).__name__}")
+        if strategy is None:
+            strategy = get_strategy("auto")
         if not isinstance(strategy, Strategy):
             raise ActiveLabError(
                 f"strategy must be an activelab Strategy, e.g. strategies.get('margin'); "
@@ -170,13 +154,19 @@ class ActiveLoop:
         self.eval_set = eval_set
         self.metrics = [metrics] if isinstance(metrics, str) or callable(metrics) else list(metrics)
         self.training = training if training is not None else FullRefit()
-        self.cold_start = cold_start if cold_start is not None else RandomSampling()
+        if cold_start is None:
+            cold = getattr(strategy, "handles_cold_start", False)
+            cold_start = strategy if cold else RandomSampling()
+        self.cold_start = cold_start
         self.callbacks = list(callbacks)
-        _check_parts(self.training, self.cold_start, self.callbacks)
-        from .validation import seed_unseeded_model  # (module length: kept out of the header)
-
+        check_parts(self.training, self.cold_start, self.callbacks)
         seed_unseeded_model(model, random_state)
         self.random_state = random_state
+        self.control = (RandomControl(control, control_confidence)
+                        if control else None)
+        self.query_model = query_model
+        if query_model is not None:
+            warn_if_query_model_differs(query_model, model)
         #: How many labels :meth:`tell` got for ids that were not asked (a person may label
         #: items they chose themselves; those labels count like any other).
         self.n_told_unasked = 0
@@ -197,6 +187,7 @@ class ActiveLoop:
         self._labeled_at_fit = np.zeros(len(pool), dtype=bool)
         self._events_at_fit = 0
         self._corrected_outside = np.zeros(0, dtype=pool.ids.dtype)
+        self._chosen: list[Any] = []  # ids the strategy chose that were labeled, in order
 
     # ---- ask / tell -------------------------------------------------------------------
 
@@ -219,17 +210,27 @@ class ActiveLoop:
         if len(candidates) == 0:
             raise ActiveLabError("no unlabeled items are left to ask about")
         strategy = self.strategy if self._model_fitted else self.cold_start
-        model = self.model if self._model_fitted else None
-        outputs = ModelOutputs(model, self.pool, ids=candidates)
+        model = self._querying_model() if self._model_fitted else None
         seed = int(self._rng.integers(2**63 - 1)) if random_state is None else random_state
         started = time.perf_counter()
-        query = strategy.query(model, self.pool, k, random_state=seed, outputs=outputs)
+        controls = self._draw_control(candidates, k, seed, record)
+        candidates = candidates[~np.isin(candidates, controls)]
+        query = Query(ids=candidates[:0], scores=np.zeros(0), strategy=strategy.name)
+        if k > len(controls) and len(candidates):
+            outputs = ModelOutputs(model, self.pool, ids=candidates)
+            query = strategy.query(model, self.pool, k - len(controls), random_state=seed,
+                                   outputs=outputs)
+            check_answer_of(strategy, query, candidates, k - len(controls))
         elapsed = time.perf_counter() - started
-        _check_answer_of(strategy, query, candidates, k)
+        self._pending.append((strategy, query))
+        if query.info:
+            record.info["query"] = query.info
+        if len(controls):
+            query = with_control(query, controls, round_rng(seed, record.round, 1))
+            record.info["control_items"] = record.info.get("control_items", 0) + len(controls)
         record.query_time = (record.query_time or 0.0) + elapsed
         record.query_ids += [to_python(i) for i in query.ids]
         record.strategy = strategy.name
-        self._pending.append((strategy, query))
         return query
 
     def tell(
@@ -267,13 +268,19 @@ class ActiveLoop:
             cost = float(np.sum(np.asarray(costs, dtype=float)))
         self.total_cost += float(cost)
         for strategy, answered in self._settle(ids):
+            self._chosen += answered.ids.tolist()
             strategy.update(self.pool, answered, self.pool.labels_of(answered.ids))
+        if self.control is not None and self.control.pending:
+            for round_ in set(self.control.labeled(ids, self.pool.labels_of(ids))):
+                self.history[round_].control = self.control.estimate(round_)
 
     def skip(self, ids: Sequence[Any] | np.ndarray) -> None:
         """Never ask about ``ids`` again in this loop (the oracle could not label them)."""
         ids = np.asarray(ids).reshape(-1)
         self._skipped[self.pool.positions(ids)] = True
         self._settle(ids)
+        if self.control is not None:
+            self.control.drop(ids)
 
     def withdraw(self) -> None:
         """Forget every query asked and not yet answered: its ids may be asked again.
@@ -282,6 +289,8 @@ class ActiveLoop:
         labeling server; strategies are not told about withdrawn ids.
         """
         self._pending = []
+        if self.control is not None:
+            self.control.drop()
 
     def fit(self) -> RoundRecord:
         """Fit (and evaluate) the model if the labels changed since the last fit, as
@@ -331,7 +340,7 @@ class ActiveLoop:
             carried[at] = getattr(self, name)
             setattr(self, name, carried)
         self._events_at_fit = len(pool._events)
-        self._pending = []
+        self.withdraw()
         self._fitted_version = None
         self.pool = pool
 
@@ -437,6 +446,8 @@ class ActiveLoop:
         if self._model_fitted:
             context = self._training_context()
             self.model = train_model(self.training, self.model, X, y, context)
+            if self.query_model is not None:
+                self.query_model.fit(X, y)
             self._warn_if_one_class()
         fit_time = time.perf_counter() - started
         if context is not None:
@@ -459,6 +470,16 @@ class ActiveLoop:
         for callback in self.callbacks:
             callback(self, record)
         return record
+
+    def _querying_model(self) -> Any:
+        return self.model if self.query_model is None else self.query_model
+
+    def _draw_control(self, candidates: np.ndarray, k: int, seed: Any,
+                      record: RoundRecord) -> np.ndarray:
+        if self.control is None or not self._model_fitted:
+            return candidates[:0]
+        return self.control.draw(self.model, self.pool, candidates, k, seed, record.round,
+                                 record.n_labeled, self._chosen)
 
     def _warn_if_one_class(self) -> None:
         """Warn once when the fitted model knows a single class: it scores every item the
@@ -512,6 +533,8 @@ class ActiveLoop:
         open_ = ~self.pool._labeled & ~self._skipped
         for _, query in self._pending:
             open_[self.pool.positions(query.ids)] = False
+        if self.control is not None and self.control.pending:
+            open_[self.pool.positions(np.array(list(self.control.pending)))] = False
         return self.pool.ids[open_]
 
     def _settle(self, ids: np.ndarray) -> list[tuple[Strategy, Query]]:
@@ -539,42 +562,9 @@ class ActiveLoop:
         return None
 
 
-def _check_parts(training: Any, cold_start: Any, callbacks: list[Any]) -> None:
-    """The training policy, cold-start strategy and callbacks are objects of the right kind."""
-    if isinstance(training, type) or not (
-        callable(getattr(training, "train", None)) or callable(getattr(training, "fit", None))
-    ):
-        raise ActiveLabError(
-            f"training must be a TrainingPolicy object, e.g. training=FullRefit(); got "
-            f"{_described(training)}"
-        )
-    if not isinstance(cold_start, Strategy):
-        raise ActiveLabError(
-            f"cold_start must be an activelab Strategy, e.g. strategies.get('random'); got "
-            f"{_described(cold_start)}"
-        )
-    for position, callback in enumerate(callbacks):
-        check_callable(callback, f"callbacks[{position}]", 2, "callback(loop, record)")
-
-
-def _described(value: Any) -> str:
-    return f"the class {value.__name__}" if isinstance(value, type) else type(value).__name__
-
-
 def _subset(query: Query, keep: np.ndarray) -> Query:
     return Query(ids=query.ids[keep], scores=query.scores[keep], strategy=query.strategy,
                  info=query.info)
-
-
-def _check_answer_of(strategy: Strategy, query: Query, candidates: np.ndarray, k: int) -> None:
-    """A strategy's ids must be unique candidates, at most ``k`` of them."""
-    ids = np.asarray(query.ids)
-    if len(ids) > k or len(np.unique(ids)) != len(ids) or not np.isin(ids, candidates).all():
-        raise ActiveLabError(
-            f"strategy {strategy.name!r} broke the query contract: it must return at most "
-            f"{k} unique ids from the candidates it was given (outputs.ids); "
-            "check it with activelab.testing.check_strategy"
-        )
 
 
 def _constant_model(y: np.ndarray) -> Any:
@@ -584,15 +574,3 @@ def _constant_model(y: np.ndarray) -> Any:
     from sklearn.dummy import DummyClassifier
 
     return DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y), 1)), y)
-
-
-def log_round(loop: ActiveLoop, record: RoundRecord) -> None:
-    """A callback that logs each round to the ``activelab`` logger at INFO level.
-
-    ``ActiveLoop(..., callbacks=[log_round])`` with ``logging.basicConfig(level="INFO")``.
-    """
-    metrics = ", ".join(f"{k}={v:.4f}" for k, v in record.metrics.items())
-    logging.getLogger("activelab").info(
-        "round %d: %d labels, fit %.3fs%s", record.round, record.n_labeled, record.fit_time,
-        f", {metrics}" if metrics else "",
-    )

@@ -53,7 +53,8 @@ __all__ = [
 ]
 
 #: Stopping rules that a threshold configures, by name (a labeling server project's
-#: ``--stopping``): ``stabilizing_predictions``, ``overall_uncertainty``, ``max_uncertainty``.
+#: ``--stopping``): ``stabilizing_predictions``, ``overall_uncertainty``, ``max_uncertainty``,
+#: and ``expected_gain`` (:mod:`activelab.stop_gain`, registered when the loop is imported).
 STOPPING_RULES: Registry[type[StoppingRule]] = Registry("stopping rule", normalise=snake_case)
 
 

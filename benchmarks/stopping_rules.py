@@ -24,6 +24,12 @@ Definitions (per run, on the test accuracy curve):
   was reached, with at least 4 points.
 
 Prints markdown tables and writes every run's numbers as JSON into ``--out``.
+
+``--expected-gain`` measures the ``expected_gain`` rule instead (``activelab.stop_gain``):
+the same runs with a 10% random control share (``ActiveLoop(control=0.1)``, which the rule
+reads), the rule at a few thresholds and stabilizing predictions watching every round;
+for each, the labels at the stop, the labels saved against the budget, and the accuracy
+lost against the run's final accuracy. Writes ``expected_gain.json``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from activelab import ActiveLoop, Pool, SimulatedOracle, strategies
 from activelab.bench.metrics import labels_to_reach
 from activelab.data.datasets import load
 from activelab.models.catalog import make_model
+from activelab.stop_gain import ExpectedGain
 from activelab.stopping import (
     LabelBudget,
     MaxUncertainty,
@@ -56,6 +63,8 @@ FLAT_TOLERANCE = 0.005
 TARGET_SHARE = 0.98
 OVERALL_THRESHOLDS = (0.05, 0.1)
 MAX_THRESHOLDS = (0.3, 0.5)
+#: expected_gain thresholds: accuracy per label (cost 1 per label)
+GAIN_THRESHOLDS = (0.001, 0.0005, 0.0002)
 
 
 def flatten_point(curve: np.ndarray, tolerance: float = FLAT_TOLERANCE) -> int:
@@ -68,8 +77,9 @@ def flatten_point(curve: np.ndarray, tolerance: float = FLAT_TOLERANCE) -> int:
     return int(curve[first, 0])
 
 
-def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
-    from sklearn.exceptions import ConvergenceWarning
+def split_and_pool(data: str, seed: int) -> tuple[Pool, Any, Any, Any]:
+    """The bench's split of ``data`` and a pool of its training part with 10 random labels:
+    ``(pool, y_train, X_test, y_test)``."""
     from sklearn.model_selection import train_test_split
 
     dataset = load(data)
@@ -78,6 +88,13 @@ def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any
     initial = np.random.default_rng(seed).choice(len(y_train), 10, replace=False)
     pool = Pool(X_train)
     pool.add_labels(initial, y_train[initial])
+    return pool, y_train, X_test, y_test
+
+
+def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
+    from sklearn.exceptions import ConvergenceWarning
+
+    pool, y_train, X_test, y_test = split_and_pool(data, seed)
     sp_rule = StabilizingPredictions(0.99, window=3)
     overall, maximum = OverallUncertainty(1.0), MaxUncertainty(1.0)
     sp_stop: list[int] = []
@@ -126,6 +143,57 @@ def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any
     }
 
 
+def gain_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
+    """One run with a 10% control share; where each rule would have stopped."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    pool, y_train, X_test, y_test = split_and_pool(data, seed)
+    rules = {f"expected_gain {t:g}": ExpectedGain(t) for t in GAIN_THRESHOLDS}
+    rules["stabilizing_predictions 0.99"] = StabilizingPredictions(0.99, window=3)
+    stops: dict[str, int | None] = dict.fromkeys(rules)
+
+    def watch(loop: ActiveLoop, record: Any) -> None:
+        for name, rule in rules.items():
+            if rule.reason(loop) is not None and stops[name] is None:
+                stops[name] = record.n_labeled
+
+    loop = ActiveLoop(make_model("logreg", seed), pool, strategies.get("margin"),
+                      SimulatedOracle(y_train), batch_size=batch_size,
+                      stopping=[LabelBudget(budget)], eval_set=(X_test, y_test),
+                      callbacks=[watch], random_state=seed, control=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        curve = loop.run().curve("accuracy")
+    final = float(curve[-1, 1])
+    at = {name: None if n is None else float(curve[curve[:, 0] == n, 1][0])
+          for name, n in stops.items()}
+    return {"curve": curve.tolist(), "final": final, "stops": stops, "accuracy_at_stop": at}
+
+
+def gain_main(args: argparse.Namespace, started: float) -> None:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    print("| data | budget (batch) | rule | runs it stopped | median labels at stop | "
+          "median labels saved | accuracy lost (final - at stop): median / worst |")
+    print("|---|---|---|---|---|---|---|")
+    for data in args.data.split(","):
+        budget, batch = DATA[data]
+        runs[data] = [gain_run(data, budget, batch, seed) for seed in range(args.seeds)]
+        for name in runs[data][0]["stops"]:
+            stopped = [r for r in runs[data] if r["stops"][name] is not None]
+            labels = [r["stops"][name] for r in stopped]
+            lost = [r["final"] - r["accuracy_at_stop"][name] for r in stopped]
+            print(f"| {data} | {budget} ({batch}) | {name} | {len(stopped)}/{len(runs[data])} | "
+                  f"{fmt(np.median(labels) if labels else None)} | "
+                  f"{fmt(budget - np.median(labels) if labels else None)} | "
+                  f"{fmt(np.median(lost) if lost else None, '{:.4f}')} / "
+                  f"{fmt(max(lost) if lost else None, '{:.4f}')} |", flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "expected_gain.json"
+    path.write_text(json.dumps({"seeds": args.seeds, "runs": runs}, default=float))
+    print(f"\n{time.perf_counter() - started:.0f} s; numbers in {path}")
+
+
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     stopped = [r for r in runs if r["sp_stop"] is not None]
     gaps = np.array([r["sp_stop"] - r["flat"] for r in stopped], dtype=float)
@@ -168,8 +236,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--data", default=",".join(DATA))
     parser.add_argument("--out", default="docs/results/training-stopping")
+    parser.add_argument("--expected-gain", action="store_true",
+                        help="measure the expected_gain rule (with a 10%% control share)")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.expected_gain:
+        return gain_main(args, started)
     all_runs, summaries = {}, {}
     for data in args.data.split(","):
         budget, batch = DATA[data]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def _chromium() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def _log_in(page, base: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in as an admin or reviewer, who lands on the dashboard."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url("**/projects/news/dashboard")
 
 
 def test_label_twenty_items_by_keyboard_undo_and_export(tmp_path: Path) -> None:
@@ -120,11 +130,7 @@ def test_the_upload_page_refuses_a_bad_file_with_the_message_visible(tmp_path: P
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                                  args=["--no-sandbox"])
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/login")
-            page.fill("input[name=name]", "boss")
-            page.fill("input[name=password]", "boss-password")
-            page.press("input[name=password]", "Enter")
-            page.wait_for_url("**/projects/news/dashboard")
+            _log_in(page, f"http://127.0.0.1:{port}", "boss", "boss-password")
             page.click("text=Add items")
             page.set_input_files("input[name=file]", str(bad))
             with page.expect_navigation():
@@ -145,3 +151,49 @@ def test_the_upload_page_refuses_a_bad_file_with_the_message_visible(tmp_path: P
     assert [(external, content) for _i, external, content in items[-2:]] == [
         ("web-1", "a match report"), ("web-2", "<script>alert(1)</script>")]
     assert len(items) == 32
+
+
+def test_the_dashboard_shows_the_random_control_estimates(tmp_path: Path) -> None:
+    chromium = _chromium()
+    labels = ["sport", "food", "space"]
+    truth = {row["id"]: row["label"] for row in make_texts(150, seed=5)}
+    data = write_csv(tmp_path / "news.csv", 150, seed=5)
+    url = f"sqlite:///{tmp_path / 'news.db'}"
+    store = Store(url)
+    store.add_user("alice", "admin", password="alice-password")
+    store.close()
+    port = free_port()
+    server = start_server(data, url, port, ",".join(labels), "--retrain-every", "6",
+                          "--exploration", "0", "--control", "0.5")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                                 args=["--no-sandbox"])
+            page = browser.new_page()
+            _log_in(page, base, "alice", "alice-password")
+            page.goto(f"{base}/projects/news/label")
+            for _ in range(36):
+                external = page.inner_text("#item .meta code")
+                with page.expect_navigation():
+                    page.keyboard.press(str(labels.index(truth[external]) + 1))
+            page.wait_for_timeout(1000)
+            for _ in range(120):  # retraining runs in the background
+                page.goto(f"{base}/projects/news/dashboard")
+                gain = page.locator("#control-gain")
+                if gain.count() and gain.inner_text().startswith("Active learning is"):
+                    break
+                page.wait_for_timeout(500)
+            accuracy = page.inner_text("#control-accuracy")
+            gain = page.inner_text("#control-gain")
+            advice = page.inner_text("#stop-recommendation")
+            browser.close()
+    finally:
+        stop_server(server)
+    assert accuracy.startswith("Estimated accuracy on the unlabeled items: ") and "90% interval" in accuracy
+    assert re.search(r"Active learning is (ahead of|behind) random by \d+\.\d ± \d+\.\d points "
+                     r"at \d+ labels", gain), gain
+    assert advice.startswith("Stop recommendation: go on") or advice.startswith(
+        "Stop recommendation: stop"), advice
+    shown = Store(url).model_versions("news")[-1]["metrics"]["control"]
+    assert f"{100 * shown['accuracy']['estimate']:.1f}%" in accuracy

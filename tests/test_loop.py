@@ -299,3 +299,30 @@ def test_run_again_after_a_requested_stop():
     loop.request_stop("pause")
     loop.run()
     assert loop.pool.n_labeled == 18 and loop.stop_reason == "label budget of 18 reached"
+
+
+def test_the_last_round_has_no_query_time_and_log_round_allows_for_it(caplog):
+    from activelab import log_round
+    from activelab.records import format_seconds
+
+    loop, _, _ = iris_loop(callbacks=[log_round], stopping=[LabelBudget(13)])
+    with caplog.at_level("INFO", logger="activelab"):
+        history = loop.run()
+    assert history[-1].query_time is None and history[-1].to_dict()["query_time"] is None
+    assert all(r.query_time is not None for r in history[:-1])
+    lines = [r.getMessage() for r in caplog.records if r.name == "activelab"]
+    assert f"previous query {format_seconds(history[-2].query_time)}" in lines[-1]
+    assert format_seconds(None) == "-"
+
+
+def test_the_default_strategy_is_auto_and_says_what_it_chose():
+    X, y = load_iris(return_X_y=True)
+    pool = Pool(X)
+    pool.add_labels([0, 1, 50, 51, 100, 101], y[[0, 1, 50, 51, 100, 101]])
+    loop = ActiveLoop(LogisticRegression(max_iter=500), pool, oracle=SimulatedOracle(y),
+                      batch_size=5, stopping=[LabelBudget(21)], random_state=0)
+    history = loop.run()
+    assert loop.strategy.name == "auto" and loop.cold_start is loop.strategy
+    chosen = [r.info["query"] for r in history[:-1]]
+    assert all(c["phase"] == "bandit" and c["arm"] in c["arm_probabilities"] for c in chosen)
+    assert all(abs(sum(c["arm_probabilities"].values()) - 1) < 1e-3 for c in chosen)

@@ -29,6 +29,8 @@ def _truth(content: str) -> str:
 
 
 def _project(n: int = 60, **settings: object):  # type: ignore[no-untyped-def]
+    """A project whose queue is the strategy's alone (no random control share) unless
+    ``control`` is given."""
     from activelab.server.features import featurize
     from activelab.server.trainer import Trainer
     from activelab.store import ImportedItem, ProjectSettings, Store
@@ -36,7 +38,7 @@ def _project(n: int = 60, **settings: object):  # type: ignore[no-untyped-def]
     store = Store("sqlite://")
     store.create_project("p", [ImportedItem(str(i), t, i) for i, t in enumerate(_texts(n))],
                          ProjectSettings(labels=LABELS, retrain_every=1000, exploration=0.0,
-                                         **settings))  # type: ignore[arg-type]
+                                         **{"control": 0.0, **settings}))  # type: ignore[arg-type]
     rows = store.items("p")
     trainer = Trainer(store, "p", featurize([c for _i, _e, c in rows], "text"),
                       np.array([i for i, _e, _c in rows]))
@@ -410,3 +412,21 @@ def _csrf(html: str) -> str:
     import re
 
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_the_control_share_gives_the_dashboard_an_estimate_and_a_recommendation() -> None:
+    from activelab.control import describe
+
+    store, trainer, user, queues = _project(120, control=0.5, queue_size=40)
+    trainer.ensure_cold_start()
+    for _ in range(4):
+        _label(store, user, 12)
+        trainer.train_once()
+    metrics = store.model_versions("p")[-1]["metrics"]
+    control = metrics["control"]
+    draws = trainer.loop.control.draws
+    assert draws and control["summary"] == describe(control)
+    used = [d for d in draws if d.round <= trainer.loop.history[-2].round]
+    assert 0 <= control["accuracy"]["low"] <= control["accuracy"]["estimate"] <= 1
+    assert control["accuracy"]["items"] <= len(used)
+    assert "stop_recommendation" not in metrics or metrics["stop_recommendation"]["summary"]

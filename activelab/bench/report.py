@@ -162,6 +162,7 @@ def markdown_summary(results: dict[str, Any]) -> str:
         f"Full-data {label} (same model on the whole training split): "
         f"{full['mean']:.4f} ± {full['std']:.4f}. {headline(results)}",
     ]
+    lines += [f"\n**Warning:** {why}." for why in results.get("warnings", [])]
     extra = secondary_rows(results)
     if extra:
         names = ["strategy", *(f"final {_label(m)}" for m in results["secondary_metrics"])]
@@ -234,6 +235,8 @@ def _html(results: dict[str, Any], png: bytes) -> str:
         f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in results["settings"].items()
     )
     image = base64.b64encode(png).decode()
+    warned = "".join(f'<p class="warning"><strong>Warning:</strong> {esc(why)}.</p>'
+                     for why in results.get("warnings", []))
     data = results["data"]
     label = esc(_label(_metric(results)))
     negative = (
@@ -267,6 +270,7 @@ img {{ max-width: 100%; }}
 <h1>activelab bench: {esc(data['name'])}</h1>
 <p>{esc(data['description'])}</p>
 <p><strong>{esc(headline(results))}</strong></p>
+{warned}
 <table><tr>{head}</tr>{body}</table>
 <p>AULC is the mean test {label} over the labeling range (trapezoidal area under the
 learning curve divided by its width).{negative} "Labels to {_percent(results)}" is the mean over

@@ -29,6 +29,7 @@ from ..loop import ActiveLoop
 from ..models.catalog import DEFAULT_MODELS, TASK_MODELS, make_model
 from ..oracles.simulated import SimulatedOracle
 from ..pool import Pool
+from ..query_model import warn_if_query_model_differs
 from ..stopping import LabelBudget
 from ..strategies.registry import canonical_name
 from ..training import (
@@ -56,6 +57,9 @@ class BenchSettings:
     :func:`activelab.data.datasets.detect_task`), ``"classification"``, ``"regression"`` or
     ``"multilabel"``. ``model`` ``None`` means the task's default (``logreg``, ``ridge``
     for regression). ``results.json`` records both as resolved for the run.
+    ``query_model`` names a model of the catalogue that the strategies query instead of
+    ``model`` (fit on the same labels each round); when it differs from ``model`` the run
+    warns once and ``results.json`` holds the reason in ``warnings``.
     """
 
     data: str
@@ -71,6 +75,7 @@ class BenchSettings:
     jobs: int = 1
     task: str = "auto"
     training: str = "full"
+    query_model: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.strategies, str):
@@ -280,12 +285,18 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
     pool = Pool(X_train)
     if len(initial):
         pool.add_labels(initial, y_train[initial], annotator="initial")
-    loop = ActiveLoop(
-        model, pool, strategies.get(task.strategy), SimulatedOracle(y_train),
-        batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
-        eval_set=(X_test, y_test), metrics=metrics, random_state=seed,
-        training=training_policy(settings.training),
-    )
+    query_model = None
+    if settings.query_model is not None:
+        query_model = make_model(settings.query_model, seed, sparse=sp.issparse(dataset.X),
+                                 task=settings.task)
+    with warnings.catch_warnings():  # run_bench warns once for the whole run
+        warnings.filterwarnings("ignore", message="the query model")
+        loop = ActiveLoop(
+            model, pool, strategies.get(task.strategy), SimulatedOracle(y_train),
+            batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
+            eval_set=(X_test, y_test), metrics=metrics, random_state=seed,
+            training=training_policy(settings.training), query_model=query_model,
+        )
     history = loop.run()
     query_times = [r.query_time for r in history if r.query_time is not None]
     return {
@@ -345,6 +356,11 @@ def run_bench(
         for name in (metric, *secondary)
     }
     results = _results_header(dataset, settings, full)
+    if settings.query_model is not None:
+        why = warn_if_query_model_differs(
+            make_model(settings.query_model, 0, task=settings.task),
+            make_model(settings.model, 0, task=settings.task), stacklevel=2)
+        results["warnings"] = [why] if why else []
     for name in settings.strategies:
         runs = [done[_Task(r, name)] for r in range(settings.repeats)]
         results["strategies"][name] = _strategy_entry(runs, full, metric, secondary)

@@ -133,8 +133,8 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--db", default=None, help="Database URL (default: a SQLite file next to --data; "
               "postgresql://user:pass@host/db for a shared server).")
 @click.option("--project", default=None, help="Project name (default: the data file's stem).")
-@click.option("--strategy", default="margin", show_default=True,
-              help="Query strategy (see `activelab strategies`).")
+@click.option("--strategy", default="auto", show_default=True,
+              help="Query strategy (see `activelab strategies`; auto chooses by itself).")
 @click.option("--model", default="logreg", show_default=True,
               help="logreg, svm, rf, knn, nb or mlp.")
 @click.option("--retrain-every", default=20, show_default=True, type=int,
@@ -159,6 +159,9 @@ def _labels(value: str) -> tuple[str, ...]:
               "needed for the uncertainty rules).")
 @click.option("--stop-window", default=3, show_default=True, type=int,
               help="Stabilizing predictions: how many consecutive kappas are averaged.")
+@click.option("--control", default=0.1, show_default=True, type=float,
+              help="Share of the queue drawn at random as a control: the dashboard's "
+              "accuracy estimate, gain over random and stop recommendation (0: off).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -166,7 +169,7 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
           label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
           retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
           lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
-          stop_window: int, seed: int, host: str, port: int) -> None:
+          stop_window: int, control: float, seed: int, host: str, port: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for."""
     import uvicorn
 
@@ -179,7 +182,7 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
-        before_writing=lambda: _check_can_listen(host, port))
+        control=control, before_writing=lambda: _check_can_listen(host, port))
     if not any(user.role == "admin" for user in store.users()):  # imported annotators
         token = store.add_user("admin", "admin")                   # are not admins
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
@@ -194,7 +197,7 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
                  stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
-                 stop_window: int = 3,
+                 stop_window: int = 3, control: float = 0.1,
                  before_writing: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
     """Import (or resume) the project and build the app; ``(app, store, project name)``.
 
@@ -223,7 +226,7 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
         labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
         labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
         lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
-        stop_threshold=stop_threshold, stop_window=stop_window).check()
+        stop_threshold=stop_threshold, stop_window=stop_window, control=control).check()
     settings = check_loop_settings(settings, fresh_model)
     check_answers(labeled.answers, settings.labels)
     name = project or Path(data).stem

@@ -26,7 +26,7 @@ from ..pool import Pool
 from ..selection.clustering import cluster_round_robin_order
 from ..stopping import StabilizingPredictions
 from ..store import Store
-from .project_loop import STOP_SET_SIZE, build_loop
+from .project_loop import STOP_SET_SIZE, build_loop, control_metrics
 
 __all__ = ["STOP_SET_SIZE", "Trainer"]
 
@@ -178,6 +178,9 @@ class Trainer:
         stop_reason = loop.check_stop()
         metrics = self._metrics(info["model"], settings["seed"], counts, kappas_before)
         metrics["round_info"] = dict(record.info)  # the policy's and rules' notes
+        metrics.update(control_metrics(loop, settings["retrain_every"],
+                                       settings["stop_threshold"] if settings["stopping"]
+                                       == "expected_gain" else None))
         if stop_reason is not None:
             metrics["stop_reason"] = stop_reason
         ready = all(counts.get(label, 0) >= settings["cold_start_per_class"]

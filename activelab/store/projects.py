@@ -40,11 +40,12 @@ class ProjectSettings:
     skipper too, after everything else) or ``ignore`` (nobody). ``training`` names the
     training policy and ``stopping`` the stopping rule of the project's loop, with
     ``stop_threshold`` (``None``: the rule's default) and ``stop_window``; the server
-    checks the names (``activelab.server.project_loop``).
+    checks the names (``activelab.server.project_loop``). ``control`` is the share of the
+    loop's queue drawn at random as a control (:mod:`activelab.control`).
     """
 
     labels: tuple[str, ...]
-    strategy: str = "margin"
+    strategy: str = "auto"
     model: str = "logreg"
     retrain_every: int = 20
     lease_seconds: float = 600.0
@@ -58,6 +59,7 @@ class ProjectSettings:
     stopping: str = "stabilizing_predictions"
     stop_threshold: float | None = None
     stop_window: int = 3
+    control: float = 0.1
 
     def check(self) -> ProjectSettings:
         labels = tuple(str(label).strip() for label in self.labels)
@@ -71,6 +73,8 @@ class ProjectSettings:
             raise ActiveLabError(f"skip policy must be one of {', '.join(SKIP_POLICIES)}")
         if not 0.0 <= self.exploration <= 1.0:
             raise ActiveLabError("exploration is a share between 0 and 1")
+        if not 0.0 <= self.control <= 1.0:
+            raise ActiveLabError("control is a share between 0 and 1")
         if self.stop_threshold is not None and not -1.0 <= self.stop_threshold <= 1.0:
             raise ActiveLabError("the stop threshold is a kappa or an uncertainty, between "
                                  f"-1 and 1; got {self.stop_threshold}")

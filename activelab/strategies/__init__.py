@@ -5,6 +5,7 @@
 True
 """
 
+from .autopilot import AutoStrategy
 from .badge import BADGE
 from .base import Query, ScoringStrategy, Strategy
 from .bayesian_regression import ExpectedModelVarianceReduction, KLDivergenceMaximization
@@ -57,6 +58,7 @@ from .unsure import UnsureAware
 
 __all__ = [
     "AdaptiveDensityUncertainty",
+    "AutoStrategy",
     "AugmentConsistency",
     "BADGE",
     "BALD",
