@@ -49,6 +49,7 @@ from .records import History, RoundRecord, log_round
 from .stopping import StoppingRule
 from .strategies.base import Query, Strategy, check_batch_size
 from .strategies.random_sampling import RandomSampling
+from .strategies.registry import DEFAULT_STRATEGY
 from .strategies.registry import get as get_strategy
 from .training import FullRefit, TrainingContext, TrainingPolicy, ready_to_fit, train_model
 from .validation import check_instances, check_random_state, first_line, seed_unseeded_model
@@ -129,7 +130,7 @@ class ActiveLoop:
         if not isinstance(pool, Pool):
             raise ActiveLabError(f"pool must be an activelab Pool; got {type(pool).__name__}")
         if strategy is None:
-            strategy = get_strategy("auto")
+            strategy = get_strategy(DEFAULT_STRATEGY)
         if not isinstance(strategy, Strategy):
             raise ActiveLabError(
                 f"strategy must be an activelab Strategy, e.g. strategies.get('margin'); "

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ..errors import ActiveLabError
+from ..strategies.registry import DEFAULT_STRATEGY
 from ..validation import check_existing_file, check_number, check_port, check_seed
 
 __all__ = ["export", "serve", "users"]
@@ -133,7 +134,7 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--db", default=None, help="Database URL (default: a SQLite file next to --data; "
               "postgresql://user:pass@host/db for a shared server).")
 @click.option("--project", default=None, help="Project name (default: the data file's stem).")
-@click.option("--strategy", default="auto", show_default=True,
+@click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True,
               help="Query strategy (see `activelab strategies`; auto chooses by itself).")
 @click.option("--model", default="logreg", show_default=True,
               help="logreg, svm, rf, knn, nb or mlp.")

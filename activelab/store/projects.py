@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from ..errors import ActiveLabError
+from ..strategies.registry import DEFAULT_STRATEGY
 from .base import StoreBase
 from .errors import ConflictError
 from .importer import ImportedItem
@@ -45,7 +46,7 @@ class ProjectSettings:
     """
 
     labels: tuple[str, ...]
-    strategy: str = "auto"
+    strategy: str = DEFAULT_STRATEGY
     model: str = "logreg"
     retrain_every: int = 20
     lease_seconds: float = 600.0

@@ -22,7 +22,7 @@ S = TypeVar("S", bound=type)
 
 #: The strategy a command uses when none is named (one place, so that every command
 #: follows the library's default).
-DEFAULT_STRATEGY = "margin"
+DEFAULT_STRATEGY = "auto"
 
 
 def register(name: str) -> Callable[[S], S]:
