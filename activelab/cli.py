@@ -135,6 +135,10 @@ def _models_help() -> str:
 @click.option("--scheduler", default=None,
               help="With --executor dask: a scheduler address (tcp://host:8786); "
               "default: a local cluster of --jobs workers.")
+@click.option("--suite", default=None,
+              help="Run a benchmark suite instead of one data set: classification, low-budget, "
+              "regression or tiny (see `activelab suites`); reads only --strategies (default: "
+              "the suite's), --model, --repeats (default: the suite's), --seed, --jobs, --out.")
 @click.option("--categorical", default=None,
               help="Table columns to one-hot encode as categories even though they hold "
               "numbers (COL[,COL]); needed for a mostly-numeric column with a few words in it.")
@@ -143,12 +147,19 @@ def bench(
     target: str | None, task: str, strategy_names: str, model: str | None,
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
     jobs: int, out: str, training: str = "full", executor: str = "joblib",
-    scheduler: str | None = None, categorical: str | None = None,
+    scheduler: str | None = None, categorical: str | None = None, suite: str | None = None,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     scenario = scenario.lower()
     check_options_apply(_given_options(), f"--scenario {scenario}", SCENARIO_OPTIONS[scenario])
+    if suite is not None:
+        check_options_apply(_given_options(), "--suite", SUITE_OPTIONS)
     out_dir = check_out_folder(out)
+    if suite is not None:
+        given = "--strategies" in _given_options()
+        return _run_suite_bench(suite, _csv_list(strategy_names) if given else None, model,
+                                repeats if "--repeats" in _given_options() else None,
+                                seed, jobs, out_dir)
     if scenario == "stream":
         from .bench.stream_bench import run_from_cli as run_stream
 
@@ -176,12 +187,18 @@ def bench(
 SCENARIO_OPTIONS = {
     "pool": ("--scenario", "--data", "--target", "--task", "--strategies", "--model",
              "--initial", "--budget", "--batch-size", "--repeats", "--test-size", "--seed",
-             "--jobs", "--training", "--out", "--executor", "--scheduler", "--categorical"),
+             "--jobs", "--training", "--out", "--executor", "--scheduler", "--categorical",
+             "--suite"),
     "stream": ("--scenario", "--data", "--rules", "--label-fraction", "--items", "--repeats",
                "--seed", "--model", "--out"),
     "synthesis": ("--scenario", "--data", "--rules", "--initial", "--budget", "--repeats",
                   "--seed", "--out"),
 }
+
+
+#: The options ``--suite`` reads; the suite sets the others per data set.
+SUITE_OPTIONS = ("--scenario", "--suite", "--strategies", "--model", "--repeats", "--seed",
+                 "--jobs", "--out")
 
 
 def _given_options() -> list[str]:
@@ -242,6 +259,56 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
     console.print(escape(headline(results)))
     console.print(escape(f"Report: {paths['report']}  (results: {paths['results']}, "
                          f"plot: {paths['plot']})"))
+
+
+def _run_suite_bench(name: str, strategy_names: list[str] | None, model: str | None,
+                     repeats: int | None, seed: int, jobs: int, out_dir: Path) -> None:
+    """``bench --suite``: run every data set of the suite, compare, write, print."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from .bench.report import output_folder
+    from .bench.suite_report import strategy_rows, write_suite_outputs
+    from .bench.suites import SUITES, run_suite
+
+    suite = SUITES.lookup(name)
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    console.print(f"[bold]suite {escape(suite.name)}[/]: {escape(suite.description)}")
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        bar = progress.add_task("simulating", total=None)
+        results = run_suite(
+            suite, strategy_names, model, repeats, seed, jobs,
+            on_progress=lambda data, done, total: progress.update(
+                bar, description=data, completed=done, total=total),
+        )
+    try:
+        with output_folder(out_dir):
+            paths = write_suite_outputs(results, out_dir)
+    except OSError as err:
+        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
+    table = Table(title=escape(f"suite {suite.name} · {results['settings']['model']} · "
+                               f"{results['settings']['repeats']} seeds"))
+    for column in ("strategy", "mean rank", "win/tie/loss vs random", "mean AULC − random"):
+        table.add_column(column)
+    for row in strategy_rows(results):
+        table.add_row(*map(escape, row))
+    console.print(table)
+    console.print(escape(f"Summary: {paths['summary']}  (results: {paths['results']})"))
+
+
+@main.command("suites")
+def list_suites() -> None:
+    """List the benchmark suites that `bench --suite` accepts."""
+    from .bench.suites import SUITES
+
+    for name in SUITES.available():
+        suite = SUITES[name]
+        click.echo(f"{name:15s} {suite.description}: {', '.join(suite.datasets)}")
 
 
 @main.command("strategies")
