@@ -7,7 +7,10 @@ pool, ...) ends with one line on stderr that says what to do, and exit status 2.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -214,15 +217,39 @@ def _given_options() -> list[str]:
     return given
 
 
+@contextmanager
+def _progress_bar(console: Any) -> Iterator[Callable[..., None]]:
+    """A transient progress bar on ``console``; yields its ``update(**fields)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        bar = progress.add_task("simulating", total=None)
+        yield lambda **fields: progress.update(bar, **fields)
+
+
+def _write_into(out_dir: Path, write: Callable[[Any, Path], dict[str, Path]],
+                results: Any) -> dict[str, Path]:
+    """``write(results, out_dir)``, leaving nothing behind and one clear line if it fails."""
+    from .bench.report import output_folder
+
+    try:
+        with output_folder(out_dir):
+            return write(results, out_dir)
+    except OSError as err:
+        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
+
+
 def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, executor: str,
                     scheduler: str | None) -> None:
     """The pool bench after its options passed: load, check, simulate, write, print."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
-    from .bench.report import columns, headline, output_folder, summary_rows, write_outputs
+    from .bench.report import columns, headline, summary_rows, write_outputs
     from .bench.runner import BenchSettings, run_bench
     from .data.datasets import load
 
@@ -232,21 +259,13 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
                    categorical=categorical).for_task(settings.task)
     settings.check(dataset)
     console.print(f"[bold]{escape(dataset.name)}[/]: {escape(dataset.description)}")
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
-        bar = progress.add_task("simulating", total=None)
+    with _progress_bar(console) as update:
         results = run_bench(
             dataset, settings,
-            on_task_done=lambda done, total: progress.update(bar, completed=done, total=total),
+            on_task_done=lambda done, total: update(completed=done, total=total),
             executor=executor, scheduler=scheduler,
         )
-    try:
-        with output_folder(out_dir):
-            paths = write_outputs(results, out_dir)
-    except OSError as err:
-        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
+    paths = _write_into(out_dir, write_outputs, results)
 
     ran = results["settings"]
     table = Table(title=escape(f"{dataset.name} · {ran['task']} · {ran['model']} · "
@@ -266,31 +285,21 @@ def _run_suite_bench(name: str, strategy_names: list[str] | None, model: str | N
     """``bench --suite``: run every data set of the suite, compare, write, print."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
-    from .bench.report import output_folder
     from .bench.suite_report import strategy_rows, write_suite_outputs
     from .bench.suites import SUITES, run_suite
 
     suite = SUITES.lookup(name)
     console = Console(width=None if sys.stdout.isatty() else 110)
     console.print(f"[bold]suite {escape(suite.name)}[/]: {escape(suite.description)}")
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
-        bar = progress.add_task("simulating", total=None)
+    with _progress_bar(console) as update:
         results = run_suite(
             suite, strategy_names, model, repeats, seed, jobs,
-            on_progress=lambda data, done, total: progress.update(
-                bar, description=data, completed=done, total=total),
+            on_progress=lambda data, done, total: update(
+                description=data, completed=done, total=total),
         )
-    try:
-        with output_folder(out_dir):
-            paths = write_suite_outputs(results, out_dir)
-    except OSError as err:
-        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
+    paths = _write_into(out_dir, write_suite_outputs, results)
     table = Table(title=escape(f"suite {suite.name} · {results['settings']['model']} · "
                                f"{results['settings']['repeats']} seeds"))
     for column in ("strategy", "mean rank", "win/tie/loss vs random", "mean AULC − random"):
@@ -327,7 +336,11 @@ def list_datasets() -> None:
     from .data.datasets import bundled_names, load
 
     for name in bundled_names():
-        click.echo(f"{name:17s} {load(name).description}")
+        try:
+            description = load(name).description
+        except ActiveLabError as missing:  # a table from an optional package not installed
+            description = str(missing)
+        click.echo(f"{name:17s} {description}")
 
 
 from .server.cli import export, serve, users  # noqa: E402  (the labeling server, issue 8)

@@ -69,7 +69,7 @@ def load_star98() -> Dataset:
 
 
 def load_grunfeld() -> Dataset:
-    """Regression: gross investment of 10 US firms, 1935-1954 (220 firm-years), from the
+    """Regression: gross investment of 11 US firms, 1935-1954 (220 firm-years), from the
     firm's market value, its capital stock, the year and the firm (one-hot)."""
     frame = _table("grunfeld")
     firms = sorted(frame["firm"].astype(str).unique())
