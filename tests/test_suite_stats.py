@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import raises_user_error
 from scipy.stats import friedmanchisquare
 
 from activelab.bench.compare import (
@@ -164,3 +165,8 @@ def test_compare_without_random_has_no_win_tie_loss() -> None:
                                  "y": {"a": [0.5, 0.6], "b": [0.7, 0.8]}})
     assert "vs_baseline" not in result
     assert result["mean_ranks"] == {"a": 1.5, "b": 1.5}
+
+
+def test_paired_test_refuses_unpaired_samples() -> None:
+    with raises_user_error("equal-length"):
+        paired_test([0.5, 0.6, 0.7], [0.5, 0.6])

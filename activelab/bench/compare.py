@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ActiveLabError
+
 __all__ = [
     "ALPHA",
     "compare_strategies",
@@ -53,8 +55,8 @@ def paired_test(scores: Sequence[float], baseline: Sequence[float],
 
     scores, baseline = np.asarray(scores, dtype=float), np.asarray(baseline, dtype=float)
     if scores.shape != baseline.shape or scores.ndim != 1:
-        raise ValueError(f"paired_test needs two equal-length 1-D samples; got "
-                         f"{scores.shape} and {baseline.shape}")
+        raise ActiveLabError(f"paired_test needs two equal-length 1-D samples; got "
+                             f"{scores.shape} and {baseline.shape}")
     differences = scores - baseline
     if np.all(differences == 0):
         p_value = 1.0
