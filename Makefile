@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,dask,faiss,serve,test-serve,torch,skorch,text,crowd,hf]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,dask,faiss,serve,test-serve,torch,skorch,text,crowd,hf,suite]'
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed

@@ -7,7 +7,10 @@ pool, ...) ends with one line on stderr that says what to do, and exit status 2.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -141,6 +144,10 @@ def _models_help() -> str:
 @click.option("--scheduler", default=None,
               help="With --executor dask: a scheduler address (tcp://host:8786); "
               "default: a local cluster of --jobs workers.")
+@click.option("--suite", default=None,
+              help="Run a benchmark suite instead of one data set: classification, low-budget, "
+              "regression or tiny (see `activelab suites`); reads only --strategies (default: "
+              "the suite's), --model, --repeats (default: the suite's), --seed, --jobs, --out.")
 @click.option("--categorical", default=None,
               help="Table columns to one-hot encode as categories even though they hold "
               "numbers (COL[,COL]); needed for a mostly-numeric column with a few words in it.")
@@ -149,13 +156,20 @@ def bench(
     target: str | None, task: str, strategy_names: str, model: str | None,
     initial: int, budget: int, batch_size: int, repeats: int, test_size: float, seed: int,
     jobs: int, out: str, training: str = "full", executor: str = "joblib",
-    scheduler: str | None = None, categorical: str | None = None,
+    scheduler: str | None = None, categorical: str | None = None, suite: str | None = None,
     query_model: str | None = None,
 ) -> None:
     """Compare strategies by simulated active learning on labeled data."""
     scenario = scenario.lower()
     check_options_apply(_given_options(), f"--scenario {scenario}", SCENARIO_OPTIONS[scenario])
+    if suite is not None:
+        check_options_apply(_given_options(), "--suite", SUITE_OPTIONS)
     out_dir = check_out_folder(out)
+    if suite is not None:
+        given = "--strategies" in _given_options()
+        return _run_suite_bench(suite, _csv_list(strategy_names) if given else None, model,
+                                repeats if "--repeats" in _given_options() else None,
+                                seed, jobs, out_dir)
     if scenario == "stream":
         from .bench.stream_bench import run_from_cli as run_stream
 
@@ -189,12 +203,17 @@ SCENARIO_OPTIONS = {
     "pool": ("--scenario", "--data", "--target", "--task", "--strategies", "--model",
              "--initial", "--budget", "--batch-size", "--repeats", "--test-size", "--seed",
              "--jobs", "--training", "--out", "--executor", "--scheduler", "--categorical",
-             "--query-model"),
+             "--query-model", "--suite"),
     "stream": ("--scenario", "--data", "--rules", "--label-fraction", "--items", "--repeats",
                "--seed", "--model", "--out"),
     "synthesis": ("--scenario", "--data", "--rules", "--initial", "--budget", "--repeats",
                   "--seed", "--out"),
 }
+
+
+#: The options ``--suite`` reads; the suite sets the others per data set.
+SUITE_OPTIONS = ("--scenario", "--suite", "--strategies", "--model", "--repeats", "--seed",
+                 "--jobs", "--out")
 
 
 def _given_options() -> list[str]:
@@ -210,15 +229,39 @@ def _given_options() -> list[str]:
     return given
 
 
+@contextmanager
+def _progress_bar(console: Any) -> Iterator[Callable[..., None]]:
+    """A transient progress bar on ``console``; yields its ``update(**fields)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        bar = progress.add_task("simulating", total=None)
+        yield lambda **fields: progress.update(bar, **fields)
+
+
+def _write_into(out_dir: Path, write: Callable[[Any, Path], dict[str, Path]],
+                results: Any) -> dict[str, Path]:
+    """``write(results, out_dir)``, leaving nothing behind and one clear line if it fails."""
+    from .bench.report import output_folder
+
+    try:
+        with output_folder(out_dir):
+            return write(results, out_dir)
+    except OSError as err:
+        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
+
+
 def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, executor: str,
                     scheduler: str | None) -> None:
     """The pool bench after its options passed: load, check, simulate, write, print."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
-    from .bench.report import columns, headline, output_folder, summary_rows, write_outputs
+    from .bench.report import columns, headline, summary_rows, write_outputs
     from .bench.runner import BenchSettings, run_bench
     from .data.datasets import load
 
@@ -228,21 +271,13 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
                    categorical=categorical).for_task(settings.task)
     settings.check(dataset)
     console.print(f"[bold]{escape(dataset.name)}[/]: {escape(dataset.description)}")
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
-        bar = progress.add_task("simulating", total=None)
+    with _progress_bar(console) as update:
         results = run_bench(
             dataset, settings,
-            on_task_done=lambda done, total: progress.update(bar, completed=done, total=total),
+            on_task_done=lambda done, total: update(completed=done, total=total),
             executor=executor, scheduler=scheduler,
         )
-    try:
-        with output_folder(out_dir):
-            paths = write_outputs(results, out_dir)
-    except OSError as err:
-        raise ActiveLabError(f"could not write the results into {out_dir}: {err.strerror}") from err
+    paths = _write_into(out_dir, write_outputs, results)
 
     ran = results["settings"]
     table = Table(title=escape(f"{dataset.name} · {ran['task']} · {ran['model']} · "
@@ -314,6 +349,46 @@ def query(data: str, target: str | None, id_column: str | None, model: str | Non
         click.echo(f"wrote {len(result.rows)} rows to {out}", err=True)
 
 
+def _run_suite_bench(name: str, strategy_names: list[str] | None, model: str | None,
+                     repeats: int | None, seed: int, jobs: int, out_dir: Path) -> None:
+    """``bench --suite``: run every data set of the suite, compare, write, print."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .bench.suite_report import strategy_rows, write_suite_outputs
+    from .bench.suites import SUITES, run_suite
+
+    suite = SUITES.lookup(name)
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    console.print(f"[bold]suite {escape(suite.name)}[/]: {escape(suite.description)}")
+    with _progress_bar(console) as update:
+        results = run_suite(
+            suite, strategy_names, model, repeats, seed, jobs,
+            on_progress=lambda data, done, total: update(
+                description=data, completed=done, total=total),
+        )
+    paths = _write_into(out_dir, write_suite_outputs, results)
+    table = Table(title=escape(f"suite {suite.name} · {results['settings']['model']} · "
+                               f"{results['settings']['repeats']} seeds"))
+    for column in ("strategy", "mean rank", "win/tie/loss vs random", "mean AULC − random"):
+        table.add_column(column)
+    for row in strategy_rows(results):
+        table.add_row(*map(escape, row))
+    console.print(table)
+    console.print(escape(f"Summary: {paths['summary']}  (results: {paths['results']})"))
+
+
+@main.command("suites")
+def list_suites() -> None:
+    """List the benchmark suites that `bench --suite` accepts."""
+    from .bench.suites import SUITES
+
+    for name in SUITES.available():
+        suite = SUITES[name]
+        click.echo(f"{name:15s} {suite.description}: {', '.join(suite.datasets)}")
+
+
 @main.command("strategies")
 def list_strategies() -> None:
     """List the strategy names that --strategies accepts."""
@@ -330,7 +405,11 @@ def list_datasets() -> None:
     from .data.datasets import bundled_names, load
 
     for name in bundled_names():
-        click.echo(f"{name:17s} {load(name).description}")
+        try:
+            description = load(name).description
+        except ActiveLabError as missing:  # a table from an optional package not installed
+            description = str(missing)
+        click.echo(f"{name:17s} {description}")
 
 
 from .server.cli import export, serve, users  # noqa: E402  (the labeling server, issue 8)

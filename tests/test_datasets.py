@@ -36,8 +36,10 @@ def write_csv(tmp_path: Path, frame: pd.DataFrame, name: str = "data.csv") -> Pa
 
 
 def test_bundled_names_are_sorted_and_complete() -> None:
-    expected = ["blobs", "breast_cancer", "diabetes", "digits", "friedman", "iris", "moons",
-                "multilabel_synth", "wine"]
+    expected = ["anes96", "banana", "blobs", "breast_cancer", "checkerboard", "circles",
+                "diabetes", "digits", "fair", "friedman", "grunfeld", "heavy_tails",
+                "honeypot", "imbalanced", "iris", "moons", "multilabel_synth", "noisy_labels",
+                "sparse_linear", "star98", "wine", "xor"]
     assert bundled_names() == expected
     assert sorted(BUNDLED) == expected
 
@@ -487,8 +489,8 @@ def test_nonexistent_name_lists_bundled_sets_and_suffixes() -> None:
         load("digitz")
     message = str(excinfo.value)
     assert "did you mean 'digits'?" in message
-    assert ("bundled: blobs, breast_cancer, diabetes, digits, friedman, iris, moons, "
-            "multilabel_synth, wine") in message
+    assert f"bundled: {', '.join(bundled_names())};" in message
+    assert "blobs, breast_cancer, checkerboard" in message
     assert "files: .csv" in message
 
 

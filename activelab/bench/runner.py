@@ -176,19 +176,21 @@ def model_kinds(model: Any, task: str) -> set[str]:
     return kinds
 
 
+def strategy_tasks(name: str) -> set[str]:
+    """The tasks a registered strategy is made for, read from its ``contract_models``."""
+    from ..testing import MODEL_KINDS
+
+    kinds = type(strategies.get(name)).contract_models
+    return {MODEL_KINDS[kind][0] for kind in kinds if kind in MODEL_KINDS}
+
+
 def _check_strategies_fit(
     names: list[str], task: str, offered: set[str], model_name: str
 ) -> None:
     """Refuse a strategy made for another task, or for a kind of model the bench's lacks."""
-    from ..testing import MODEL_KINDS
-
-    def tasks_of(name: str) -> set[str]:
-        kinds = type(strategies.get(name)).contract_models
-        return {MODEL_KINDS[kind][0] for kind in kinds if kind in MODEL_KINDS}
-
     for name in names:
-        if task not in tasks_of(name):
-            fitting = [other for other in strategies.available() if task in tasks_of(other)]
+        if task not in strategy_tasks(name):
+            fitting = [other for other in strategies.available() if task in strategy_tasks(other)]
             raise ActiveLabError(
                 f"strategy {name!r} is not made for {task} data (see its contract_models); "
                 f"for {task} use: {', '.join(fitting)}"

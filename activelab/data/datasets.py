@@ -1,7 +1,8 @@
 """Bundled data sets by name, and loaders for CSV, Parquet, NPZ, svmlight and JSONL files.
 
-Nothing is downloaded: the bundled sets ship with scikit-learn or are generated
-with a fixed seed. pandas, pyarrow and scikit-learn are imported only when a
+Nothing is downloaded: the bundled sets ship with scikit-learn or statsmodels
+(:mod:`~activelab.data.tables`) or are generated with a fixed seed
+(:mod:`~activelab.data.generated`). pandas, pyarrow and scikit-learn are imported only when a
 loader needs them, so importing this module stays cheap. The file loaders live in
 :mod:`~activelab.data.files` and the :class:`Dataset` record with its checks in
 :mod:`~activelab.data.dataset`; their names are importable from here too.
@@ -35,6 +36,18 @@ from .dataset import TASKS, Dataset, build_dataset, detect_task, numbered_names
 from .files import FILE_LOADERS, load_file, supported_suffix
 from .files import LABEL_COLUMN_NAMES as LABEL_COLUMN_NAMES  # re-exported
 from .files import MAX_CATEGORIES as MAX_CATEGORIES  # re-exported
+from .generated import (
+    load_banana,
+    load_checkerboard,
+    load_circles,
+    load_heavy_tails,
+    load_honeypot,
+    load_imbalanced,
+    load_noisy_labels,
+    load_sparse_linear,
+    load_xor,
+)
+from .tables import load_anes96, load_fair, load_grunfeld, load_star98
 
 __all__ = ["BUNDLED", "TASKS", "Dataset", "bundled_names", "detect_task", "load"]
 
@@ -130,6 +143,13 @@ BUNDLED.add("moons", _load_moons)
 BUNDLED.add("diabetes", _load_diabetes)
 BUNDLED.add("friedman", _load_friedman)
 BUNDLED.add("multilabel_synth", _load_multilabel_synth)
+# The benchmark suites' sets (activelab.bench.suites): generated traps and shapes ...
+for _loader in (load_banana, load_checkerboard, load_circles, load_honeypot, load_imbalanced,
+                load_noisy_labels, load_xor, load_heavy_tails, load_sparse_linear):
+    BUNDLED.add(_loader.__name__.removeprefix("load_"), _loader)
+# ... and real tables that ship inside statsmodels (optional: activelab[suite]).
+for _loader in (load_anes96, load_fair, load_grunfeld, load_star98):
+    BUNDLED.add(_loader.__name__.removeprefix("load_"), _loader)
 
 
 def bundled_names() -> list[str]:
