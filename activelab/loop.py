@@ -163,8 +163,7 @@ class ActiveLoop:
         check_parts(self.training, self.cold_start, self.callbacks)
         seed_unseeded_model(model, random_state)
         self.random_state = random_state
-        self.control = (RandomControl(control, control_confidence)
-                        if control else None)
+        self.control = RandomControl(control, control_confidence) if control else None
         self.query_model = query_model
         if query_model is not None:
             warn_if_query_model_differs(query_model, model)
