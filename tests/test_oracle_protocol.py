@@ -258,7 +258,7 @@ def test_the_stream_puts_labels_answered_out_of_order_back_in_order():
 
     learner = StreamLearner(SGDClassifier(loss="log_loss"), budget=1.0, window=5, classes=[0, 1])
     seen = []
-    learner.tell = lambda X, labels: seen.append(np.asarray(labels).tolist())
+    learner.tell = lambda X, labels, **_: seen.append(np.asarray(labels).tolist())
     learner.run([np.ones((4, 2))], oracle=Backwards())
     assert seen == [[0, 1, 0, 1]]
 

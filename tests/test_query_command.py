@@ -48,7 +48,7 @@ def _run(*args: str):
 def test_margin_query_matches_brute_force(tmp_path: Path) -> None:
     frame = _table()
     path = _write(frame, tmp_path / "rows.csv")
-    result = query_table(path, batch_size=7, seed=3)
+    result = query_table(path, batch_size=7, seed=3, strategy="margin")
     # by hand: the same features (numbers as they are, colour one-hot in sorted order),
     # the catalog's logreg fit on the labeled rows, the smallest top-two gap first
     X = np.column_stack([frame[["a", "b", "c"]].to_numpy(),
@@ -166,7 +166,7 @@ def test_an_unreadable_file_keeps_the_old_output(tmp_path: Path) -> None:
 
 def test_stdout_gets_csv_and_stderr_the_summary(tmp_path: Path) -> None:
     path = _write(_table(), tmp_path / "rows.csv")
-    result = CliRunner().invoke(main, ["query", "--data", str(path), "--batch-size", "3"])
+    result = CliRunner().invoke(main, ["query", "--data", str(path), "--batch-size", "3", "--strategy", "margin"])
     assert result.exit_code == 0
     rows = list(csv.DictReader(result.stdout.splitlines()))
     assert [r["rank"] for r in rows] == ["1", "2", "3"]

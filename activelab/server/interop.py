@@ -63,7 +63,7 @@ def project_predictions(store: Any, name: str) -> dict[str, Prediction]:
     from .project_loop import build_loop
 
     info = store.project_info(name)
-    settings = store.settings_of(name)
+    settings = replace(store.settings_of(name), control=0.0)  # scores: the strategy's only
     rows = store.items(name)
     resolved = {item: entry["label"] for item, entry in store.resolved_labels(name).items()
                 if entry["label"] is not None and entry["status"] != "pending"}
