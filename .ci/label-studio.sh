@@ -20,9 +20,13 @@ start)
     venv="$2"; dir="$3"; port="$4"
     mkdir -p "$dir"
     # Local ML backends and webhooks are refused by default (SSRF protection); the tests
-    # run both ends on 127.0.0.1. Legacy tokens let a fixed token be set at start.
+    # run both ends on 127.0.0.1. Legacy tokens let a fixed token be set at start. The
+    # feature flag makes the task list's "Prediction score" column average the connected
+    # backend's current model version (without it, 1.23 averages the predictions whose
+    # version equals the backend's title, i.e. none of a live backend's).
     LABEL_STUDIO_USERNAME=ci@activelab.test LABEL_STUDIO_PASSWORD=activelab-ci \
     LABEL_STUDIO_USER_TOKEN="$TOKEN" LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
+    ff_front_dev_1682_model_version_dropdown_070622_short=true \
     ML_BLOCK_LOCAL_IP=false SSRF_PROTECTION_ENABLED=false \
     LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=false \
         nohup "$venv/bin/label-studio" start --no-browser --data-dir "$dir" \

@@ -72,6 +72,9 @@ class Backend:
 
     def setup(self, payload: dict[str, Any]) -> dict[str, Any]:
         learner = self.learner(project_uid(payload.get("project")), payload.get("schema"))
+        hostname, token = payload.get("hostname"), payload.get("access_token")
+        if isinstance(hostname, str) and hostname.startswith("http") and isinstance(token, str):
+            learner.remote = (hostname, token)
         return {"model_version": learner.model_version}
 
     def predict(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def ml_backend(db: str, strategy: str | None, model: str, training: str, retrain
 
     from ...models.catalog import make_model
     from ...store import Store
-    from ...strategies import canonical_name
+    from ...strategies.registry import canonical_name
     from ...training import TRAINING_POLICIES
     from .app import create_app
     from .backend import Backend

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import ActiveLabError
 from ...loop import ActiveLoop
 from ...store import ImportedItem, ProjectSettings, Store
 from .label_config import Interface
@@ -104,6 +105,9 @@ class Learner:
         self.answers: dict[int, Any] = {}
         self.version: Version | None = None
         self.last_error: str | None = None
+        #: Label Studio's URL and the project owner's token, from /setup: each retrain
+        #: first reads every task and annotation of the project from there.
+        self.remote: tuple[str, str] | None = None
         self._item_ids: dict[int, int] = {}
         self._new_answers = 0
         self._lock = threading.Lock()
@@ -203,6 +207,8 @@ class Learner:
         while the answers cannot train a model yet. ``restore`` (a stored version) refits
         that version instead of making a new one."""
         started = time.time()
+        if restore is None:
+            self._pull()
         with self._lock:
             tasks = dict(self.tasks)
             answers = dict(self.answers)
@@ -229,6 +235,35 @@ class Learner:
         all_scores.update({int(t): float(s) for t, s in zip(order, scores)})
         self.version = Version(number, self._version_name(number), all_scores, guesses)
         return number
+
+    def _pull(self) -> None:
+        """Read the project's tasks and their latest annotations from Label Studio (the
+        source of truth: /predict and the webhooks show only some tasks); a warning, and
+        the tasks seen so far, when it cannot be reached."""
+        if self.remote is None:
+            return
+        from .client import LabelStudio
+        from .tasks import annotation_answer, task_text
+
+        try:
+            tasks = LabelStudio(*self.remote, timeout=30).tasks(int(self.uid.split(".")[0]))
+        except (ActiveLabError, OSError, ValueError) as err:
+            log.warning("cannot read the tasks from Label Studio at %s: %s", self.remote[0], err)
+            return
+        texts, answers = {}, {}
+        for task in tasks:
+            if (self.interface.data_key not in (task.get("data") or {})):
+                continue
+            texts[int(task["id"])] = task_text(task, self.interface)
+            done = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+            if done:
+                latest = max(done, key=lambda a: (str(a.get("updated_at")), a.get("id", 0)))
+                answer = annotation_answer(latest, self.interface)
+                if answer is not None:
+                    answers[int(task["id"])] = answer
+        self.add_tasks(texts)
+        with self._lock:
+            self.answers = answers
 
     def _version_name(self, number: int) -> str:
         return version_name(self.strategy, self.model, number)
