@@ -28,6 +28,7 @@ def create_app(backend: Backend) -> Any:
     from fastapi.responses import JSONResponse
 
     app = FastAPI(title="activelab ML backend for Label Studio")
+    app.state.backend = backend
 
     @app.exception_handler(ActiveLabError)
     async def refuse(_: Request, err: ActiveLabError) -> JSONResponse:

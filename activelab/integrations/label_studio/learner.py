@@ -297,7 +297,8 @@ class Learner:
         loop.pool.add_labels(labeled, y, annotator="label-studio")
         record = loop.fit()
         metrics: dict[str, Any] = {"labels": len(labeled)}
-        stop_reason = loop.check_stop()
+        # The stopping rules compare one predicted class per item: classification only.
+        stop_reason = None if multilabel else loop.check_stop()
         if stop_reason is not None:
             metrics["stop_reason"] = stop_reason
         metrics["round_info"] = {k: v for k, v in record.info.items()
