@@ -85,9 +85,44 @@ def test_label_studio_orders_tasks_by_activelab_and_a_retrain_changes_the_versio
         rescored = [t for t in ls.ordered_by_score(project) if not t["annotations"]]
         assert all(second in t["predictions_model_versions"].split(",") and
                    t["predictions_score"] is not None for t in rescored)
+        if os.environ.get("ACTIVELAB_LS_SCREENSHOT"):
+            _screenshot(ls, project, os.environ["ACTIVELAB_LS_SCREENSHOT"])
     finally:
         process.terminate()
         process.wait(30)
+
+
+#: Columns the screenshot hides, so the text, the guess, the score and the version show.
+HIDDEN = ["inner_id", "completed_at", "total_annotations", "cancelled_annotations",
+          "total_predictions", "annotators", "annotations_results", "annotations_ids",
+          "file_upload", "storage_filename", "created_at", "updated_at", "updated_by",
+          "avg_lead_time", "draft_exists", "comment_count", "unresolved_comment_count",
+          "last_comment_updated_at", "comment_authors", "agreement"]
+
+
+def _screenshot(ls: LabelStudio, project: int, path: str) -> None:
+    """Label Studio's task list sorted by prediction score, in headless Chromium, logged in
+    as .ci/label-studio.sh's user."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    view = ls.call("POST", "/api/dm/views", {"project": project, "data": {
+        "title": "activelab order", "ordering": ["-tasks:predictions_score"],
+        "hiddenColumns": {"explore": [f"tasks:{c}" for c in HIDDEN], "labeling": []}}})
+    chromium = os.environ.get("ACTIVELAB_TEST_CHROMIUM") or shutil.which("chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 760})
+        page.goto(ls.url + "/user/login/")
+        page.fill("input[name=email]", os.environ.get("ACTIVELAB_LS_EMAIL", "ci@activelab.test"))
+        page.fill("input[name=password]", os.environ.get("ACTIVELAB_LS_PASSWORD", "activelab-ci"))
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{ls.url}/projects/{project}/data?tab={view['id']}")
+        page.wait_for_selector("text=Prediction score")
+        page.wait_for_timeout(2000)
+        page.screenshot(path=path)
+        browser.close()
 
 
 def _version_after_training(ls: LabelStudio, backend_url: str, not_: str | None = None) -> str:
