@@ -65,9 +65,11 @@ def run_arm(ls: LabelStudio, backend: str | None, rows: list[dict], budget: int,
     labeled: list[int] = []
     curve = []
     while len(labeled) < budget:
+        started = time.perf_counter()
         if backend and labeled:
             ls.retrieve_predictions(project)
-            order = [t["id"] for t in ls.ordered_by_score(project)]
+            # Annotated tasks score lowest: the top BATCH are unlabeled.
+            order = [t["id"] for t in ls.ordered_by_score(project, limit=BATCH)]
         else:
             order = sorted(ids)
         batch = [i for i in order if i not in set(labeled)][:BATCH]
@@ -80,6 +82,8 @@ def run_arm(ls: LabelStudio, backend: str | None, rows: list[dict], budget: int,
                                  and not s.get("training"))(backend_status(backend, project)),
                         300, "the retrain")
         curve.append((len(labeled), score([truth[i] for i in labeled])))
+        print(f"  {len(labeled)} labels, accuracy {curve[-1][1]:.3f} "
+              f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     return curve
 
 

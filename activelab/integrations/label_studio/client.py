@@ -59,18 +59,20 @@ class LabelStudio:
     def task_ids(self, project: int) -> list[int]:
         return [t["id"] for t in self.tasks(project)]
 
-    def tasks(self, project: int, view: int | None = None) -> list[dict[str, Any]]:
-        """Every task of ``project`` (in ``view``'s order when given)."""
+    def tasks(self, project: int, view: int | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+        """The tasks of ``project`` (in ``view``'s order when given; the first ``limit``)."""
         out: list[dict[str, Any]] = []
+        size = min(limit or 500, 500)
         page = 1
         while True:
             query = f"view={view}" if view is not None else f"project={project}"
             reply = self.call("GET", f"/api/tasks?{query}&project={project}&page={page}"
-                              "&page_size=500&fields=all")
+                              f"&page_size={size}&fields=all")
             batch = reply["tasks"] if isinstance(reply, dict) else reply
             out.extend(batch)
-            if len(batch) < 500:
-                return out
+            if len(batch) < size or (limit is not None and len(out) >= limit):
+                return out[:limit]
             page += 1
 
     def connect_backend(self, project: int, url: str, title: str = "activelab") -> int:
@@ -89,12 +91,12 @@ class LabelStudio:
         self.call("POST", f"/api/dm/actions?id=retrieve_tasks_predictions&project={project}",
                   {"selectedItems": {"all": True, "excluded": []}})
 
-    def ordered_by_score(self, project: int) -> list[dict[str, Any]]:
-        """The tasks in the order of a Data Manager tab sorted by prediction score,
-        highest first (as a person sorting the task list would see them)."""
+    def ordered_by_score(self, project: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """The tasks (the first ``limit``) in the order of a Data Manager tab sorted by
+        prediction score, highest first (as a person sorting the task list sees them)."""
         view = self.call("POST", "/api/dm/views", {"project": project, "data": {
             "title": "activelab order", "ordering": ["-tasks:predictions_score"]}})
-        return self.tasks(project, view=int(view["id"]))
+        return self.tasks(project, view=int(view["id"]), limit=limit)
 
     def wait_for(self, check: Any, timeout: float = 120.0, what: str = "Label Studio") -> Any:
         """Poll ``check()`` until it returns something true; that value."""
