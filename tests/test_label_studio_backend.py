@@ -180,3 +180,20 @@ def test_spans_predict_labels_over_text_and_score_by_uncertainty(tmp_path: Path)
     assert ("Paris", "CITY") in found and ("May", "MONTH") in found
     unlabeled = [p["score"] for p in results[6:]]
     assert all(0.0 <= s <= 1.0 for s in unlabeled) and min(unlabeled) > results[0]["score"]
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--strategy", "margn"], "margin"),
+    (["--model", "forest"], "forest"),
+    (["--db", "/no/such/folder/v.db"], "/no/such/folder"),
+    (["--retrain-every", "0"], "--retrain-every"),
+])
+def test_ml_backend_refuses_bad_options_in_one_line(args: list[str], named: str) -> None:
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    result = CliRunner().invoke(main, ["ml-backend", *args])
+    assert result.exit_code == 2
+    assert named in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
