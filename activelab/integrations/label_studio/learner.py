@@ -37,6 +37,9 @@ COLD_START = "activelab-cold-start"
 SPAN_SCORE = "token-uncertainty"
 #: ... and its model: a logistic regression over token features.
 SPAN_MODEL = "tokens-logreg"
+#: What the Choices model sees of a text: TF-IDF, or the bundled MiniLM's sentence
+#: embeddings (the ``text`` extra).
+FEATURES = ("tfidf", "minilm")
 #: The most tasks one retrain ranks with the strategy; the rest score below them.
 MAX_RANKED = 5000
 
@@ -90,7 +93,8 @@ class Learner:
     """activelab's side of the Label Studio project ``uid`` (``"<id>.<created>"``)."""
 
     def __init__(self, store: Store, uid: str, interface: Interface, *, strategy: str | None,
-                 model: str, training: str, seed: int, retrain_every: int) -> None:
+                 model: str, training: str, seed: int, retrain_every: int,
+                 features: str = "tfidf") -> None:
         self.store = store
         self.uid = uid
         self.name = f"label-studio {uid}"
@@ -101,6 +105,10 @@ class Learner:
         self.training = training
         self.seed = seed
         self.retrain_every = retrain_every
+        if features not in FEATURES:
+            raise ActiveLabError(f"features must be one of {', '.join(FEATURES)}; got {features!r}")
+        self.features = features
+        self._embedder: Any = None
         self.tasks: dict[int, str] = {}
         self.answers: dict[int, Any] = {}
         self.version: Version | None = None
@@ -225,6 +233,7 @@ class Learner:
             number = int(restore["number"])
         else:
             metrics.update(strategy=self.strategy, model=self.model, seed=self.seed,
+                           features=self.features,
                            answers={str(i): _encode(a) for i, a in answers.items()})
             ranked = [(self._item_ids[int(t)], float(s)) for t, s in zip(order, scores)]
             number = self.store.add_model_version(self.name, "model", len(answers), metrics,
@@ -279,7 +288,6 @@ class Learner:
     def _fit_loop(self, ids: np.ndarray, texts: list[str],
                   answers: dict[int, Any]) -> tuple[Any, ...] | None:
         """Choices: the library's loop (model, training policy, strategy) on TF-IDF."""
-        from ...server.features import featurize
         from ...server.project_loop import build_loop
 
         multilabel = self.interface.kind == "multilabel"
@@ -291,7 +299,7 @@ class Learner:
                                for i in labeled], dtype=np.int64)
         else:
             y = np.array([answers[int(i)] for i in labeled], dtype=object)
-        X = featurize(texts, kind="text")
+        X = self._featurize(texts)
         loop = build_loop(self._settings(), X, ids, task="multilabel" if multilabel
                           else "classification")
         loop.pool.add_labels(labeled, y, annotator="label-studio")
@@ -314,6 +322,17 @@ class Learner:
         else:
             guesses = {int(i): str(label) for i, label in zip(ids, predicted)}
         return order, raw, guesses, metrics
+
+    def _featurize(self, texts: list[str]) -> Any:
+        from ...server.features import featurize
+
+        if self.features == "tfidf":
+            return featurize(texts, kind="text")
+        if self._embedder is None:  # kept: it embeds each distinct text once
+            from ...models.text import SentenceEmbedder
+
+            self._embedder = SentenceEmbedder()
+        return self._embedder(texts)
 
     def _fit_spans(self, ids: np.ndarray, texts: list[str],
                    answers: dict[int, Any]) -> tuple[Any, ...] | None:
@@ -343,8 +362,9 @@ class Learner:
             return
         latest = versions[-1]
         stored = latest["metrics"]
-        self.strategy, self.model = stored.get("strategy", self.strategy), stored.get("model",
-                                                                                       self.model)
+        self.strategy = stored.get("strategy", self.strategy)
+        self.model = stored.get("model", self.model)
+        self.features = stored.get("features", self.features)
         self.answers = {int(i): _decode(a, self.interface.kind)
                         for i, a in stored.get("answers", {}).items()}
         self.version = Version(latest["number"], self._version_name(latest["number"]))
