@@ -13,7 +13,7 @@ case "$1" in
 install)
     venv="$2"
     [ -x "$venv/bin/label-studio" ] && exit 0
-    python3 -m venv "$venv"
+    "${PYTHON:-python3}" -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "label-studio==1.23.*" label-studio-sdk
     ;;
 start)
