@@ -133,6 +133,14 @@ def test_classification_scores_follow_the_strategy_and_a_restart_keeps_versions(
     newer = again.post("/setup", json={"project": UID, "schema": config}).json()
     assert newer["model_version"] not in versions
     assert len(again.get("/versions").json()["versions"]) == len(versions) + 1
+    # A task the version has not ranked yet scores below every ranked one until the
+    # retrain that its arrival asks for.
+    latest = again.post("/predict", json={"project": UID, "label_config": config,
+                                          "tasks": tasks}).json()["results"]
+    (late,) = again.post("/predict", json={"project": UID, "label_config": config, "tasks": [
+        {"id": 9999, "data": {"text": "a new task"}}]}).json()["results"]
+    assert late["score"] < min(p["score"] for p in latest[24:])
+    _trained(again)
 
 
 def test_multilabel_predicts_sets_of_choices(tmp_path: Path) -> None:

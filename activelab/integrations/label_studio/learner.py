@@ -70,12 +70,14 @@ def ls_scores(order: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Version:
-    """A trained version: its Label Studio name, each task's score and guess."""
+    """A trained version: its Label Studio name, each task's score and guess; ``floor``
+    (below every ranked task) for the tasks it did not rank."""
 
     number: int
     name: str
     scores: dict[int, float] = field(default_factory=dict)
     guesses: dict[int, Any] = field(default_factory=dict)
+    floor: float = 0.0
 
 
 def _encode(answer: Any) -> Any:
@@ -165,7 +167,7 @@ class Learner:
             guess = version.guesses.get(task)
             result = [] if guess is None else prediction_result(
                 self.interface, guess, self.tasks.get(task, ""))
-            out.append({"result": result, "score": version.scores.get(task, 0.0),
+            out.append({"result": result, "score": version.scores.get(task, version.floor),
                         "model_version": version.name})
         return out
 
@@ -242,7 +244,7 @@ class Learner:
         floor = float(scores.min()) - 1.0 if len(scores) else 0.0
         all_scores = {int(i): floor for i in ids}
         all_scores.update({int(t): float(s) for t, s in zip(order, scores)})
-        self.version = Version(number, self._version_name(number), all_scores, guesses)
+        self.version = Version(number, self._version_name(number), all_scores, guesses, floor)
         return number
 
     def _pull(self) -> None:
