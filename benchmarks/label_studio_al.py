@@ -116,6 +116,7 @@ def main() -> int:
         [sys.executable, "-m", "activelab.cli", "ml-backend", "--db", str(folder / "v.db"),
          "--port", str(port), "--strategy", args.strategy, "--retrain-every", str(BATCH)])
     reach: dict[str, list] = {"activelab": [], "default": []}
+    final: dict[str, list] = {"activelab": [], "default": []}
     try:
         wait_healthy(backend, 120)
         for seed in range(args.seeds):
@@ -132,6 +133,7 @@ def main() -> int:
                 started = time.perf_counter()
                 curve = run_arm(ls, url, rows, args.budget, score)
                 reach[arm].append(labels_to_reach(curve, args.target))
+                final[arm].append(curve[-1][1])
                 print(f"seed {seed} {arm:9s}: labels to reach {args.target:.2f}: "
                       f"{reach[arm][-1]}; accuracy at {curve[-1][0]} labels "
                       f"{curve[-1][1]:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -142,7 +144,8 @@ def main() -> int:
         known = [v for v in values if v is not None]
         mean = f"{statistics.mean(known):.1f}" if known else "n/a"
         print(f"{arm:9s}: mean labels to reach {args.target:.2f} over {len(known)}/"
-              f"{len(values)} seeds that reached it within {args.budget}: {mean} {values}")
+              f"{len(values)} seeds that reached it within {args.budget}: {mean} {values}; "
+              f"mean accuracy at {args.budget} labels {statistics.mean(final[arm]):.3f}")
     return 0
 
 
