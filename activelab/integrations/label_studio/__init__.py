@@ -7,6 +7,8 @@
 ``learner``        training in the background and scoring every task by the strategy
 ``backend``        the projects one backend serves, kept in the store across restarts
 ``app``            the HTTP protocol: /health, /setup, /predict, /webhook, /versions
+``cli``            the ``activelab ml-backend`` command
+``client``         a small client of Label Studio's REST API (tests, benchmark, task sync)
 =================  ======================================================================
 
 Needs the ``serve`` extra (``pip install 'activelab[serve]'``).
