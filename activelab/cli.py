@@ -418,5 +418,9 @@ main.add_command(serve)
 main.add_command(users)
 main.add_command(export)
 
+from .integrations.label_studio.cli import ml_backend  # noqa: E402  (issue 15)
+
+main.add_command(ml_backend)
+
 if __name__ == "__main__":
     main()

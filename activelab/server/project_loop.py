@@ -75,15 +75,18 @@ def check_loop_settings(settings: ProjectSettings, model: Any) -> ProjectSetting
                    stopping=STOPPING_RULES.canonical(settings.stopping))
 
 
-def build_loop(settings: ProjectSettings, features: Any, item_ids: np.ndarray) -> ActiveLoop:
+def build_loop(settings: ProjectSettings, features: Any, item_ids: np.ndarray,
+               task: str = "classification") -> ActiveLoop:
     """The project's loop over ``features`` (one row per id of ``item_ids``), without labels.
 
-    Its batch size is the queue size and its seed the project's seed.
+    Its batch size is the queue size and its seed the project's seed; ``task`` picks the
+    model catalog (``multilabel`` for Label Studio's multiple choice).
     """
     from ..models.catalog import make_model
     from ..strategies import get as get_strategy
 
-    model = make_model(settings.model, settings.seed, sparse=hasattr(features, "tocsr"))
+    model = make_model(settings.model, settings.seed, sparse=hasattr(features, "tocsr"),
+                       task=task)
     rules = stopping_rules(settings.stopping, settings.stop_threshold, settings.stop_window,
                            settings.seed)
     for rule in rules:
