@@ -30,6 +30,12 @@ the same runs with a 10% random control share (``ActiveLoop(control=0.1)``, whic
 reads), the rule at a few thresholds and stabilizing predictions watching every round;
 for each, the labels at the stop, the labels saved against the budget, and the accuracy
 lost against the run's final accuracy. Writes ``expected_gain.json``.
+
+``--expected-gain --suite classification`` runs it on a bench suite's data sets instead
+(subsampled and budgeted as ``activelab bench --suite`` does: 10 initial labels, batches of
+10, up to 200 labels), with the uncertainty rules at their thresholds too, and adds a
+table over all the suite's runs: per rule, how many runs it stopped, the mean labels saved
+(a run it did not stop saves 0) and the accuracy lost.
 """
 
 from __future__ import annotations
@@ -77,12 +83,27 @@ def flatten_point(curve: np.ndarray, tolerance: float = FLAT_TOLERANCE) -> int:
     return int(curve[first, 0])
 
 
+#: Data sets of a suite, when ``--suite`` is given: name -> (data set, budget, batch size)
+SUITE_DATA: dict[str, tuple[Any, int, int]] = {}
+
+
+def use_suite(name: str) -> list[str]:
+    """Fill :data:`SUITE_DATA` with the data sets of the bench suite ``name``; their names."""
+    from activelab.bench.suites import SUITES, suite_dataset
+
+    suite = SUITES.lookup(name)
+    for data in suite.datasets:
+        dataset = suite_dataset(data, suite.max_items)
+        SUITE_DATA[data] = (dataset, suite.budget_for(dataset.n_items), suite.batch_size)
+    return list(suite.datasets)
+
+
 def split_and_pool(data: str, seed: int) -> tuple[Pool, Any, Any, Any]:
     """The bench's split of ``data`` and a pool of its training part with 10 random labels:
     ``(pool, y_train, X_test, y_test)``."""
     from sklearn.model_selection import train_test_split
 
-    dataset = load(data)
+    dataset = SUITE_DATA[data][0] if data in SUITE_DATA else load(data)
     X_train, X_test, y_train, y_test = train_test_split(
         dataset.X, dataset.y, test_size=0.25, random_state=seed, stratify=dataset.y)
     initial = np.random.default_rng(seed).choice(len(y_train), 10, replace=False)
@@ -143,13 +164,18 @@ def one_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any
     }
 
 
-def gain_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, Any]:
-    """One run with a 10% control share; where each rule would have stopped."""
+def gain_run(data: str, budget: int, batch_size: int, seed: int,
+             control: float = 0.1) -> dict[str, Any]:
+    """One run with a ``control`` share; where each rule would have stopped."""
     from sklearn.exceptions import ConvergenceWarning
 
     pool, y_train, X_test, y_test = split_and_pool(data, seed)
-    rules = {f"expected_gain {t:g}": ExpectedGain(t) for t in GAIN_THRESHOLDS}
+    rules: dict[str, Any] = {f"expected_gain {t:g}": ExpectedGain(t) for t in GAIN_THRESHOLDS}
     rules["stabilizing_predictions 0.99"] = StabilizingPredictions(0.99, window=3)
+    if SUITE_DATA:
+        rules.update({f"overall_uncertainty {t:g}": OverallUncertainty(t)
+                      for t in OVERALL_THRESHOLDS})
+        rules.update({f"max_uncertainty {t:g}": MaxUncertainty(t) for t in MAX_THRESHOLDS})
     stops: dict[str, int | None] = dict.fromkeys(rules)
 
     def watch(loop: ActiveLoop, record: Any) -> None:
@@ -160,7 +186,7 @@ def gain_run(data: str, budget: int, batch_size: int, seed: int) -> dict[str, An
     loop = ActiveLoop(make_model("logreg", seed), pool, strategies.get("margin"),
                       SimulatedOracle(y_train), batch_size=batch_size,
                       stopping=[LabelBudget(budget)], eval_set=(X_test, y_test),
-                      callbacks=[watch], random_state=seed, control=0.1)
+                      callbacks=[watch], random_state=seed, control=control)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         curve = loop.run().curve("accuracy")
@@ -175,9 +201,13 @@ def gain_main(args: argparse.Namespace, started: float) -> None:
     print("| data | budget (batch) | rule | runs it stopped | median labels at stop | "
           "median labels saved | accuracy lost (final - at stop): median / worst |")
     print("|---|---|---|---|---|---|---|")
-    for data in args.data.split(","):
-        budget, batch = DATA[data]
-        runs[data] = [gain_run(data, budget, batch, seed) for seed in range(args.seeds)]
+    names = use_suite(args.suite) if args.suite else args.data.split(",")
+    for data in names:
+        budget, batch = SUITE_DATA[data][1:] if data in SUITE_DATA else DATA[data]
+        runs[data] = [gain_run(data, budget, batch, seed, args.control)
+                      for seed in range(args.seeds)]
+        for run in runs[data]:
+            run["budget"] = budget
         for name in runs[data][0]["stops"]:
             stopped = [r for r in runs[data] if r["stops"][name] is not None]
             labels = [r["stops"][name] for r in stopped]
@@ -187,11 +217,39 @@ def gain_main(args: argparse.Namespace, started: float) -> None:
                   f"{fmt(budget - np.median(labels) if labels else None)} | "
                   f"{fmt(np.median(lost) if lost else None, '{:.4f}')} / "
                   f"{fmt(max(lost) if lost else None, '{:.4f}')} |", flush=True)
+    if args.suite:
+        print_suite_table(args.suite, runs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "expected_gain.json"
-    path.write_text(json.dumps({"seeds": args.seeds, "runs": runs}, default=float))
+    path = out / (f"expected_gain_{args.suite}_{args.control:g}.json" if args.suite
+                  else "expected_gain.json")
+    path.write_text(json.dumps({"seeds": args.seeds, "suite": args.suite,
+                                "control": args.control, "runs": runs},
+                               default=float))
     print(f"\n{time.perf_counter() - started:.0f} s; numbers in {path}")
+
+
+def print_suite_table(suite: str, runs: dict[str, list[dict[str, Any]]]) -> None:
+    """Per rule, over every run of every data set of the suite: runs stopped, labels saved
+    against the budget (0 for a run not stopped) and accuracy lost against the final."""
+    every = [run for data_runs in runs.values() for run in data_runs]
+    for run in every:  # a rule that fires only at the budget saved nothing: not a stop
+        run["stops"] = {name: None if at is None or at >= run["budget"] else at
+                        for name, at in run["stops"].items()}
+    print(f"\n### Over the {suite} suite: {len(runs)} data sets, {len(every)} runs\n")
+    print("| rule | runs it stopped | labels saved: mean (share of budget) | mean labels at "
+          "stop | accuracy lost: mean / median / worst | runs losing > 1 point |")
+    print("|---|---|---|---|---|---|")
+    for name in every[0]["stops"]:
+        saved = [r["budget"] - (r["stops"][name] or r["budget"]) for r in every]
+        lost = [r["final"] - r["accuracy_at_stop"][name] if r["stops"][name] else 0.0
+                for r in every]
+        share = np.mean([s / r["budget"] for s, r in zip(saved, every)])
+        print(f"| {name} | {sum(r['stops'][name] is not None for r in every)}/{len(every)} | "
+              f"{np.mean(saved):.1f} ({100 * share:.0f}%) | "
+              f"{np.mean([r['budget'] - s for s, r in zip(saved, every)]):.0f} | "
+              f"{np.mean(lost):.4f} / {np.median(lost):.4f} / {max(lost):.4f} | "
+              f"{sum(v > 0.01 for v in lost)} |")
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -236,6 +294,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--data", default=",".join(DATA))
     parser.add_argument("--out", default="docs/results/training-stopping")
+    parser.add_argument("--control", type=float, default=0.1,
+                        help="with --expected-gain: the random control share")
+    parser.add_argument("--suite", default=None,
+                        help="with --expected-gain: the data sets of this bench suite")
     parser.add_argument("--expected-gain", action="store_true",
                         help="measure the expected_gain rule (with a 10%% control share)")
     args = parser.parse_args()

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .control_report import CONTROL_COLUMNS, control_lines, control_rows
 from .metrics import METRIC_LABELS
 
 __all__ = [
@@ -168,6 +169,7 @@ def markdown_summary(results: dict[str, Any]) -> str:
         names = ["strategy", *(f"final {_label(m)}" for m in results["secondary_metrics"])]
         lines += ["", "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
         lines += ["| " + " | ".join(row) + " |" for row in extra]
+    lines += control_lines(results)
     return "\n".join(lines) + "\n"
 
 
@@ -258,6 +260,7 @@ def _html(results: dict[str, Any], png: bytes) -> str:
             "curves are in results.json (<code>secondary_curves</code>).</p>"
             f"<table><tr><th>strategy</th>{heads}</tr>{cells}</table>"
         )
+    control = _control_html(results)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>activelab bench: {esc(data['name'])}</title>
@@ -281,10 +284,24 @@ average); a repeat that never got there counts as the budget, and the mean is th
 learning curves. Raw numbers: <a href="results.json">results.json</a>.</p>
 <img alt="learning curves" src="data:image/png;base64,{image}">
 {secondary}
+{control}
 <h2>Settings</h2><table>{settings}</table>
 <p>activelab {esc(results['activelab_version'])}, {results['elapsed_seconds']:.1f} s.</p>
 </body></html>
 """
+
+
+def _control_html(results: dict[str, Any]) -> str:
+    """The control slice's table for report.html; empty without a control share."""
+    rows = control_rows(results)
+    if not rows:
+        return ""
+    esc = html.escape
+    head = "".join(f"<th>{esc(c)}</th>" for c in CONTROL_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
+                   for row in rows)
+    explained = esc(control_lines(results)[1])
+    return f"<h2>Control slice</h2><p>{explained}</p><table><tr>{head}</tr>{body}</table>"
 
 
 @contextmanager

@@ -41,11 +41,14 @@ from ..training import (
     training_policy,
 )
 from ..validation import MAX_JOBS, MAX_REPEATS, check_int, check_seed
+from .control_slice import PoolAccuracy, check_control_share, control_rounds, control_summary
 from .metrics import TASK_METRICS, aulc, labels_to_reach, mean_curve, metric_function
 
 __all__ = ["BenchSettings", "run_bench"]
 
 TARGET_FRACTION = 0.95
+#: The confidence of the control's intervals in the bench (the loop's default).
+CONTROL_CONFIDENCE = 0.9
 MIN_LABELS_KNN = 3
 
 
@@ -60,6 +63,9 @@ class BenchSettings:
     ``query_model`` names a model of the catalogue that the strategies query instead of
     ``model`` (fit on the same labels each round); when it differs from ``model`` the run
     warns once and ``results.json`` holds the reason in ``warnings``.
+    ``control`` is the random control share of every run (``ActiveLoop(control=...)``,
+    classification only); with one, each strategy also runs without it, for the cost of
+    the slice (:mod:`activelab.bench.control_slice`).
     """
 
     data: str
@@ -76,6 +82,7 @@ class BenchSettings:
     task: str = "auto"
     training: str = "full"
     query_model: str | None = None
+    control: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.strategies, str):
@@ -101,6 +108,7 @@ class BenchSettings:
         check_int(self.budget, "--budget", 1)
         check_int(self.jobs, "--jobs", 1, MAX_JOBS)
         check_seed(self.seed, "--seed", self.repeats, "--repeats")
+        check_control_share(self.control)
         if isinstance(self.test_size, bool) or not 0 < self.test_size < 1:
             raise ActiveLabError(f"--test-size must be between 0 and 1; got {self.test_size}")
 
@@ -120,6 +128,10 @@ class BenchSettings:
             self.resolved(dataset).check(dataset.for_task(self.task))
             return
         dataset = dataset.for_task(self.task)
+        if self.control and self.task != "classification":
+            raise ActiveLabError(
+                f"--control measures accuracy on random items, so it needs classification "
+                f"data; this run is {self.task} (leave --control out)")
         model = make_model(self.model, 0, task=self.task)
         _check_strategies_fit(self.strategies, self.task, model_kinds(model, self.task), self.model)
         _check_training_fits(self.training, model, self.model, self.task)
@@ -244,6 +256,7 @@ def _follows(policy: TrainingPolicy, model: Any, task: str) -> bool:
 class _Task:
     repeat: int
     strategy: str | None  # None: fit on the whole training split for the reference score
+    plain: bool = False  # True: without the control share (its cost is measured against it)
 
 
 def _split(dataset: Dataset, settings: BenchSettings, repeat: int) -> tuple[Any, ...]:
@@ -291,6 +304,8 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
     if settings.query_model is not None:
         query_model = make_model(settings.query_model, seed, sparse=sp.issparse(dataset.X),
                                  task=settings.task)
+    control = 0.0 if task.plain else settings.control
+    on_pool = PoolAccuracy(X_train, y_train) if control else None
     with warnings.catch_warnings():  # run_bench warns once for the whole run
         warnings.filterwarnings("ignore", message="the query model")
         loop = ActiveLoop(
@@ -298,10 +313,14 @@ def _simulate(dataset: Dataset, settings: BenchSettings, task: _Task) -> dict[st
             batch_size=settings.batch_size, stopping=[LabelBudget(settings.budget)],
             eval_set=(X_test, y_test), metrics=metrics, random_state=seed,
             training=training_policy(settings.training), query_model=query_model,
+            control=control, control_confidence=CONTROL_CONFIDENCE,
+            callbacks=[] if on_pool is None else [on_pool],
         )
     history = loop.run()
     query_times = [r.query_time for r in history if r.query_time is not None]
     return {
+        "control_rounds": None if on_pool is None else control_rounds(
+            history, on_pool.values, names[0]),
         "task": task,
         "curves": {name: history.curve(name) for name in names},
         "cost_curve": history.cost_curve(names[0]),
@@ -365,7 +384,14 @@ def run_bench(
         results["warnings"] = [why] if why else []
     for name in settings.strategies:
         runs = [done[_Task(r, name)] for r in range(settings.repeats)]
-        results["strategies"][name] = _strategy_entry(runs, full, metric, secondary)
+        results["strategies"][name] = entry = _strategy_entry(runs, full, metric, secondary)
+        if settings.control:
+            plain = [done[_Task(r, name, plain=True)] for r in range(settings.repeats)]
+            entry["control"] = control_summary(
+                [run["control_rounds"] for run in runs], entry["aulc"]["per_repeat"],
+                [aulc(run["curves"][metric]) for run in plain])
+    if settings.control:
+        results["control"] = {"share": settings.control, "confidence": CONTROL_CONFIDENCE}
     if "random" in results["strategies"]:
         _compare_with_random(results)
     results["elapsed_seconds"] = time.perf_counter() - started
@@ -380,6 +406,9 @@ def _run_tasks(
     tasks = [_Task(r, None) for r in range(settings.repeats)] + [
         _Task(r, name) for r in range(settings.repeats) for name in settings.strategies
     ]
+    if settings.control:
+        tasks += [_Task(r, name, plain=True)
+                  for r in range(settings.repeats) for name in settings.strategies]
     done: dict[_Task, dict[str, Any]] = {}
     for result in _execute(dataset, settings, tasks, executor, scheduler):
         done[result["task"]] = result

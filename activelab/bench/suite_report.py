@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .cd_plot import plot_critical_difference
+from .control_report import suite_control_lines
 from .metrics import METRIC_LABELS
 from .report import write_outputs
 
@@ -90,6 +91,7 @@ def suite_markdown(results: dict[str, Any]) -> str:
     header, rows = dataset_rows(results)
     lines += ["", f"Mean AULC per data set (▲/▼: above/below random, paired test at "
               f"alpha {alpha}):", "", *_table(header, rows)]
+    lines += suite_control_lines(results)
     return "\n".join(lines) + "\n"
 
 

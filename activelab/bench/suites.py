@@ -27,6 +27,7 @@ from ..data.datasets import load
 from ..errors import ActiveLabError
 from ..registry import Registry
 from .compare import ALPHA, compare_strategies
+from .control_slice import suite_control
 from .runner import BenchSettings, run_bench, strategy_tasks
 
 __all__ = ["SUITES", "Suite", "default_strategies", "run_suite", "suite_dataset"]
@@ -126,20 +127,23 @@ def run_suite(
     seed: int = 0,
     jobs: int = 1,
     on_progress: Callable[[str, int, int], None] | None = None,
+    control: float = 0.0,
 ) -> dict[str, Any]:
     """Run ``suite`` and return its results document (see docs/bench.md, "Suites").
 
     ``strategy_names`` defaults to :func:`default_strategies`, ``repeats`` to the suite's.
     ``on_progress(data set, done, total)`` is called as the runs of each data set finish.
     The document's ``runs`` holds each data set's full bench results; the suite report
-    writes them into their own folders.
+    writes them into their own folders. ``control``: the random control share of every
+    run (see :class:`~activelab.bench.runner.BenchSettings`); the document's ``control``
+    then holds the coverage of its intervals and its AULC cost over the suite.
     """
     names = list(strategy_names) if strategy_names else default_strategies(suite)
     repeats = suite.repeats if repeats is None else repeats
     started = time.perf_counter()
     loaded = {name: suite_dataset(name, suite.max_items) for name in suite.datasets}
-    settings = {name: _settings(suite, data, names, model, repeats, seed, jobs)
-                for name, data in loaded.items()}
+    settings = {name: _settings(suite, data, names, model, repeats, seed, jobs,
+                                     control) for name, data in loaded.items()}
     for name, data in loaded.items():  # refuse bad settings before anything runs
         settings[name].check(data)
     runs = {}
@@ -154,22 +158,24 @@ def run_suite(
         "activelab_version": __version__,
         "suite": asdict(suite),
         "settings": {"strategies": names, "model": first["settings"]["model"],
-                     "repeats": repeats, "seed": seed, "jobs": jobs, "alpha": ALPHA},
+                     "repeats": repeats, "seed": seed, "jobs": jobs, "alpha": ALPHA,
+                     "control": control},
         "metric": first["metric"],
         "datasets": {name: _dataset_entry(loaded[name], run, names)
                      for name, run in runs.items()},
         "comparison": compare_strategies(aulcs, baseline="random", alpha=ALPHA),
+        "control": suite_control(runs, names, ALPHA),
         "elapsed_seconds": time.perf_counter() - started,
         "runs": runs,
     }
 
 
 def _settings(suite: Suite, data: Dataset, names: list[str], model: str | None,
-              repeats: int, seed: int, jobs: int) -> BenchSettings:
+              repeats: int, seed: int, jobs: int, control: float) -> BenchSettings:
     return BenchSettings(
         data=data.name, strategies=names, model=model, initial=suite.initial,
         budget=suite.budget_for(data.n_items), batch_size=suite.batch_size, repeats=repeats,
-        test_size=suite.test_size, seed=seed, jobs=jobs, task=suite.task,
+        test_size=suite.test_size, seed=seed, jobs=jobs, task=suite.task, control=control,
     )
 
 
