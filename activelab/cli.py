@@ -317,10 +317,6 @@ def _run_pool_bench(settings: object, categorical: list[str], out_dir: Path, exe
               help="How many rows to ask for.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seeds the model, the strategy and the cross-validation.")
-@click.option("--control", default=0.0, show_default=True, type=float,
-              help="pool and --suite: the share of each batch drawn at random (0 to below 1, "
-              "e.g. 0.1); reports how often its 90% accuracy interval held the truth and "
-              "what the slice cost in AULC (each strategy also runs without it).")
 @click.option("--categorical", default=None,
               help="Columns to one-hot encode as categories even though they hold numbers.")
 @click.option("--exclude", default=None,
