@@ -17,9 +17,11 @@ runs in phases and learns from the run itself:
   per round lets the reward be credited to it; ``albl``
   (:class:`~activelab.strategies.hybrid.BanditStrategy`) mixes arms inside a batch, so
   every arm gets the same reward and, on digits, its arm probabilities stayed within
-  0.2499-0.2502 over 13 rounds. The bandit starts from a prior for margin
-  (``margin_prior`` reward points; margin beats random on the most data sets in
-  docs/strategies.md), about half of the first draws, and moves away from it on evidence.
+  0.2499-0.2502 over 13 rounds. The bandit starts from a prior of ``prior`` reward
+  points for ``prior_arm`` (about half of the first draws) and moves away from it on
+  evidence. The default prior arm is cluster-margin: margin's signal, made batch-aware by
+  taking the batch across clusters (Citovsky et al., 2021), since top-k margin batches
+  pile into one region once batches hold several items.
   A share ``gamma`` of the draws is uniform over the arms, so the random arm keeps at
   least ``gamma / 4`` of the rounds and no arm is ever given up;
 * **fallback** for a model without classes (regression, multi-label): k-center greedy
@@ -35,6 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import ActiveLabError
 from ..outputs import ModelOutputs
 from ..pool import Pool, _same_label
 from ..validation import check_int, check_number
@@ -91,10 +94,11 @@ class AutoStrategy(Strategy):
     contract_models = ANY_MODEL
 
     def __init__(self, cold_start_per_class: int = 2, gamma: float = 0.3,
-                 margin_prior: float = 20.0) -> None:
+                 prior_arm: str = "cluster_margin", prior: float = 20.0) -> None:
         self.cold_start_per_class = cold_start_per_class
         self.gamma = gamma
-        self.margin_prior = margin_prior
+        self.prior_arm = prior_arm
+        self.prior = prior
 
     def _phase(self, outputs: ModelOutputs) -> tuple[str, str]:
         per_class = check_int(self.cold_start_per_class, "cold_start_per_class", minimum=0)
@@ -146,7 +150,10 @@ class AutoStrategy(Strategy):
         state: _Exp3 | None = getattr(self, "state_", None)
         if state is None or state.pool() is not pool:
             totals = np.zeros(len(PORTFOLIO))
-            totals[PORTFOLIO.index("margin")] = check_number(self.margin_prior, "margin_prior")
+            if self.prior_arm not in PORTFOLIO:
+                raise ActiveLabError(f"prior_arm must be one of {', '.join(PORTFOLIO)}; "
+                                     f"got {self.prior_arm!r}")
+            totals[PORTFOLIO.index(self.prior_arm)] = check_number(self.prior, "prior")
             state = _Exp3(pool=weakref.ref(pool), totals=totals)
             self.state_ = state
         return state
