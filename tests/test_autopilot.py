@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from activelab import ActiveLoop, LabelBudget, Pool, SimulatedOracle, strategies
 from activelab.errors import ActiveLabError
-from activelab.strategies.autopilot import PORTFOLIO
+from activelab.strategies.autopilot import PORTFOLIO, AutoStrategy
 
 
 def _run(seed: int = 0, budget: int = 56, **params):
@@ -52,7 +52,8 @@ def test_each_reward_is_credited_to_the_arm_that_picked_the_batch():
             assert change == pytest.approx(expected, abs=2e-3 + abs(expected) * 2e-3)
         np.testing.assert_allclose(
             [after["arm_probabilities"][a] for a in PORTFOLIO],
-            _exp3(np.array([after["arm_rewards"][a] for a in PORTFOLIO]), 0.3), atol=1e-3)
+            _exp3(np.array([after["arm_rewards"][a] for a in PORTFOLIO]), AutoStrategy().gamma),
+            atol=1e-3)
 
 
 def test_the_same_seed_makes_the_same_choices_and_another_seed_may_not():

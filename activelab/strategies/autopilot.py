@@ -18,7 +18,9 @@ runs in phases and learns from the run itself:
   (:class:`~activelab.strategies.hybrid.BanditStrategy`) mixes arms inside a batch, so
   every arm gets the same reward and, on digits, its arm probabilities stayed within
   0.2499-0.2502 over 13 rounds. The bandit starts from a prior of ``prior`` reward
-  points for ``prior_arm`` (about half of the first draws) and moves away from it on
+  points for ``prior_arm`` (about 80% of the first draws; a reward is ``100 x`` the
+  accuracy change over the arm's probability, so 120 points outweigh several rounds of
+  contrary evidence) and moves away from it on
   evidence. The default prior arm is cluster-margin: margin's signal, made batch-aware by
   taking the batch across clusters (Citovsky et al., 2021), since top-k margin batches
   pile into one region once batches hold several items.
@@ -93,8 +95,8 @@ class AutoStrategy(Strategy):
     handles_cold_start: ClassVar[bool] = True
     contract_models = ANY_MODEL
 
-    def __init__(self, cold_start_per_class: int = 2, gamma: float = 0.3,
-                 prior_arm: str = "cluster_margin", prior: float = 20.0) -> None:
+    def __init__(self, cold_start_per_class: int = 2, gamma: float = 0.1,
+                 prior_arm: str = "cluster_margin", prior: float = 120.0) -> None:
         self.cold_start_per_class = cold_start_per_class
         self.gamma = gamma
         self.prior_arm = prior_arm
