@@ -14,7 +14,7 @@ rows.
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "rows.csv"
 >>> lines = ["x,label"] + [f"{i},{'a' if i < 10 else 'b' if i < 20 else ''}" for i in range(30)]
 >>> _ = path.write_text("\\n".join(lines) + "\\n")
->>> result = query_table(path, batch_size=2, seed=0)
+>>> result = query_table(path, batch_size=2, seed=0, strategy="margin")
 >>> [row["id"] for row in result.rows]  # the unlabeled rows nearest the a|b boundary
 [20, 21]
 """
