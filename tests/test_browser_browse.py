@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 import httpx  # noqa: E402
+from test_browser import _chromium  # noqa: E402  (the same browser as the other tests)
 
 from activelab.server.demo import make_texts, write_csv  # noqa: E402
 from activelab.server.testing import free_port, start_server, stop_server  # noqa: E402
@@ -29,16 +29,6 @@ from activelab.store import Store  # noqa: E402
 LABELS = ["sport", "food", "space"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def _chromium() -> str:
-    path = os.environ.get("ACTIVELAB_TEST_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        message = "the browser test needs Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def _log_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, null, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..errors import ActiveLabError
@@ -101,7 +101,9 @@ class Browse(LabelLog):
                guesses: Guesses | None = None, page: int = 1,
                per_page: int = 50) -> dict[str, Any]:
         """``{"total", "page", "per_page", "items"}``: the items on page ``page`` (from 1),
-        each with its status, label, votes, annotators and the model's guess (if any)."""
+        each with its status, label, votes, annotators and the model's guess (if any).
+        Items come in file order; under ``model_disagrees``, the most confident guess
+        first."""
         filters.check()
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ActiveLabError(f"per_page must be between 1 and {MAX_PER_PAGE}")
@@ -111,24 +113,22 @@ class Browse(LabelLog):
         start = (page - 1) * per_page
         with self._session() as session:
             project = self._project(session, name)
-            query, status, label = self._filtered(session, project, filters)
+            query, label = self._filtered(session, project, filters)
             if filters.uses_guesses:
                 # The guesses are not in the database: filter the matching ids here.
-                matched = {i: lab for i, lab in session.execute(
-                    query.with_only_columns(Item.id, label).order_by(Item.position, Item.id))}
+                matched = dict(session.execute(query.with_only_columns(Item.id, label)
+                                               .order_by(Item.id)).all())
                 ids = within_confidence(guesses, matched, filters.min_confidence,
                                         filters.max_confidence)
                 if filters.model_disagrees:
                     ids = disagreeing(guesses, {i: matched[i] for i in ids})
                 total, shown = len(ids), ids[start:start + per_page]
-                rows = self._rows(session, query.where(Item.id.in_(shown)), status, label)
-                rows.sort(key=lambda row: shown.index(row["item_id"]))
             else:
                 total = session.scalar(select(func.count()).select_from(
                     query.with_only_columns(Item.id).subquery())) or 0
-                rows = self._rows(session, query.order_by(Item.position, Item.id)
-                                  .limit(per_page).offset(start), status, label)
-            self._add_votes(session, rows)
+                shown = list(session.scalars(query.with_only_columns(Item.id)
+                                             .order_by(Item.id).limit(per_page).offset(start)))
+            rows = self._rows(session, project, shown)
         for row in rows:
             guess = guesses.get(row["item_id"])
             row["guess"] = None if guess is None else {"value": guess[0],
@@ -139,9 +139,13 @@ class Browse(LabelLog):
         """How many items of ``name`` are resolved, pending, in disagreement, unlabeled."""
         with self._session() as session:
             project = self._project(session, name)
-            query, status, _label = self._filtered(session, project, ItemFilter())
+            n_items = session.scalar(select(func.count()).select_from(Item).where(
+                Item.project_id == project.id)) or 0
+            query, status, _label = _with_status(
+                select(Item.id).where(Item.id.in_(_answered(project.id))), project)
             counts = dict(session.execute(
                 query.with_only_columns(status, func.count()).group_by(status)).all())
+        counts["unlabeled"] = n_items - sum(counts.values())
         return {key: int(counts.get(key, 0)) for key in STATUSES}
 
     def annotator_names(self, name: str) -> list[str]:
@@ -158,9 +162,7 @@ class Browse(LabelLog):
         with self._session() as session:
             project = self._project(session, name)
             item = self._item(session, project, item_id)
-            query, status, label = self._filtered(session, project, ItemFilter())
-            [row] = self._rows(session, query.where(Item.id == item.id), status, label)
-            self._add_votes(session, [row])
+            [row] = self._rows(session, project, [item.id])
             events = session.execute(
                 select(Event, User.name).join(User, User.id == Event.user_id)
                 .where(Event.project_id == project.id, Event.item_id == item.id)
@@ -175,58 +177,73 @@ class Browse(LabelLog):
     # ---- the queries --------------------------------------------------------------------
 
     def _filtered(self, session: OrmSession, project: Project,
-                  filters: ItemFilter) -> tuple[Select[Any], Any, Any]:
-        """The items of ``project`` under ``filters`` (those SQL can apply), and the SQL
-        expressions of their status and current label."""
-        query, status, label = _status_query(project.id, project.settings["labels_per_item"])
+                  filters: ItemFilter) -> tuple[Select[Any], Any]:
+        """The ids of ``project``'s items under ``filters`` (those SQL can apply), and the
+        SQL expression of their current label (``NULL`` where the query needs none: only
+        a status, label or ``model_disagrees`` filter joins the votes)."""
+        query = select(Item.id).where(Item.project_id == project.id)
         if filters.text:
             query = query.where(or_(Item.content.icontains(filters.text, autoescape=True),
                                     Item.external_id.icontains(filters.text,
                                                                autoescape=True)))
+        if filters.annotator is not None:
+            query = query.where(Item.id.in_(_answered(project.id, filters.annotator)))
+        if filters.status is None and filters.label is None and not filters.model_disagrees:
+            return query, null()
+        query, status, label = _with_status(query, project)
         if filters.status is not None:
             query = query.where(status == filters.status)
         if filters.label is not None:
             query = query.where(label == filters.label)
-        if filters.annotator is not None:
-            query = query.where(Item.id.in_(
-                select(Answer.item_id).join(User, User.id == Answer.user_id).where(
-                    Answer.project_id == project.id, User.name == filters.annotator,
-                    Answer.kind.in_(("label", "resolve")))))
-        return query, status, label
+        return query, label
 
-    def _rows(self, session: OrmSession, query: Select[Any], status: Any,
-              label: Any) -> list[dict[str, Any]]:
-        rows = session.execute(query.with_only_columns(
-            Item.id, Item.external_id, Item.content, status, label))
-        return [{"item_id": i, "external_id": ext, "content": content, "status": st,
-                 "label": lab} for i, ext, content, st, lab in rows]
-
-    def _add_votes(self, session: OrmSession, rows: list[dict[str, Any]]) -> None:
-        """Each row's ``votes`` (label -> count), ``annotators`` and ``reviewed``."""
-        by_id = {row["item_id"]: row for row in rows}
-        for row in rows:
-            row.update(votes=Counter(), annotators=[], reviewed=False)
+    def _rows(self, session: OrmSession, project: Project,
+              ids: list[int]) -> list[dict[str, Any]]:
+        """The items ``ids`` (in that order) with status, label, ``votes`` (label ->
+        count), ``annotators`` and ``reviewed``."""
+        query, status, label = _with_status(
+            select(Item.id).where(Item.id.in_(ids)), project, only=ids)
+        rows = {i: {"item_id": i, "external_id": ext, "content": content, "status": st,
+                    "label": lab, "votes": Counter(), "annotators": [], "reviewed": False}
+                for i, ext, content, st, lab in session.execute(query.with_only_columns(
+                    Item.id, Item.external_id, Item.content, status, label))}
         answers = session.execute(
             select(Answer.item_id, User.name, Answer.kind, Answer.label)
             .join(User, User.id == Answer.user_id)
-            .where(Answer.item_id.in_(list(by_id)), Answer.kind.in_(("label", "resolve")))
+            .where(Answer.item_id.in_(ids), Answer.kind.in_(("label", "resolve")))
             .order_by(Answer.event_id))
-        for item_id, who, kind, label in answers:
-            row = by_id[item_id]
+        for item_id, who, kind, label_value in answers:
+            row = rows[item_id]
             row["annotators"].append(who)
             if kind == "label":
-                row["votes"][label] += 1
+                row["votes"][label_value] += 1
             else:
                 row["reviewed"] = True
-        for row in rows:
+        for row in rows.values():
             row["votes"] = dict(row["votes"].most_common())
+        return [rows[i] for i in ids]
 
 
-def _status_query(project_id: int, k: int) -> tuple[Select[Any], Any, Any]:
-    """Every item of the project, joined to its tally of votes and its latest review, with
-    the expressions of its status and current label (see the module's docstring)."""
+def _answered(project_id: int, annotator: str | None = None) -> Select[Any]:
+    """The ids of the items with a current label or review (by ``annotator``, if named)."""
+    query = select(Answer.item_id).where(Answer.project_id == project_id,
+                                         Answer.kind.in_(("label", "resolve")))
+    if annotator is not None:
+        query = query.join(User, User.id == Answer.user_id).where(User.name == annotator)
+    return query
+
+
+def _with_status(query: Select[Any], project: Project,
+                 only: list[int] | None = None) -> tuple[Select[Any], Any, Any]:
+    """``query`` (over ``items``) joined to each item's tally of votes and latest review,
+    with the expressions of its status and current label (see the module's docstring);
+    ``only`` limits the tally to those items' answers."""
+    k = project.settings["labels_per_item"]
+    mine = [Answer.project_id == project.id]
+    if only is not None:
+        mine.append(Answer.item_id.in_(only))
     votes = (select(Answer.item_id, Answer.label, func.count().label("n"))
-             .where(Answer.project_id == project_id, Answer.kind == "label")
+             .where(*mine, Answer.kind == "label")
              .group_by(Answer.item_id, Answer.label).subquery("votes"))
     tally = (select(votes.c.item_id, func.sum(votes.c.n).label("n_votes"),
                     func.max(votes.c.n).label("top"))
@@ -237,7 +254,7 @@ def _status_query(project_id: int, k: int) -> tuple[Select[Any], Any, Any]:
                                  tally.c.top == votes.c.n))
                .group_by(votes.c.item_id).subquery("leaders"))
     latest = (select(Answer.item_id, func.max(Answer.event_id).label("event_id"))
-              .where(Answer.project_id == project_id, Answer.kind == "resolve")
+              .where(*mine, Answer.kind == "resolve")
               .group_by(Answer.item_id).subquery("latest"))
     review = (select(Answer.item_id, Answer.label)
               .join(latest, latest.c.event_id == Answer.event_id).subquery("review"))
@@ -251,9 +268,7 @@ def _status_query(project_id: int, k: int) -> tuple[Select[Any], Any, Any]:
         (review.c.item_id.is_not(None), review.c.label),
         (leaders.c.n_top == 1, leaders.c.leader),
         else_=None)
-    query = (select(Item.id).select_from(Item)
-             .outerjoin(tally, tally.c.item_id == Item.id)
+    query = (query.outerjoin(tally, tally.c.item_id == Item.id)
              .outerjoin(leaders, leaders.c.item_id == Item.id)
-             .outerjoin(review, review.c.item_id == Item.id)
-             .where(Item.project_id == project_id))
+             .outerjoin(review, review.c.item_id == Item.id))
     return query, status, label
