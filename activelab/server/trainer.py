@@ -181,8 +181,8 @@ class Trainer:
         metrics["round_info"] = dict(record.info)  # the policy's and rules' notes
         left_out = sum(1 for entry in resolved.values() if entry["status"] != "resolved")
         metrics["trained_on"] = (f"trained on {len(labeled)} resolved labels"
-                                 + (f"; {left_out} unresolved items left out" if left_out
-                                    else ""))
+                                 + (f"; {left_out} unresolved item{'s' * (left_out > 1)} "
+                                    "left out" if left_out else ""))
         metrics.update(control_metrics(loop, settings["retrain_every"],
                                        settings["stop_threshold"] if settings["stopping"]
                                        == "expected_gain" else None))
