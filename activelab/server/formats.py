@@ -10,7 +10,8 @@ __all__ = ["to_csv", "to_jsonl"]
 _COLUMNS = {
     "events": ["event_id", "kind", "item_id", "external_id", "label", "annotator", "rationale",
                "model_version", "retracts_event_id", "time"],
-    "labels": ["external_id", "content", "label", "n_votes", "agreement", "reviewed"],
+    "labels": ["external_id", "content", "label", "status", "n_votes", "agreement",
+               "reviewed"],
 }
 
 

@@ -1,7 +1,8 @@
 """Retraining in the background: at most one job running and one pending.
 
 A job brings the store's resolved labels into the project's :class:`~activelab.ActiveLoop`
-(the store stays the source of truth: new labels are told, changed ones corrected), lets
+(only those: an item awaiting more votes, or whose votes tie, waits until it is resolved;
+the store stays the source of truth: new labels are told, changed ones corrected), lets
 the loop fit the model through its training policy, measures it (cross-validated accuracy
 on the labels, and the loop's stabilizing-predictions rule: how much the predictions moved
 since the previous version), asks the loop for the queue (``ModelOutputs`` predicts in
@@ -166,7 +167,7 @@ class Trainer:
         resolved = self.store.resolved_labels(self.project)
         known = set(self.item_ids.tolist())  # items added after featurizing wait a job
         labeled = {item: entry["label"] for item, entry in resolved.items()
-                   if entry["label"] is not None and item in known}
+                   if entry["status"] == "resolved" and item in known}
         counts = Counter(labeled.values())
         if len(counts) < 2:
             return None
@@ -178,6 +179,10 @@ class Trainer:
         stop_reason = loop.check_stop()
         metrics = self._metrics(info["model"], settings["seed"], counts, kappas_before)
         metrics["round_info"] = dict(record.info)  # the policy's and rules' notes
+        left_out = sum(1 for entry in resolved.values() if entry["status"] != "resolved")
+        metrics["trained_on"] = (f"trained on {len(labeled)} resolved labels"
+                                 + (f"; {left_out} unresolved item{'s' * (left_out > 1)} "
+                                    "left out" if left_out else ""))
         metrics.update(control_metrics(loop, settings["retrain_every"],
                                        settings["stop_threshold"] if settings["stopping"]
                                        == "expected_gain" else None))

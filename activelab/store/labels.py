@@ -201,7 +201,8 @@ class LabelLog(Projects, LeaseQueue):
     def resolved_labels(self, name: str) -> dict[int, dict[str, Any]]:
         """Per labeled item: its label (a reviewer's resolution, else the unique majority of
         the votes), the votes, and ``status``: ``resolved``, ``pending`` (fewer votes than
-        ``labels_per_item``) or ``disagreement`` (a tie)."""
+        ``labels_per_item``) or ``disagreement`` (``labels_per_item`` votes or more, tied at
+        the top). A tie has no label; so has a tie still awaiting votes (it is pending)."""
         k = self.project_info(name)["settings"]["labels_per_item"]
         votes: dict[int, list[str]] = defaultdict(list)
         resolutions: dict[int, str] = {}
@@ -216,7 +217,8 @@ class LabelLog(Projects, LeaseQueue):
             if item_id in resolutions:
                 label, status = resolutions[item_id], "resolved"
             elif len(counts) > 1 and counts[0][1] == counts[1][1]:
-                label, status = None, "disagreement"
+                label = None
+                status = "disagreement" if len(votes[item_id]) >= k else "pending"
             else:
                 label = counts[0][0]
                 status = "resolved" if len(votes[item_id]) >= k else "pending"

@@ -12,21 +12,26 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..errors import ActiveLabError
-from .labels import LabelLog
+from .browse import Browse
 from .schema import Item, Lease
 from .versions import ModelVersions
 
 __all__ = ["Reports"]
 
 
-class Reports(LabelLog, ModelVersions):
-    """A project's statistics and exports."""
+class Reports(Browse, ModelVersions):
+    """A project's statistics and exports.
+
+    With ``labels_per_item`` above 1, "labeled" means resolved: ``n_labeled_items`` counts
+    the resolved items only, and ``n_pending`` (awaiting more votes) and ``n_disagreements``
+    (tied) count the others, so the count never falls as more votes arrive."""
 
     def stats(self, name: str) -> dict[str, Any]:
         info = self.project_info(name)
         resolved = self.resolved_labels(name)
         answers = self.answers(name)
-        per_class = Counter(r["label"] for r in resolved.values() if r["label"] is not None)
+        per_class = Counter(r["label"] for r in resolved.values() if r["status"] == "resolved")
+        statuses = self.status_counts(name)
         per_annotator = Counter(user for _i, user, kind, _l in answers if kind == "label")
         now = self.clock()
         with self._session() as session:
@@ -38,10 +43,10 @@ class Reports(LabelLog, ModelVersions):
                 Lease.expires_at > now)) or 0
         return {
             "project": name, "labels": info["labels"], "n_items": n_items,
-            "n_labeled_items": sum(1 for r in resolved.values() if r["label"] is not None),
+            "n_labeled_items": statuses["resolved"], "n_pending": statuses["pending"],
             "n_labels": sum(per_annotator.values()),
             "n_skipped": sum(1 for a in answers if a[2] == "skip"),
-            "n_disagreements": sum(1 for r in resolved.values() if r["status"] == "disagreement"),
+            "n_disagreements": statuses["disagreement"],
             "n_leased": n_leased,
             "labels_per_class": {label: per_class.get(label, 0) for label in info["labels"]},
             "labels_per_annotator": dict(per_annotator),
@@ -51,7 +56,9 @@ class Reports(LabelLog, ModelVersions):
         }
 
     def export_rows(self, name: str, kind: str = "labels") -> list[dict[str, Any]]:
-        """``labels``: one row per item with a resolved label; ``events``: the whole log."""
+        """``labels``: one row per item with a vote or a review, its ``status`` (resolved,
+        pending or disagreement) and its label, empty unless resolved; ``events``: the
+        whole log."""
         if kind == "events":
             return self.events(name)
         if kind != "labels":
@@ -60,12 +67,13 @@ class Reports(LabelLog, ModelVersions):
         rows = []
         for item_id, external_id, content in self.items(name):
             entry = resolved.get(item_id)
-            if entry is None or entry["label"] is None or entry["status"] == "pending":
+            if entry is None:
                 continue
+            resolved_label = entry["label"] if entry["status"] == "resolved" else None
             votes = sum(entry["votes"].values())
             rows.append({"external_id": external_id, "content": content,
-                         "label": entry["label"], "n_votes": votes,
-                         "agreement": round(entry["votes"].get(entry["label"], 0) / votes, 4)
-                         if votes else None,
+                         "label": resolved_label, "status": entry["status"], "n_votes": votes,
+                         "agreement": round(entry["votes"].get(resolved_label, 0) / votes, 4)
+                         if votes and resolved_label is not None else None,
                          "reviewed": entry["reviewed"]})
         return rows

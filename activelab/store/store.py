@@ -8,6 +8,7 @@
 ``labels.py``      the append-only event log: label, skip, undo, resolve; reading it back
 ``imported.py``    answers made in another tool, imported with their annotator and time
 ``versions.py``    model versions, their scores and the atomic switch
+``browse.py``      pages of items under filters (SQL), one item's history
 ``reports.py``     statistics and export rows
 ``errors.py``      the errors, each with its HTTP status
 =================  ======================================================================
@@ -62,8 +63,8 @@ __all__ = [
 ]
 
 
-# The bases follow the parts' own: Reports builds on LabelLog, which builds on Projects and
-# LeaseQueue; every part builds on StoreBase.
+# The bases follow the parts' own: Reports builds on Browse, which builds on LabelLog, which
+# builds on Projects and LeaseQueue; every part builds on StoreBase.
 class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 

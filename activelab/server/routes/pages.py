@@ -4,13 +4,14 @@ Every form carries the session's CSRF token. A label, skip or undo that fails go
 the label page with the reason as its message.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ...errors import ActiveLabError
 from ..agreement import agreement, disagreement_rows
+from ..chart import learning_curve
 from ..deps import REVIEWERS, get_store, go, labels_changed, page, signed_in, training_status
 
 __all__ = ["router"]
@@ -115,19 +116,6 @@ def dashboard(request: Request, project: str) -> Response:
     models = [v for v in stats["versions"] if v["kind"] == "model"]
     return page(request, "dashboard.html", user=user, csrf=csrf, project=project, info=info,
                 stats=stats, agreement=agreement(votes, info["labels"]), models=models,
-                curve=_curve_points(models), rounds=store.query_rounds(project),
+                curve=learning_curve(models), rounds=store.query_rounds(project),
                 training=training_status(request, project))
 
-
-def _curve_points(models: list[dict[str, Any]], width: int = 420,
-                  height: int = 160) -> dict[str, Any] | None:
-    """SVG polyline points of cross-validated accuracy against labels, one per version."""
-    points = [(v["n_labels"], v["metrics"]["cv_accuracy"]) for v in models
-              if v["metrics"].get("cv_accuracy") is not None]
-    if len(points) < 1:
-        return None
-    max_x = max(x for x, _ in points) or 1
-    coords = [(round(20 + (width - 40) * x / max_x, 1), round(height - 20 - (height - 40) * y, 1))
-              for x, y in points]
-    return {"points": " ".join(f"{x},{y}" for x, y in coords), "dots": coords,
-            "width": width, "height": height, "max_x": max_x}
