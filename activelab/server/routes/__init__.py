@@ -5,14 +5,15 @@ undo, progress, images), :mod:`.review` (disagreements and their resolution),
 :mod:`.export`, :mod:`.admin` (health, retraining, accounts) and :mod:`.upload` (adding
 items, also as a page). The server-rendered pages: :mod:`.auth` (log in and out) and
 :mod:`.pages` (label, review, dashboard). What they share is in :mod:`..deps`.
+:mod:`.accounts` is the admins' accounts page.
 """
 
 from fastapi import APIRouter
 
-from . import admin, auth, export, labeling, pages, review, upload
+from . import accounts, admin, auth, export, labeling, pages, review, upload
 
 __all__ = ["ROUTERS"]
 
 #: In the order :func:`activelab.server.app.create_app` includes them.
 ROUTERS: tuple[APIRouter, ...] = (admin.router, labeling.router, export.router, review.router,
-                                  upload.router, auth.router, pages.router)
+                                  upload.router, auth.router, pages.router, accounts.router)

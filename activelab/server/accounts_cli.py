@@ -1,0 +1,87 @@
+"""``activelab users disable|enable|reset-password|reset-token|set-role``: running accounts
+from a shell (``users add`` and ``users list`` are in :mod:`activelab.server.cli`).
+
+Every change is logged in the account change log with "command line" as its author, and
+shown on the accounts page (``/admin/accounts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+__all__ = ["ACCOUNT_COMMANDS"]
+
+ROLE_CHOICE = click.Choice(["admin", "annotator", "reviewer"])
+
+
+def _database(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--db`` / ``--data`` options every command here takes."""
+    command = click.option("--data", default=None, type=click.Path(),
+                           help="Use the SQLite database next to this data file.")(command)
+    return click.option("--db", default=None, help="Database URL.")(command)
+
+
+def _change(db: str | None, data: str | None, do: Callable[[Any], Any]) -> Any:
+    """Open the existing database, ``do(store)``, close it."""
+    from ..store import Store
+    from .cli import _existing_url
+
+    store = Store(_existing_url(db, data))
+    try:
+        return do(store)
+    finally:
+        store.close()
+
+
+@click.command("disable")
+@click.argument("name")
+@_database
+def users_disable(name: str, db: str | None, data: str | None) -> None:
+    """Disable an account: refused at login and by token; its sessions end at once."""
+    _change(db, data, lambda store: store.set_disabled(name, True))
+    click.echo(f"{name} is disabled")
+
+
+@click.command("enable")
+@click.argument("name")
+@_database
+def users_enable(name: str, db: str | None, data: str | None) -> None:
+    """Enable a disabled account again."""
+    _change(db, data, lambda store: store.set_disabled(name, False))
+    click.echo(f"{name} is enabled")
+
+
+@click.command("reset-password")
+@click.argument("name")
+@_database
+def users_reset_password(name: str, db: str | None, data: str | None) -> None:
+    """Set a new password (prompted twice); the account's browser sessions end."""
+    password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    _change(db, data, lambda store: store.reset_password(name, password))
+    click.echo(f"the password of {name} is reset")
+
+
+@click.command("reset-token")
+@click.argument("name")
+@_database
+def users_reset_token(name: str, db: str | None, data: str | None) -> None:
+    """Print a new API token (shown once); the old one stops working at once."""
+    click.echo(_change(db, data, lambda store: store.reset_token(name)))
+
+
+@click.command("set-role")
+@click.argument("name")
+@click.argument("role", type=ROLE_CHOICE)
+@_database
+def users_set_role(name: str, role: str, db: str | None, data: str | None) -> None:
+    """Change an account's role (in force from its next request)."""
+    _change(db, data, lambda store: store.set_role(name, role))
+    click.echo(f"{name} is now {role}")
+
+
+#: Added to the ``users`` group by :mod:`activelab.server.cli`.
+ACCOUNT_COMMANDS = (users_disable, users_enable, users_reset_password, users_reset_token,
+                    users_set_role)
