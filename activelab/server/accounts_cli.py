@@ -1,8 +1,10 @@
 """``activelab users disable|enable|reset-password|reset-token|set-role``: running accounts
 from a shell (``users add`` and ``users list`` are in :mod:`activelab.server.cli`).
 
-Every change is logged in the account change log with "command line" as its author, and
-shown on the accounts page (``/admin/accounts``).
+:func:`account_commands` makes them for the ``users`` group, given how that group finds an
+existing database (so that this module needs nothing from the group's). Every change is
+logged in the account change log with "command line" as its author, and shown on the
+accounts page (``/admin/accounts``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import Any
 
 import click
 
-__all__ = ["ACCOUNT_COMMANDS"]
+__all__ = ["account_commands"]
 
 ROLE_CHOICE = click.Choice(["admin", "annotator", "reviewer"])
+UrlOf = Callable[[str | None, str | None], str]
 
 
 def _database(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,64 +27,59 @@ def _database(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--db", default=None, help="Database URL.")(command)
 
 
-def _change(db: str | None, data: str | None, do: Callable[[Any], Any]) -> Any:
-    """Open the existing database, ``do(store)``, close it."""
-    from ..store import Store
-    from .cli import _existing_url
+def account_commands(url_of: UrlOf) -> tuple[click.Command, ...]:
+    """``disable``, ``enable``, ``reset-password``, ``reset-token`` and ``set-role``, which
+    open the database ``url_of(db, data)``."""
 
-    store = Store(_existing_url(db, data))
-    try:
-        return do(store)
-    finally:
-        store.close()
+    def change(db: str | None, data: str | None, do: Callable[[Any], Any]) -> Any:
+        from ..store import Store
 
+        store = Store(url_of(db, data))
+        try:
+            return do(store)
+        finally:
+            store.close()
 
-@click.command("disable")
-@click.argument("name")
-@_database
-def users_disable(name: str, db: str | None, data: str | None) -> None:
-    """Disable an account: refused at login and by token; its sessions end at once."""
-    _change(db, data, lambda store: store.set_disabled(name, True))
-    click.echo(f"{name} is disabled")
+    @click.command("disable")
+    @click.argument("name")
+    @_database
+    def users_disable(name: str, db: str | None, data: str | None) -> None:
+        """Disable an account: refused at login and by token; its sessions end at once."""
+        change(db, data, lambda store: store.set_disabled(name, True))
+        click.echo(f"{name} is disabled")
 
+    @click.command("enable")
+    @click.argument("name")
+    @_database
+    def users_enable(name: str, db: str | None, data: str | None) -> None:
+        """Enable a disabled account again."""
+        change(db, data, lambda store: store.set_disabled(name, False))
+        click.echo(f"{name} is enabled")
 
-@click.command("enable")
-@click.argument("name")
-@_database
-def users_enable(name: str, db: str | None, data: str | None) -> None:
-    """Enable a disabled account again."""
-    _change(db, data, lambda store: store.set_disabled(name, False))
-    click.echo(f"{name} is enabled")
+    @click.command("reset-password")
+    @click.argument("name")
+    @_database
+    def users_reset_password(name: str, db: str | None, data: str | None) -> None:
+        """Set a new password (prompted twice); the account's browser sessions end."""
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+        change(db, data, lambda store: store.reset_password(name, password))
+        click.echo(f"the password of {name} is reset")
 
+    @click.command("reset-token")
+    @click.argument("name")
+    @_database
+    def users_reset_token(name: str, db: str | None, data: str | None) -> None:
+        """Print a new API token (shown once); the old one stops working at once."""
+        click.echo(change(db, data, lambda store: store.reset_token(name)))
 
-@click.command("reset-password")
-@click.argument("name")
-@_database
-def users_reset_password(name: str, db: str | None, data: str | None) -> None:
-    """Set a new password (prompted twice); the account's browser sessions end."""
-    password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
-    _change(db, data, lambda store: store.reset_password(name, password))
-    click.echo(f"the password of {name} is reset")
+    @click.command("set-role")
+    @click.argument("name")
+    @click.argument("role", type=ROLE_CHOICE)
+    @_database
+    def users_set_role(name: str, role: str, db: str | None, data: str | None) -> None:
+        """Change an account's role (in force from its next request)."""
+        change(db, data, lambda store: store.set_role(name, role))
+        click.echo(f"{name} is now {role}")
 
-
-@click.command("reset-token")
-@click.argument("name")
-@_database
-def users_reset_token(name: str, db: str | None, data: str | None) -> None:
-    """Print a new API token (shown once); the old one stops working at once."""
-    click.echo(_change(db, data, lambda store: store.reset_token(name)))
-
-
-@click.command("set-role")
-@click.argument("name")
-@click.argument("role", type=ROLE_CHOICE)
-@_database
-def users_set_role(name: str, role: str, db: str | None, data: str | None) -> None:
-    """Change an account's role (in force from its next request)."""
-    _change(db, data, lambda store: store.set_role(name, role))
-    click.echo(f"{name} is now {role}")
-
-
-#: Added to the ``users`` group by :mod:`activelab.server.cli`.
-ACCOUNT_COMMANDS = (users_disable, users_enable, users_reset_password, users_reset_token,
-                    users_set_role)
+    return (users_disable, users_enable, users_reset_password, users_reset_token,
+            users_set_role)

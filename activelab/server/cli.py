@@ -16,7 +16,7 @@ import click
 from ..errors import ActiveLabError
 from ..strategies.registry import DEFAULT_STRATEGY
 from ..validation import check_existing_file, check_number, check_port, check_seed
-from .accounts_cli import ACCOUNT_COMMANDS
+from .accounts_cli import account_commands
 
 __all__ = ["export", "serve", "users"]
 
@@ -297,7 +297,7 @@ def users_list(db: str | None, data: str | None) -> None:
     store.close()
 
 
-for _command in ACCOUNT_COMMANDS:  # disable, enable, reset-password, reset-token, set-role
+for _command in account_commands(_existing_url):  # disable, enable, reset-..., set-role
     users.add_command(_command)
 
 
