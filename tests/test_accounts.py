@@ -250,6 +250,12 @@ def test_an_admin_disables_an_account_and_its_browser_is_out_at_once(app_store: 
     assert app_store.user_by_token(shown) is None  # still disabled
     app_store.set_disabled("ann", False)
     assert app_store.user_by_token(shown).name == "ann"
+    root = app_store.reset_token("root")
+    made = admin.post("/api/users", json={"name": "zoe", "role": "annotator"},
+                      headers={"Authorization": f"Bearer {root}"})
+    assert made.status_code == 201
+    newest = app_store.account_changes(1)[0]
+    assert (newest.account, newest.actor, newest.action) == ("zoe", "root", "created as annotator")
 
 
 def test_the_users_commands(tmp_path: Path) -> None:

@@ -40,21 +40,20 @@ def account_commands(url_of: UrlOf) -> tuple[click.Command, ...]:
         finally:
             store.close()
 
-    @click.command("disable")
-    @click.argument("name")
-    @_database
-    def users_disable(name: str, db: str | None, data: str | None) -> None:
-        """Disable an account: refused at login and by token; its sessions end at once."""
-        change(db, data, lambda store: store.set_disabled(name, True))
-        click.echo(f"{name} is disabled")
+    def switch(disabled: bool, help: str) -> click.Command:
+        word = "disable" if disabled else "enable"
 
-    @click.command("enable")
-    @click.argument("name")
-    @_database
-    def users_enable(name: str, db: str | None, data: str | None) -> None:
-        """Enable a disabled account again."""
-        change(db, data, lambda store: store.set_disabled(name, False))
-        click.echo(f"{name} is enabled")
+        @click.command(word, help=help)
+        @click.argument("name")
+        @_database
+        def command(name: str, db: str | None, data: str | None) -> None:
+            change(db, data, lambda store: store.set_disabled(name, disabled))
+            click.echo(f"{name} is {word}d")
+        return command
+
+    users_disable = switch(True, "Disable an account: refused at login and by token; its "
+                           "sessions end at once.")
+    users_enable = switch(False, "Enable a disabled account again.")
 
     @click.command("reset-password")
     @click.argument("name")
