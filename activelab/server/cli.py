@@ -16,6 +16,7 @@ import click
 from ..errors import ActiveLabError
 from ..strategies.registry import DEFAULT_STRATEGY
 from ..validation import check_existing_file, check_number, check_port, check_seed
+from .accounts_cli import account_commands
 
 __all__ = ["export", "serve", "users"]
 
@@ -291,9 +292,13 @@ def users_list(db: str | None, data: str | None) -> None:
     from ..store import Store
 
     store = Store(_existing_url(db, data))
-    for user in store.users():
-        click.echo(f"{user.name:20s} {user.role}")
+    for account in store.accounts():
+        click.echo(f"{account.name:20s} {account.role}" + ("  disabled" if account.disabled else ""))
     store.close()
+
+
+for _command in account_commands(_existing_url):  # disable, enable, reset-..., set-role
+    users.add_command(_command)
 
 
 @click.command()

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..store import Store
 from ..store.store import UserInfo
+from .flash import FLASH_COOKIE, read_flash, set_flash
 from .trainer import Trainer
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "authenticate",
     "cookie_user",
     "csrf_matches",
+    "error_page",
     "get_store",
     "go",
     "labels_changed",
@@ -134,14 +135,33 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    """The template ``name`` rendered with ``context`` (Jinja2 escapes every value)."""
-    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    """The template ``name`` rendered with ``context`` (Jinja2 escapes every value).
+
+    Without a ``message`` of its own, the page shows the flash message :func:`go` left
+    (only the server can leave one: see :mod:`..flash`), and clears it."""
+    flash = read_flash(request) if not context.get("message") else None
+    if flash:
+        context["message"] = flash
+    response = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    if flash or (FLASH_COOKIE in request.cookies and not context.get("message")):
+        response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def error_page(request: Request, status: int, message: str, user: UserInfo | None = None,
+               csrf: str = "", project: str | None = None) -> Response:
+    """The error page: ``message``, and the ways on (the project, your projects, log out to
+    log in as someone else). ``project`` only when it exists."""
+    return page(request, "error.html", status, user=user, csrf=csrf, project=project,
+                message=message, error_status=status)
 
 
 def go(url: str, message: str | None = None) -> RedirectResponse:
-    """See other: ``url``, with ``?message=`` when there is one to show."""
-    query = f"?{urlencode({'message': message[:300]})}" if message else ""
-    return RedirectResponse(url + query, status_code=303)
+    """See other: ``url``, showing ``message`` there once (a signed flash cookie)."""
+    response = RedirectResponse(url, status_code=303)
+    if message:
+        set_flash(response, message)
+    return response
 
 
 def signed_in(request: Request, csrf_form: str | None = None,
@@ -151,14 +171,18 @@ def signed_in(request: Request, csrf_form: str | None = None,
     signed in, a stale form, a role that may not open it, an unknown ``project``)."""
     found = cookie_user(request)
     if found is None:
-        return go("/login")
+        ended = SESSION_COOKIE in request.cookies
+        return go("/login", "Your session has ended (it expired, or an admin changed the "
+                  "account); log in again." if ended else None)
     user, csrf = found
+    known = project is not None and project in get_store(request).project_names()
+    here = project if known else None
     if csrf_form is not None and not csrf_matches(csrf_form, csrf):
-        return page(request, "error.html", 403, user=user,
-                    message="This form is stale or forged (CSRF check failed); reload.")
+        return error_page(request, 403, "This form is stale or forged (CSRF check failed); "
+                          "go back and reload the page.", user, csrf, here)
     if user.role not in roles:
-        return page(request, "error.html", 403, user=user,
-                    message=f"The {user.role} role cannot open this page.")
-    if project is not None and project not in get_store(request).project_names():
-        return page(request, "error.html", 404, user=user, message=f"No project {project!r}.")
+        return error_page(request, 403, f"The {user.role} role cannot open this page; it "
+                          f"needs {' or '.join(roles)}.", user, csrf, here)
+    if project is not None and not known:
+        return error_page(request, 404, f"No project {project!r}.", user, csrf)
     return user, csrf

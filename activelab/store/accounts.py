@@ -1,6 +1,8 @@
 """Accounts: users and their API tokens, passwords, and browser sessions.
 
-Tokens and session secrets are stored as SHA-256 hashes, passwords as argon2 hashes.
+Tokens and session secrets are stored as SHA-256 hashes, passwords as argon2 hashes. A
+disabled account (see :mod:`.account_admin`) is refused here: at login, by token, and by
+every existing session on its next request.
 
 >>> len(hash_secret("a token"))
 64
@@ -12,15 +14,17 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session as OrmSession
 
 from ..errors import ActiveLabError
 from .base import StoreBase
-from .errors import ConflictError
+from .errors import ConflictError, ForbiddenError
 from .importer import MAX_FIELD_CHARS
-from .schema import ROLES, Session, User
+from .schema import ROLES, AccountChange, Session, User
 
-__all__ = ["SESSION_SECONDS", "Accounts", "UserInfo", "hash_secret"]
+__all__ = ["SESSION_SECONDS", "Accounts", "UserInfo", "check_role", "hash_password",
+           "hash_secret", "record_change"]
 
 #: How long a browser session lasts.
 SESSION_SECONDS = 12 * 3600
@@ -42,20 +46,24 @@ def hash_secret(secret: str) -> str:
 class Accounts(StoreBase):
     """The store's users, their logins and browser sessions."""
 
-    def add_user(self, name: str, role: str, password: str | None = None) -> str:
-        """Create a user and return its API token (only its hash is stored)."""
+    def add_user(self, name: str, role: str, password: str | None = None,
+                 actor: UserInfo | None = None) -> str:
+        """Create a user and return its API token (only its hash is stored). ``actor`` is
+        the admin who did it, for the account change log (``None``: the command line)."""
         name = name.strip()
         if not name or len(name) > 100:
             raise ActiveLabError("a user name has 1 to 100 characters")
-        if role not in ROLES:
-            raise ActiveLabError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+        check_role(role)
         token = secrets.token_urlsafe(32)
         with self._transaction() as session:
             if session.scalar(select(User.id).where(User.name == name)) is not None:
                 raise ConflictError(f"user {name!r} already exists")
-            session.add(User(name=name, role=role, token_hash=hash_secret(token),
-                             password_hash=_hash_password(password) if password else None,
-                             created_at=self.clock()))
+            user = User(name=name, role=role, token_hash=hash_secret(token),
+                        password_hash=hash_password(password) if password else None,
+                        created_at=self.clock())
+            session.add(user)
+            session.flush()
+            record_change(session, user.id, actor, f"created as {role}", self.clock())
         return token
 
     def users(self) -> list[UserInfo]:
@@ -67,27 +75,21 @@ class Accounts(StoreBase):
         if not token or len(token) > 200:
             return None
         with self._session() as session:
-            user = session.scalar(select(User).where(User.token_hash == hash_secret(token)))
+            user = session.scalar(select(User).where(User.token_hash == hash_secret(token),
+                                                     User.disabled_at.is_(None)))
             return UserInfo(user.id, user.name, user.role) if user else None
 
     def check_login(self, name: str, secret: str) -> UserInfo | None:
-        """The user whose password (argon2) or API token is ``secret``, else ``None``."""
-        from argon2 import PasswordHasher
-        from argon2.exceptions import Argon2Error
-
+        """The user whose password (argon2) or API token is ``secret``, else ``None``;
+        :class:`ForbiddenError` when the secret is right but the account is disabled."""
         with self._session() as session:
             user = session.scalar(select(User).where(User.name == name.strip()))
-            if user is None:
+            if user is None or not _secret_matches(user, secret):
                 return None
-            if secrets.compare_digest(user.token_hash, hash_secret(secret)):
-                return UserInfo(user.id, user.name, user.role)
-            if user.password_hash:
-                try:
-                    PasswordHasher().verify(user.password_hash, secret)
-                    return UserInfo(user.id, user.name, user.role)
-                except Argon2Error:
-                    return None
-        return None
+            if user.disabled_at is not None:
+                raise ForbiddenError(f"the account {user.name!r} is disabled; ask an admin "
+                                     "to enable it again")
+            return UserInfo(user.id, user.name, user.role)
 
     def create_session(self, user: UserInfo) -> tuple[str, str]:
         """A new browser session: ``(cookie secret, CSRF token)``."""
@@ -97,6 +99,7 @@ class Accounts(StoreBase):
             session.add(Session(user_id=user.id, secret_hash=hash_secret(secret),
                                 csrf_token=csrf, created_at=now,
                                 expires_at=now + SESSION_SECONDS))
+            session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
         return secret, csrf
 
     def session_user(self, secret: str) -> tuple[UserInfo, str] | None:
@@ -106,7 +109,7 @@ class Accounts(StoreBase):
             row = session.execute(
                 select(User, Session.csrf_token).join(Session, Session.user_id == User.id)
                 .where(Session.secret_hash == hash_secret(secret),
-                       Session.expires_at > self.clock())
+                       Session.expires_at > self.clock(), User.disabled_at.is_(None))
             ).first()
             if row is None:
                 return None
@@ -118,7 +121,34 @@ class Accounts(StoreBase):
             session.execute(delete(Session).where(Session.secret_hash == hash_secret(secret)))
 
 
-def _hash_password(password: str) -> str:
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ActiveLabError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+
+
+def record_change(session: OrmSession, user_id: int, actor: UserInfo | None, action: str,
+                  now: float) -> None:
+    """One row of the account change log, in the caller's transaction."""
+    session.add(AccountChange(user_id=user_id, actor_id=actor.id if actor else None,
+                              action=action, created_at=now))
+
+
+def _secret_matches(user: User, secret: str) -> bool:
+    """Is ``secret`` the user's API token, or their password (argon2)?"""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import Argon2Error
+
+    if secrets.compare_digest(user.token_hash, hash_secret(secret)):
+        return True
+    if not user.password_hash:
+        return False
+    try:
+        return PasswordHasher().verify(user.password_hash, secret)
+    except Argon2Error:
+        return False
+
+
+def hash_password(password: str) -> str:
     from argon2 import PasswordHasher
 
     if len(password) > MAX_FIELD_CHARS:

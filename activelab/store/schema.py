@@ -27,11 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AccountChange",
     "Answer",
     "Base",
     "Event",
     "Item",
     "Lease",
+    "LoginFailure",
     "ModelVersion",
     "Project",
     "QueryRound",
@@ -56,6 +58,33 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    # Accounts are never deleted (the event log names them): disabled instead.
+    disabled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_login_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AccountChange(Base):
+    """Who changed which account, when, and how (created, disabled, role, ...): never updated."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # None: CLI
+    action: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account name and per client address for throttling."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key", "scope", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # "account" or "address"
+    key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[float] = mapped_column(Float)
 
 

@@ -13,6 +13,10 @@
 ``errors.py``      the errors, each with its HTTP status
 =================  ======================================================================
 
+Accounts also have ``account_admin.py`` (disable, enable, resets, roles, and the account
+change log) and ``login_throttle.py`` (failed logins per account and address, and the wait
+they impose).
+
 Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
 migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
 
@@ -37,6 +41,7 @@ or processes.
 from __future__ import annotations
 
 # ``name as name``: re-exported, since this module defined them before the store was split.
+from .account_admin import AccountAdmin
 from .accounts import SESSION_SECONDS as SESSION_SECONDS
 from .accounts import Accounts, UserInfo
 from .accounts import hash_secret as hash_secret
@@ -45,6 +50,7 @@ from .imported import ImportedAnswers
 from .importer import ImportedItem as ImportedItem
 from .labels import MAX_RATIONALE_CHARS as MAX_RATIONALE_CHARS
 from .labels import LabelLog
+from .login_throttle import LoginThrottle
 from .projects import SKIP_POLICIES as SKIP_POLICIES
 from .projects import Projects, ProjectSettings
 from .queue import LeasedItem, LeaseQueue
@@ -65,7 +71,8 @@ __all__ = [
 
 # The bases follow the parts' own: Reports builds on Browse, which builds on LabelLog, which
 # builds on Projects and LeaseQueue; every part builds on StoreBase.
-class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
+class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts,
+            AccountAdmin, LoginThrottle):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the

@@ -6,14 +6,16 @@ undo, progress, images), :mod:`.review` (disagreements and their resolution),
 items, also as a page). The server-rendered pages: :mod:`.auth` (log in and out) and
 :mod:`.pages` (label, review, dashboard). :mod:`.data` (browse and fix) has both a page
 and its API. What they share is in :mod:`..deps`.
+:mod:`.accounts` is the admins' accounts page.
 """
 
 from fastapi import APIRouter
 
-from . import admin, auth, data, export, labeling, pages, review, upload
+from . import accounts, admin, auth, data, export, labeling, pages, review, upload
 
 __all__ = ["ROUTERS"]
 
 #: In the order :func:`activelab.server.app.create_app` includes them.
 ROUTERS: tuple[APIRouter, ...] = (admin.router, labeling.router, export.router, review.router,
-                                  upload.router, auth.router, pages.router, data.router)
+                                  upload.router, auth.router, pages.router, data.router,
+                                  accounts.router)

@@ -31,4 +31,4 @@ def retrain(project: str, user: Admin, request: Request, store: StoreDep) -> Ret
 def add_user(body: UserIn, user: Admin, store: StoreDep) -> UserOut:
     """Create an account; the token is in this answer only."""
     return UserOut(name=body.name.strip(), role=body.role,
-                   token=store.add_user(body.name, body.role))
+                   token=store.add_user(body.name, body.role, actor=user))

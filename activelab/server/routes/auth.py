@@ -1,5 +1,9 @@
 """The pages that sign in and out: the login form (with a double-submit CSRF cookie), the
-session cookie it sets (``HttpOnly``, ``SameSite=Strict``), and logging out."""
+session cookie it sets (``HttpOnly``, ``SameSite=Strict``), and logging out.
+
+Failed logins are throttled per account and per client address
+(:mod:`activelab.store.login_throttle`): while one must wait, the login page answers 429
+with ``Retry-After`` and says for how long, without checking the password."""
 
 import secrets
 from typing import Annotated
@@ -7,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ...store.errors import ForbiddenError
 from ..deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie_user, get_store, go, page, signed_in
 
 __all__ = ["router"]
@@ -41,10 +46,23 @@ def login(request: Request, name: Annotated[str, Form(max_length=100)],
         return page(request, "login.html", 403, csrf=cookie, user=None,
                     message="The login form expired; try again.")
     store = get_store(request)
-    user = store.check_login(name, password)
+    address = request.client.host if request.client else ""
+    wait = store.login_wait(name, address)
+    if wait is not None:
+        response = page(request, "login.html", 429, csrf=cookie, user=None,
+                        message=wait.message, typed_name=name)
+        response.headers["Retry-After"] = str(wait.seconds)
+        return response
+    try:
+        user = store.check_login(name, password)
+    except ForbiddenError as err:  # the right secret, a disabled account
+        return page(request, "login.html", 403, csrf=cookie, user=None,
+                    message=f"{str(err)[0].upper()}{str(err)[1:]}.", typed_name=name)
     if user is None:
+        store.record_login_failure(name, address)
         return page(request, "login.html", 401, csrf=cookie, user=None,
-                    message="Unknown name or wrong password/token.")
+                    message="Unknown name or wrong password/token.", typed_name=name)
+    store.clear_login_failures(name)
     secret, _csrf = store.create_session(user)
     names = store.project_names()
     target = "/login" if not names else (

@@ -23,7 +23,7 @@ CsrfField = Annotated[str, Form(max_length=100)]
 
 
 @router.get("/projects/{project}/label", response_class=HTMLResponse)
-def label_page(request: Request, project: str, message: str | None = None) -> Response:
+def label_page(request: Request, project: str) -> Response:
     found = signed_in(request, project=project)
     if isinstance(found, Response):
         return found
@@ -33,7 +33,7 @@ def label_page(request: Request, project: str, message: str | None = None) -> Re
     info = store.project_info(project)
     stats = store.stats(project)
     return page(request, "label.html", user=user, csrf=csrf, project=project, info=info,
-                item=leased, stats=stats, message=message,
+                item=leased, stats=stats,
                 training=training_status(request, project),
                 mine=stats["labels_per_annotator"].get(user.name, 0))
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import ActiveLabError
 from ...store.store import UserInfo
-from ..deps import Admin, csrf_matches, get_store, page, signed_in
+from ..deps import Admin, csrf_matches, error_page, get_store, page, signed_in
 from ..limits import BodyTooLarge, too_large_message
 from ..schemas import ImportOut
 from ..uploads import import_upload
@@ -71,7 +71,7 @@ async def upload_submit(request: Request, project: str) -> Response:
         return found
     user, csrf = found
     if project not in await run_in_threadpool(get_store(request).project_names):
-        return page(request, "error.html", 404, user=user, message=f"No project {project!r}.")
+        return error_page(request, 404, f"No project {project!r}.", user, csrf)
 
     async def again(status: int, message: str | None, **form: Any) -> Response:
         return await run_in_threadpool(upload_page, request, user, csrf, project, status,
@@ -89,8 +89,8 @@ async def upload_submit(request: Request, project: str) -> Response:
         return await again(err.status_code, f"The upload failed: {err.detail}")
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not csrf_matches(sent, csrf):
-        return page(request, "error.html", 403, user=user,
-                    message="This form is stale or forged (CSRF check failed); reload.")
+        return error_page(request, 403, "This form is stale or forged (CSRF check failed); "
+                          "go back and reload the page.", user, csrf, project)
     file = form.get("file")
     column = form.get("column")
     id_column = form.get("id_column")
