@@ -12,6 +12,7 @@
 ``errors.py``      the errors, each with its HTTP status
 =================  ======================================================================
 
+Per-project roles and the log of settings changes are in ``memberships.py``.
 Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
 migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
 
@@ -44,6 +45,7 @@ from .imported import ImportedAnswers
 from .importer import ImportedItem as ImportedItem
 from .labels import MAX_RATIONALE_CHARS as MAX_RATIONALE_CHARS
 from .labels import LabelLog
+from .memberships import Memberships
 from .projects import SKIP_POLICIES as SKIP_POLICIES
 from .projects import Projects, ProjectSettings
 from .queue import LeasedItem, LeaseQueue
@@ -64,7 +66,8 @@ __all__ = [
 
 # The bases follow the parts' own: Reports builds on LabelLog, which builds on Projects and
 # LeaseQueue; every part builds on StoreBase.
-class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
+class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts,
+            Memberships):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the
