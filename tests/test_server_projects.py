@@ -33,7 +33,8 @@ def _login(client: TestClient, name: str, secret: str) -> str:
     """Log in with a password or token; the session's CSRF token (from the projects page)."""
     client.cookies.clear()
     done = client.post("/login", data={"name": name, "password": secret,
-                                       "csrf_token": _csrf(client.get("/login").text)})
+                                       "csrf_token": _csrf(client.get("/login").text)},
+                       follow_redirects=False)
     assert done.status_code == 303, done.text
     return _csrf(client.get("/projects").text)
 
@@ -93,7 +94,7 @@ def test_a_project_created_in_the_browser_is_served_at_once(tmp_path: Path) -> N
         done = client.post("/projects/new", data={**form, "csrf_token": csrf},
                            files={"file": ("up.csv", upload, "text/csv")})
         assert done.status_code == 303
-        assert done.headers["location"].startswith("/projects/reviews/dashboard")
+        assert done.headers["location"].startswith("/projects/reviews/settings")
         again = client.post("/projects/new", data={**form, "csrf_token": csrf},
                             files={"file": ("up.csv", upload, "text/csv")})
         assert again.status_code == 409 and "already exists" in again.text

@@ -198,7 +198,7 @@ async def new_project_submit(request: Request) -> Response:
                                                 file.filename, user.name)
     except ActiveLabError as err:
         return await again(getattr(err, "status", 422), f"Nothing was created: {err}")
-    return go(f"/projects/{name}/dashboard", f"Created project {name} with {n_items} items.")
+    return go(f"/projects/{name}/settings", f"Created project {name} with {n_items} items.")
 
 
 def create_from_form(request: Request, sent: dict[str, str], raw: bytes,
