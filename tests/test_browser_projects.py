@@ -9,7 +9,6 @@ settings page are saved there at 1280x800 and at a 390-px-wide phone viewport
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from activelab.server.demo import write_csv  # noqa: E402
 from activelab.server.testing import free_port, start_server, stop_server  # noqa: E402
 from activelab.store import Store  # noqa: E402
+from tests.test_browser import _chromium  # noqa: E402  (skips, or fails on CI, without it)
 
 VIEWPORTS = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
-
-
-def _chromium() -> str:
-    path = os.environ.get("ACTIVELAB_TEST_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        message = "the browser test needs Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def _shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -242,3 +242,34 @@ def test_a_restart_says_what_it_kept_and_imports_appended_rows(tmp_path: Path,
     with pytest.raises(Exception, match="may only be appended"):
         build_server(data=str(data), text_column="text", labels=LABELS, db=url, say=said.append)
     assert len(Store(url).items(name)) == 34
+
+
+def test_members_are_managed_on_the_settings_page_and_uploads_are_size_limited(
+        tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "news.csv", 20, seed=1)
+    app, store, name = build_server(data=str(data), text_column="text", labels=LABELS,
+                                    max_upload_bytes=2000)
+    store.add_user("boss", "admin", password="boss-password")
+    ann = store.user_by_token(store.add_user("ann", "annotator"))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        csrf = _login(client, "boss", "boss-password")
+        page = client.get(f"/projects/{name}/settings")
+        assert page.status_code == 200 and "No memberships" in page.text
+        done = client.post(f"/projects/{name}/members",
+                           data={"csrf_token": csrf, "name": "ann", "role": "reviewer"})
+        assert done.status_code == 303 and store.role_in(name, ann) == "reviewer"
+        assert "<td>ann</td><td>annotator</td><td>reviewer</td>" in \
+            client.get(f"/projects/{name}/settings").text
+        unknown = client.post(f"/projects/{name}/members",
+                              data={"csrf_token": csrf, "name": "nobody", "role": "reviewer"})
+        assert unknown.status_code == 404 and "no user" in unknown.text
+        client.post(f"/projects/{name}/members",
+                    data={"csrf_token": csrf, "name": "ann", "role": "default"})
+        assert store.members(name) == [] and store.role_in(name, ann) == "annotator"
+        big = client.post("/projects/new", data={"csrf_token": csrf, "name": "big",
+                                                 "labels": "a,b"},
+                          files={"file": ("big.csv", b"id,text\n" + b"1,x\n" * 2000,
+                                          "text/csv")})
+        assert big.status_code == 413 and "larger than the limit" in big.text
+    assert store.project_names() == [name]
+    store.close()

@@ -111,9 +111,10 @@ def show(name: str, db: str | None) -> None:
 @_DB
 def set_settings(name: str, assignments: tuple[str, ...], by: str | None,
                  db: str | None) -> None:
-    """Change settings, e.g. `activelab project set news strategy=entropy retrain_every=5`.
+    """Change settings given as SETTING=VALUE pairs; checked, applied, logged.
 
-    Checked as at creation; logged with who, when, old and new value."""
+    For example `activelab project set news strategy=entropy retrain_every=5`: checked as
+    at creation; logged with who, when, old and new value."""
     import getpass
 
     from ..store import Store
