@@ -273,3 +273,13 @@ def test_members_are_managed_on_the_settings_page_and_uploads_are_size_limited(
         assert big.status_code == 413 and "larger than the limit" in big.text
     assert store.project_names() == [name]
     store.close()
+
+
+def test_serve_without_data_needs_a_database_with_projects(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    with pytest.raises(Exception, match="none.db does not exist"):
+        build_server(data=None, db=f"sqlite:///{missing}")
+    assert not missing.exists()  # nothing was created
+    Store(f"sqlite:///{tmp_path / 'empty.db'}").close()
+    with pytest.raises(Exception, match="the database has no project"):
+        build_server(data=None, db=f"sqlite:///{tmp_path / 'empty.db'}")

@@ -231,7 +231,7 @@ def build_server(*, data: str | None, text_column: str | None = None,
     from .project_setup import ProjectTrainers, build_trainer, project_folder
 
     say = say or (lambda _line: None)
-    url = _url(db, data)
+    url = _url(db, data) if data is not None else _existing_url(db, None)
     wanted = None
     if data is not None:
         wanted = _data_project(data, text_column, image_column, id_column, labels, project,
