@@ -429,6 +429,9 @@ from .server.cli import export, serve, users  # noqa: E402  (the labeling server
 main.add_command(serve)
 main.add_command(users)
 main.add_command(export)
+from .server.project_cli import project  # noqa: E402  (several projects per server)
+
+main.add_command(project)
 
 from .integrations.label_studio.cli import ml_backend  # noqa: E402  (issue 15)
 

@@ -1,6 +1,7 @@
 """Many annotators against one labeling server, with and without a retrain running.
 
     python benchmarks/server_load.py [--annotators 20] [--items-each 200] [--db URL]
+                                     [--projects 1]
 
 Starts ``activelab serve`` on 127.0.0.1 twice on a generated text pool of
 ``2 * annotators * items-each`` items (overlap 1). Each simulated annotator (a thread with
@@ -10,6 +11,10 @@ one retrain running (and one pending) the whole time. For each phase it prints t
 p95 latency of ``next`` and ``annotations``, the p95 ratio retraining/quiet (the number to
 compare: absolute times drift on a shared machine), and checks that no label was lost
 (every 2xx answer is one label event) and that no item was handed to two annotators at once.
+
+With ``--projects N`` the one server serves N projects at once (the ``--data`` one and
+N-1 created in the database beforehand), each with its own model and queue; annotator ``i``
+labels in project ``i mod N`` and the retraining phase keeps every project retraining.
 """
 
 from __future__ import annotations
@@ -53,11 +58,29 @@ def post_with_retry(client: httpx.Client, url: str, retries: list[int],
     raise AssertionError("unreachable")
 
 
+def add_projects(store: Store, folder: Path, name: str, n_projects: int,
+                 n_items: int) -> list[str]:
+    """``name`` and the other ``n_projects - 1`` projects, created in ``store`` beforehand."""
+    from activelab.store import ProjectSettings
+    from activelab.store.importer import read_items
+
+    names = [name]
+    for k in range(2, n_projects + 1):
+        data = write_csv(folder / f"{name}-{k}.csv", n_items, seed=7 + k)
+        store.create_project(f"{name}-{k}", read_items(data, text_column="text"),
+                             ProjectSettings(labels=tuple(LABELS.split(",")),
+                                             retrain_every=1_000_000))
+        names.append(f"{name}-{k}")
+    return names
+
+
 def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_each: int,
-              retraining: bool) -> dict[str, object]:
-    data = write_csv(folder / f"{name}.csv", 2 * annotators * items_each, seed=7)
+              retraining: bool, n_projects: int = 1) -> dict[str, object]:
+    n_items = -(-2 * annotators * items_each // n_projects)
+    data = write_csv(folder / f"{name}.csv", n_items, seed=7)
     url = db or f"sqlite:///{folder / (name + '.db')}"
     store = Store(url)
+    names = add_projects(store, folder, name, n_projects, n_items)
     tokens = [store.add_user(f"ann{i}", "annotator") for i in range(annotators)]
     admin = store.add_user("admin", "admin")
     store.close()
@@ -77,23 +100,25 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
 
     def annotator(i: int) -> None:
         labels = LABELS.split(",")
+        project = names[i % len(names)]
         with httpx.Client(base_url=base, timeout=120,
                           headers={"Authorization": f"Bearer {tokens[i]}"}) as client:
             for n in range(items_each):
                 t0 = time.perf_counter()
-                got = post_with_retry(client, f"/api/projects/{name}/next", retried)
+                got = post_with_retry(client, f"/api/projects/{project}/next", retried)
                 t1 = time.perf_counter()
                 if got.status_code != 200:
                     errors.append(f"next {got.status_code}")
                     return
                 item = got.json()
+                key = f"{project}/{item['external_id']}"
                 with lock:
-                    if holders.get(item["external_id"]) not in (None, f"ann{i}"):
-                        clashes.append(item["external_id"])
-                    holders[item["external_id"]] = f"ann{i}"
+                    if holders.get(key) not in (None, f"ann{i}"):
+                        clashes.append(key)
+                    holders[key] = f"ann{i}"
                 t2 = time.perf_counter()
                 answer = post_with_retry(
-                    client, f"/api/projects/{name}/annotations", retried, json={
+                    client, f"/api/projects/{project}/annotations", retried, json={
                         "item_id": item["item_id"], "label": labels[(i + n) % 3],
                         "lease_id": item["lease_id"]}, headers={"Idempotency-Key": f"{i}-{n}"})
                 t3 = time.perf_counter()
@@ -101,7 +126,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
                     timings["next"].append(t1 - t0)
                     timings["annotations"].append(t3 - t2)
                     if answer.status_code == 200:
-                        acked.append((item["external_id"], f"ann{i}"))
+                        acked.append((key, f"ann{i}"))
                     else:
                         errors.append(f"annotations {answer.status_code}: {answer.text[:80]}")
 
@@ -109,8 +134,10 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
         with httpx.Client(base_url=base, timeout=120,
                           headers={"Authorization": f"Bearer {admin}"}) as client:
             while not done.is_set():
-                if client.post(f"/api/projects/{name}/retrain").json()["status"] == "started":
-                    retrains[0] += 1
+                for project in names:
+                    if client.post(f"/api/projects/{project}/retrain").json()["status"] \
+                            == "started":
+                        retrains[0] += 1
                 time.sleep(0.05)
 
     threads = [threading.Thread(target=annotator, args=(i,)) for i in range(annotators)]
@@ -128,12 +155,15 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
             helper.join()
         with httpx.Client(base_url=base, timeout=120,
                           headers={"Authorization": f"Bearer {admin}"}) as client:
-            versions = client.get(f"/api/projects/{name}/stats").json()["model_version"]
+            versions = sum(client.get(f"/api/projects/{project}/stats").json()["model_version"]
+                           for project in names)
     finally:
         stop_server(server)
     wall = time.perf_counter() - started
-    events = [(e["external_id"], e["annotator"]) for e in Store(url).events(name)
-              if e["kind"] == "label"]
+    store = Store(url)
+    events = [(f"{project}/{e['external_id']}", e["annotator"]) for project in names
+              for e in store.events(project) if e["kind"] == "label"]
+    store.close()
     return {
         "phase": name, "labels": len(acked), "wall_s": wall, "model_versions": versions,
         "errors": errors, "clashes": clashes, "retried": retried[0],
@@ -147,6 +177,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--annotators", type=int, default=20)
     parser.add_argument("--items-each", type=int, default=200)
+    parser.add_argument("--projects", type=int, default=1,
+                        help="Projects served at once by the one server (annotators split "
+                        "among them)")
     parser.add_argument("--db", default=None, help="A PostgreSQL URL (wiped between phases); "
                         "default: a SQLite file per phase")
     args = parser.parse_args()
@@ -157,9 +190,10 @@ def main() -> int:
                 from activelab.store.testing import wipe_postgres
                 wipe_postgres(args.db)
             results.append(run_phase(name, Path(folder), args.db, args.annotators,
-                                     args.items_each, retraining))
+                                     args.items_each, retraining, args.projects))
     print(f"{args.annotators} annotators x {args.items_each} items, database "
-          f"{'postgresql' if args.db else 'sqlite'}")
+          f"{'postgresql' if args.db else 'sqlite'}, {args.projects} project(s) on one server "
+          "(versions: summed over projects)")
     print(f"{'phase':12s} {'labels':>7s} {'versions':>8s} {'next p50':>9s} {'next p95':>9s} "
           f"{'ann. p50':>9s} {'ann. p95':>9s} {'wall s':>7s}")
     for r in results:

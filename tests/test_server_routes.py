@@ -31,6 +31,16 @@ API = {
     ("/api/projects/{project}/retrain", "post"): "retrain_api_projects__project__retrain_post",
     ("/api/projects/{project}/items", "post"): "upload_items_api_projects__project__items_post",
     ("/api/users", "post"): "add_user_api_users_post",
+    ("/api/projects", "get"): "list_projects_api_projects_get",
+    ("/api/projects/{project}/settings", "patch"):
+        "patch_settings_api_projects__project__settings_patch",
+    ("/api/projects/{project}/members/{name}", "put"):
+        "put_member_api_projects__project__members__name__put",
+    ("/api/projects/{project}/members/{name}", "delete"):
+        "delete_member_api_projects__project__members__name__delete",
+    ("/api/projects/{project}/items", "get"): "list_items_api_projects__project__items_get",
+    ("/api/projects/{project}/items/{item_id}", "get"):
+        "item_detail_api_projects__project__items__item_id__get",
 }
 PAGES = {
     ("/", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "POST"),
@@ -39,6 +49,9 @@ PAGES = {
     ("/projects/{project}/review", "GET"), ("/projects/{project}/review", "POST"),
     ("/projects/{project}/upload", "GET"), ("/projects/{project}/upload", "POST"),
     ("/projects/{project}/dashboard", "GET"),
+    ("/projects", "GET"), ("/projects/new", "GET"), ("/projects/new", "POST"),
+    ("/projects/{project}/settings", "GET"), ("/projects/{project}/settings", "POST"),
+    ("/projects/{project}/members", "POST"),
 }
 
 

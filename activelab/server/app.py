@@ -44,7 +44,7 @@ def create_app(
     app = FastAPI(title="activelab serve", version="1",
                   description="Label what the active learning strategy asks for.")
     app.state.store = store
-    app.state.trainers = trainers or {}
+    app.state.trainers = trainers if trainers is not None else {}
     app.state.item_columns = dict(item_columns or {})
     app.state.data_folders = data_folders or {}
     app.state.max_upload_bytes = max_upload_bytes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +118,11 @@ def _labels(value: str) -> tuple[str, ...]:
 
 
 @click.command()
-@click.option("--data", required=True, type=click.Path(),
+@click.option("--data", default=None, type=click.Path(),
               help="A .csv or .jsonl file with one item per row, Label Studio's exported "
               ".json (its annotations become labels), or a folder saved by Hugging Face "
-              "datasets (its label column becomes labels).")
+              "datasets (its label column becomes labels). Without it, --db's projects "
+              "are served (the others are served with it too).")
 @click.option("--text-column", default=None, help="The column holding each item's text "
               "(Label Studio: the data key; found by itself when there is one).")
 @click.option("--image-column", default=None,
@@ -167,13 +168,16 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(data: str, text_column: str | None, image_column: str | None, id_column: str | None,
+def serve(data: str | None, text_column: str | None, image_column: str | None, id_column: str | None,
           label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
           retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
           lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
           stop_window: int, control: float, seed: int, host: str, port: int) -> None:
-    """Run the labeling web app: annotators label what the strategy asks for."""
+    """Run the labeling web app: annotators label what the strategy asks for.
+
+    It serves every project of the database, each with its own model and queue."""
     import uvicorn
+    from click.core import ParameterSource
 
     check_seed(seed, "--seed")
     check_number(lease_seconds, "--lease-seconds", low=0)
@@ -184,79 +188,130 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
-        control=control, before_writing=lambda: _check_can_listen(host, port))
+        control=control, before_writing=lambda: _check_can_listen(host, port),
+        given=_typed_flags(ParameterSource), say=click.echo)
     if not any(user.role == "admin" for user in store.users()):  # imported annotators
         token = store.add_user("admin", "admin")                   # are not admins
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
-    click.echo(f"serving project {name!r} on http://{host}:{port}/ (database {store.url.split('@')[-1]})")
+    served = ", ".join(repr(each) for each in store.project_names())
+    click.echo(f"serving project {name!r} on http://{host}:{port}/ (database "
+               f"{store.url.split('@')[-1]}; projects {served})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def build_server(*, data: str, text_column: str | None, image_column: str | None,
-                 id_column: str | None, labels: tuple[str, ...], db: str | None,
-                 project: str | None, strategy: str, model: str, retrain_every: int,
+def _typed_flags(sources: Any) -> list[str]:
+    """The options of the running command given on the command line or by environment."""
+    context = click.get_current_context()
+    return [name for name in context.params if context.get_parameter_source(name)
+            in (sources.COMMANDLINE, sources.ENVIRONMENT)]
+
+
+def build_server(*, data: str | None, text_column: str | None = None,
+                 image_column: str | None = None, id_column: str | None = None,
+                 labels: tuple[str, ...] = (), db: str | None = None,
+                 project: str | None = None, strategy: str = DEFAULT_STRATEGY,
+                 model: str = "logreg", retrain_every: int = 20,
                  labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
                  stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
                  stop_window: int = 3, control: float = 0.1,
-                 before_writing: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
-    """Import (or resume) the project and build the app; ``(app, store, project name)``.
+                 before_writing: Callable[[], None] | None = None,
+                 given: Collection[str] = (),
+                 say: Callable[[str], None] | None = None):  # type: ignore[no-untyped-def]
+    """Import (or resume) the project of ``data`` and build the app over every project of
+    the database; ``(app, store, project name)`` (without ``data``: the first project).
 
-    A resumed project keeps the settings it was created with. ``before_writing`` runs
-    once every input is checked, just before the database is opened (``serve`` checks
-    there that it can listen on its port)."""
-    import numpy as np
-
-    from ..models.catalog import make_model
+    A resumed project keeps its stored settings: for each setting named in ``given`` (the
+    flags the user typed) that differs, ``say`` gets a line saying what was kept and how to
+    change it; rows appended to the data file since are imported (new ids only) and
+    re-scored. ``before_writing`` runs once every input is checked, just before the
+    database is opened (``serve`` checks there that it can listen on its port)."""
     from ..store import ProjectSettings, Store
-    from ..store.imported import check_answers
-    from ..store.importer import read_labeled_items
-    from ..strategies import get as get_strategy
     from .app import MAX_UPLOAD_BYTES, create_app
-    from .features import featurize
-    from .project_loop import check_loop_settings
-    from .trainer import Trainer
+    from .project_setup import ProjectTrainers, build_trainer, project_folder
 
-    max_upload_bytes = MAX_UPLOAD_BYTES if max_upload_bytes is None else max_upload_bytes
-    get_strategy(strategy)  # unknown names fail before anything is written
-    fresh_model = make_model(model, seed)
-    labeled = read_labeled_items(data, text_column=text_column, image_column=image_column,
-                                 id_column=id_column)
-    labels = labels or tuple(labeled.labels)
-    settings = ProjectSettings(
-        labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
-        labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
-        lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
-        stop_threshold=stop_threshold, stop_window=stop_window, control=control).check()
-    settings = check_loop_settings(settings, fresh_model)
-    check_answers(labeled.answers, settings.labels)
-    name = project or Path(data).stem
-    kind = labeled.kind
-    url = _url(db, data)
+    say = say or (lambda _line: None)
+    url = _url(db, data) if data is not None else _existing_url(db, None)
+    wanted = None
+    if data is not None:
+        wanted = _data_project(data, text_column, image_column, id_column, labels, project,
+                               ProjectSettings(
+            labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
+            labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
+            lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
+            stop_threshold=stop_threshold, stop_window=stop_window, control=control))
     _check_new_database(url)
     if before_writing is not None:
         before_writing()
     store = Store(url)
+    folders: dict[str, Path] = {}
+    columns: dict[str, tuple[str, str | None]] = {}
+    added = 0
+    if wanted is not None:
+        name, added = _create_or_resume(store, url, wanted, given, say)
+        folders[name] = Path(data).resolve().parent  # type: ignore[arg-type]
+        columns[name] = (wanted["labeled"].content_column, id_column)
+    names = store.project_names()
+    if not names:
+        raise ActiveLabError("the database has no project; give --data FILE to create one, or "
+                             "create one with `activelab project create`")
+    trainers = ProjectTrainers(store, folders)
+    for each in names:
+        folders.setdefault(each, project_folder(store, each))  # type: ignore[arg-type]
+        trainers[each] = build_trainer(store, each, folders[each])
+    if added:
+        trainers[name].items_added()
+    app = create_app(store, trainers, {k: v for k, v in folders.items() if v is not None},
+                     item_columns=columns,
+                     max_upload_bytes=MAX_UPLOAD_BYTES if max_upload_bytes is None
+                     else max_upload_bytes)
+    return app, store, name if wanted is not None else names[0]
+
+
+def _data_project(data: str, text_column: str | None, image_column: str | None,
+                  id_column: str | None, labels: tuple[str, ...], project: str | None,
+                  settings: Any) -> dict[str, Any]:
+    """The project ``--data`` asks for, read and checked before anything is written."""
+    from dataclasses import replace
+
+    from ..store.imported import check_answers
+    from ..store.importer import read_labeled_items
+    from ..strategies import get as get_strategy
+    from .project_setup import checked_settings
+
+    get_strategy(settings.strategy)  # unknown names fail before the file is read
+    labeled = read_labeled_items(data, text_column=text_column, image_column=image_column,
+                                 id_column=id_column)
+    settings = checked_settings(replace(settings, labels=labels or tuple(labeled.labels)))
+    check_answers(labeled.answers, settings.labels)
+    return {"name": project or Path(data).stem, "labeled": labeled, "settings": settings,
+            "source": str(Path(data).resolve())}
+
+
+def _create_or_resume(store: Any, url: str, wanted: dict[str, Any], given: Collection[str],
+                      say: Callable[[str], None]) -> tuple[str, int]:
+    """Create the ``--data`` project, or resume it: say what was kept, import appended rows.
+    ``(name, number of rows added)``."""
+    from .project_setup import import_appended, resume_notes
+
+    name, labeled, settings = wanted["name"], wanted["labeled"], wanted["settings"]
     new = name not in store.project_names()
-    store.create_project(name, labeled.items, settings, item_kind=kind,
-                         source=str(Path(data).resolve()))
-    if new and labeled.answers:
-        store.import_answers(name, labeled.answers)
-    folder = Path(data).resolve().parent
-
-    def pool_features():  # type: ignore[no-untyped-def]
-        rows = store.items(name)
-        return (featurize([content for _i, _e, content in rows], kind, folder),
-                np.array([i for i, _e, _c in rows]))
-
-    trainer = Trainer(store, name, *pool_features(), refeaturize=pool_features)
-    trainer.ensure_cold_start()
-    trainer.labels_changed(store.count_labels(name))
-    app = create_app(store, {name: trainer}, {name: folder},
-                     item_columns={name: (labeled.content_column, id_column)},
-                     max_upload_bytes=max_upload_bytes)
-    return app, store, name
+    store.create_project(name, labeled.items, settings, item_kind=labeled.kind,
+                         source=wanted["source"])
+    if new:
+        if labeled.answers:
+            store.import_answers(name, labeled.answers)
+        return name, 0
+    fields = {"labels" if flag == "label_list" else flag for flag in given}
+    for line in resume_notes(name, store.settings_of(name), settings, sorted(fields),
+                             url if "@" not in url else "URL"):
+        say(line)
+    added = import_appended(store, name, labeled.items)
+    if added:
+        say(f"imported {added} rows added to {wanted['source']} since project {name!r} was "
+            "created; they are scored by the retrain that starts now")
+    return name, added
 
 
 @click.group()

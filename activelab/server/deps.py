@@ -9,6 +9,7 @@ error page).
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "go",
     "labels_changed",
     "page",
+    "project_role",
     "role",
     "signed_in",
     "training_status",
@@ -115,13 +117,24 @@ def authenticate(request: Request) -> UserInfo:
 
 
 def role(*allowed: str) -> Callable[..., UserInfo]:
-    """A dependency: the authenticated user, if their role is one of ``allowed`` (else 403)."""
-    def check(user: Annotated[UserInfo, Depends(authenticate)]) -> UserInfo:
+    """A dependency: the authenticated user, if their role (in the path's project, see
+    :func:`project_role`) is one of ``allowed`` (else 403)."""
+    def check(request: Request, user: Annotated[UserInfo, Depends(authenticate)]) -> UserInfo:
+        user = project_role(request, user)
         if user.role not in allowed:
             raise HTTPException(403, f"the {user.role} role cannot do this; it needs "
                                 f"{' or '.join(allowed)}")
         return user
     return check
+
+
+def project_role(request: Request, user: UserInfo, project: str | None = None) -> UserInfo:
+    """``user`` with their role in ``project`` (default: the path's ``{project}``): a
+    membership's role where they have one (``none``: no access), else their global role."""
+    project = project or request.path_params.get("project")
+    if project is None:
+        return user
+    return replace(user, role=get_store(request).role_in(project, user))
 
 
 Anyone = Annotated[UserInfo, Depends(role(*ANYONE))]
@@ -177,6 +190,7 @@ def signed_in(request: Request, csrf_form: str | None = None,
     user, csrf = found
     known = project is not None and project in get_store(request).project_names()
     here = project if known else None
+    user = project_role(request, user, project)
     if csrf_form is not None and not csrf_matches(csrf_form, csrf):
         return error_page(request, 403, "This form is stale or forged (CSRF check failed); "
                           "go back and reload the page.", user, csrf, here)

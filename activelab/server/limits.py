@@ -22,6 +22,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_UPLOAD_BYTES = 20 * 2**20
 UPLOAD_API = re.compile(r"^/api/projects/[^/]+/items$")
 UPLOAD_PAGE = re.compile(r"^/projects/[^/]+/upload$")
+NEW_PROJECT_PAGE = "/projects/new"  # uploads the new project's file
 
 
 def limits_by_path(max_upload_bytes: int) -> Callable[[str], tuple[int, bool]]:
@@ -29,7 +30,7 @@ def limits_by_path(max_upload_bytes: int) -> Callable[[str], tuple[int, bool]]:
     (the upload page checks the header itself, to answer with a page), the rest
     :data:`MAX_BODY_BYTES`."""
     def limit_for(path: str) -> tuple[int, bool]:
-        if UPLOAD_PAGE.match(path):
+        if UPLOAD_PAGE.match(path) or path == NEW_PROJECT_PAGE:
             return max_upload_bytes, False
         return (max_upload_bytes if UPLOAD_API.match(path) else MAX_BODY_BYTES), True
     return limit_for

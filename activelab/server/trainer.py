@@ -65,7 +65,8 @@ class Trainer:
         self.jobs_run = 0
         #: The project's loop: its pool mirrors the store's labels, its model, training
         #: policy and stopping rules are the library's objects named by the settings.
-        self.loop = build_loop(store.settings_of(project), self.features, self.item_ids)
+        self._loop_settings = store.settings_of(project)
+        self.loop = build_loop(self._loop_settings, self.features, self.item_ids)
         self._loop_features = self.features
         # Labels (as counted by Store.count_labels) when the last job started.
         trained = any(v["kind"] == "model" for v in store.model_versions(project))
@@ -114,6 +115,11 @@ class Trainer:
             self._pool_stale = True
         return self.request("import")
 
+    def settings_changed(self) -> str:
+        """The project's settings changed: the next job (started now) rebuilds the loop
+        from them and re-scores the pool. Returns :meth:`request`'s answer."""
+        return self.request("settings")
+
     def status(self) -> dict[str, Any]:
         with self._lock:
             return {"running": self._running, "pending": self._pending is not None,
@@ -161,6 +167,7 @@ class Trainer:
                 raise
             # Rows keep their order (new items come last); the loop's pool grows.
             self.features, self.item_ids = features, np.asarray(item_ids, dtype=np.int64)
+        self._rebuild_loop_if_settings_changed()
         self._trained_on = self.store.count_labels(self.project)
         info = self.store.project_info(self.project)
         settings = info["settings"]
@@ -201,6 +208,14 @@ class Trainer:
             self.project, "model", len(labeled), metrics, ranked, use_for_queue=bool(ranked),
             trigger=trigger, started_at=started)
         return number
+
+    def _rebuild_loop_if_settings_changed(self) -> None:
+        """A loop of the stored settings (changed by the settings page or ``activelab
+        project set``, perhaps from another process); its pool gets the labels next."""
+        settings = self.store.settings_of(self.project)
+        if settings != self._loop_settings:
+            self.loop = build_loop(settings, self.features, self.item_ids)
+            self._loop_settings, self._loop_features = settings, self.features
 
     def _sync_labels(self, labeled: dict[int, str]) -> None:
         """Make the loop's pool hold exactly the store's labels: new ones are told, changed

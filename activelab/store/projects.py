@@ -24,10 +24,12 @@ from .errors import ConflictError
 from .importer import ImportedItem
 from .schema import Item, ModelVersion, Project
 
-__all__ = ["SKIP_POLICIES", "ProjectSettings", "Projects"]
+__all__ = ["SKIP_POLICIES", "TASKS", "ProjectSettings", "Projects"]
 
 #: Who sees a skipped item again; see :class:`ProjectSettings`.
 SKIP_POLICIES = ("others", "me", "ignore")
+#: What annotators answer: one label, several labels, a number, or tagged text spans.
+TASKS = ("single", "multi", "rating", "spans")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class ProjectSettings:
     training policy and ``stopping`` the stopping rule of the project's loop, with
     ``stop_threshold`` (``None``: the rule's default) and ``stop_window``; the server
     checks the names (``activelab.server.project_loop``). ``control`` is the share of the
-    loop's queue drawn at random as a control (:mod:`activelab.control`).
+    loop's queue drawn at random as a control (:mod:`activelab.control`). ``task`` is
+    what annotators answer, one of :data:`TASKS`.
     """
 
     labels: tuple[str, ...]
@@ -61,6 +64,7 @@ class ProjectSettings:
     stop_threshold: float | None = None
     stop_window: int = 3
     control: float = 0.1
+    task: str = "single"
 
     def check(self) -> ProjectSettings:
         labels = tuple(str(label).strip() for label in self.labels)
@@ -70,6 +74,8 @@ class ProjectSettings:
             raise ActiveLabError(f"--labels has a label twice: {','.join(labels)}")
         if any(len(label) > 200 for label in labels):
             raise ActiveLabError("a label is longer than 200 characters")
+        if self.task not in TASKS:
+            raise ActiveLabError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
         if self.skip_policy not in SKIP_POLICIES:
             raise ActiveLabError(f"skip policy must be one of {', '.join(SKIP_POLICIES)}")
         if not 0.0 <= self.exploration <= 1.0:

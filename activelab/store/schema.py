@@ -34,11 +34,13 @@ __all__ = [
     "Item",
     "Lease",
     "LoginFailure",
+    "Membership",
     "ModelVersion",
     "Project",
     "QueryRound",
     "Score",
     "Session",
+    "SettingChange",
     "User",
 ]
 
@@ -226,3 +228,30 @@ class QueryRound(Base):
     status: Mapped[str] = mapped_column(String(20))  # "done" or "failed: ..."
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float] = mapped_column(Float)
+
+
+class Membership(Base):
+    """A user's role in one project; without a row the user's global role applies there."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_memberships_project_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))  # a role of ROLES, or "none"
+
+
+class SettingChange(Base):
+    """One explicit change of a project setting: who, when, the old and the new value."""
+
+    __tablename__ = "setting_changes"
+    __table_args__ = (Index("ix_setting_changes_project", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(50))
+    old: Mapped[str] = mapped_column(Text)  # JSON of the value
+    new: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[float] = mapped_column(Float)

@@ -16,6 +16,7 @@
 Accounts also have ``account_admin.py`` (disable, enable, resets, roles, and the account
 change log) and ``login_throttle.py`` (failed logins per account and address, and the wait
 they impose).
+Per-project roles and the log of settings changes are in ``memberships.py``.
 
 Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
 migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
@@ -51,6 +52,7 @@ from .importer import ImportedItem as ImportedItem
 from .labels import MAX_RATIONALE_CHARS as MAX_RATIONALE_CHARS
 from .labels import LabelLog
 from .login_throttle import LoginThrottle
+from .memberships import Memberships
 from .projects import SKIP_POLICIES as SKIP_POLICIES
 from .projects import Projects, ProjectSettings
 from .queue import LeasedItem, LeaseQueue
@@ -72,7 +74,7 @@ __all__ = [
 # The bases follow the parts' own: Reports builds on Browse, which builds on LabelLog, which
 # builds on Projects and LeaseQueue; every part builds on StoreBase.
 class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts,
-            AccountAdmin, LoginThrottle):
+            AccountAdmin, LoginThrottle, Memberships):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the

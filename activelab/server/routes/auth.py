@@ -23,10 +23,9 @@ SECURE_COOKIE = dict(httponly=True, samesite="strict")
 
 @router.get("/")
 def home(request: Request) -> Response:
-    names = get_store(request).project_names()
-    if cookie_user(request) is None or not names:
+    if cookie_user(request) is None:
         return go("/login")
-    return go(f"/projects/{names[0]}/label")
+    return go("/projects")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -64,9 +63,9 @@ def login(request: Request, name: Annotated[str, Form(max_length=100)],
                     message="Unknown name or wrong password/token.", typed_name=name)
     store.clear_login_failures(name)
     secret, _csrf = store.create_session(user)
-    names = store.project_names()
-    target = "/login" if not names else (
-        f"/projects/{names[0]}/label" if user.role == "annotator"
+    names = store.visible_projects(user)
+    target = "/projects" if len(names) != 1 else (
+        f"/projects/{names[0]}/label" if store.role_in(names[0], user) == "annotator"
         else f"/projects/{names[0]}/dashboard")
     response = go(target)
     response.set_cookie(SESSION_COOKIE, secret, **SECURE_COOKIE)

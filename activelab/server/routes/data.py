@@ -15,7 +15,17 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...errors import ActiveLabError
 from ...store.browse import MAX_PER_PAGE, STATUSES, ItemFilter
-from ..deps import REVIEWERS, Reviewer, StoreDep, get_store, go, labels_changed, page, signed_in
+from ..deps import (
+    REVIEWERS,
+    Reviewer,
+    StoreDep,
+    error_page,
+    get_store,
+    go,
+    labels_changed,
+    page,
+    signed_in,
+)
 
 __all__ = ["router"]
 
@@ -116,8 +126,7 @@ def data_page(request: Request, project: str, args: FilterArgs, page_number: Ann
 
 @router.get("/projects/{project}/items/{item_id}", response_class=HTMLResponse,
             include_in_schema=False)
-def item_page(request: Request, project: str, item_id: ItemIdPath,
-              message: Annotated[str | None, Query(max_length=300)] = None) -> Response:
+def item_page(request: Request, project: str, item_id: ItemIdPath) -> Response:
     found = signed_in(request, roles=REVIEWERS, project=project)
     if isinstance(found, Response):
         return found
@@ -126,10 +135,9 @@ def item_page(request: Request, project: str, item_id: ItemIdPath,
     try:
         item = _with_guess(store, project, store.item_history(project, item_id))
     except ActiveLabError as err:
-        return page(request, "error.html", getattr(err, "status", 422), user=user,
-                    message=str(err))
+        return error_page(request, getattr(err, "status", 422), str(err), user, csrf, project)
     return page(request, "item.html", user=user, csrf=csrf, project=project,
-                info=store.project_info(project), item=item, message=message)
+                info=store.project_info(project), item=item)
 
 
 @router.post("/projects/{project}/items/{item_id}/relabel", include_in_schema=False)

@@ -117,5 +117,6 @@ def dashboard(request: Request, project: str) -> Response:
     return page(request, "dashboard.html", user=user, csrf=csrf, project=project, info=info,
                 stats=stats, agreement=agreement(votes, info["labels"]), models=models,
                 curve=learning_curve(models), rounds=store.query_rounds(project),
+                changes=store.setting_changes(project, 10),
                 training=training_status(request, project))
 
