@@ -4,9 +4,9 @@
 
 One run on digits (the bench's 75/25 stratified split, standardised logistic regression,
 10 random initial labels, batches of 10 up to 200 labels). After every fit, each member of
-``auto`` (TypiClust, random, margin, cluster-margin, BADGE) queries the same model and pool
-(best of 3 timings); ``auto``'s own time is the loop's ``RoundRecord.query_time`` for that
-round. Prints, per round, the arm ``auto`` chose and the ratio of its time to the costliest
+``auto`` for classifiers (TypiClust, cluster-margin) queries the same model and pool (best
+of 3 timings); ``auto``'s own time is the loop's ``RoundRecord.query_time`` for that round.
+Prints, per round, the arm ``auto`` chose and the ratio of its time to the costliest
 member's, then the median and the largest ratio, and how often each arm was chosen.
 """
 
@@ -25,7 +25,7 @@ from activelab.data.datasets import load
 from activelab.models.catalog import make_model
 from activelab.stopping import LabelBudget
 
-MEMBERS = ("typiclust", "random", "margin", "cluster_margin", "badge")
+MEMBERS = ("typiclust", "cluster_margin")
 
 
 def best_time(name: str, model: Any, pool: Pool, k: int, repeats: int = 3) -> float:
