@@ -72,8 +72,8 @@ class ActiveLoop:
         The items; labels already in it are the initial labeled set.
     strategy : Strategy, optional
         Chooses what to label each round. Defaults to ``strategies.get("auto")``, which
-        starts with TypiClust and then learns, with a bandit, which of random, margin,
-        cluster-margin and BADGE to follow (see :mod:`activelab.strategies.autopilot`).
+        starts with TypiClust while there are fewer than 3 labels per class, then follows
+        cluster-margin (see :mod:`activelab.strategies.autopilot`).
     oracle : Oracle, optional
         Answers the queries in :meth:`run`. Not needed for :meth:`ask` / :meth:`tell`.
     batch_size : int
