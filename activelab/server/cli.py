@@ -164,13 +164,17 @@ def _labels(value: str) -> tuple[str, ...]:
               help="Share of the queue drawn at random as a control: the dashboard's "
               "accuracy estimate, gain over random and stop recommendation (0: off).")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--guesses/--no-guesses", default=None,
+              help="Show annotators the model's guess, pre-selected (default: the project's "
+              "show_guess setting, on for a new project).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(data: str, text_column: str | None, image_column: str | None, id_column: str | None,
           label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
           retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
           lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
-          stop_window: int, control: float, seed: int, host: str, port: int) -> None:
+          stop_window: int, control: float, seed: int, guesses: bool | None, host: str,
+          port: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for."""
     import uvicorn
 
@@ -183,7 +187,7 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
-        control=control, before_writing=lambda: _check_can_listen(host, port))
+        control=control, guesses=guesses, before_writing=lambda: _check_can_listen(host, port))
     if not any(user.role == "admin" for user in store.users()):  # imported annotators
         token = store.add_user("admin", "admin")                   # are not admins
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
@@ -198,13 +202,14 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
                  stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
-                 stop_window: int = 3, control: float = 0.1,
+                 stop_window: int = 3, control: float = 0.1, guesses: bool | None = None,
                  before_writing: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
     """Import (or resume) the project and build the app; ``(app, store, project name)``.
 
     A resumed project keeps the settings it was created with. ``before_writing`` runs
     once every input is checked, just before the database is opened (``serve`` checks
-    there that it can listen on its port)."""
+    there that it can listen on its port). ``guesses`` shows or hides the model's guess
+    (``None``: the project's ``show_guess`` setting; a new project gets ``guesses``, or on)."""
     import numpy as np
 
     from ..models.catalog import make_model
@@ -227,7 +232,8 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
         labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
         labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
         lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
-        stop_threshold=stop_threshold, stop_window=stop_window, control=control).check()
+        stop_threshold=stop_threshold, stop_window=stop_window, control=control,
+        show_guess=guesses is not False).check()
     settings = check_loop_settings(settings, fresh_model)
     check_answers(labeled.answers, settings.labels)
     name = project or Path(data).stem
@@ -254,7 +260,7 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     trainer.labels_changed(store.count_labels(name))
     app = create_app(store, {name: trainer}, {name: folder},
                      item_columns={name: (labeled.content_column, id_column)},
-                     max_upload_bytes=max_upload_bytes)
+                     max_upload_bytes=max_upload_bytes, guesses=guesses)
     return app, store, name
 
 

@@ -42,7 +42,8 @@ class ProjectSettings:
     training policy and ``stopping`` the stopping rule of the project's loop, with
     ``stop_threshold`` (``None``: the rule's default) and ``stop_window``; the server
     checks the names (``activelab.server.project_loop``). ``control`` is the share of the
-    loop's queue drawn at random as a control (:mod:`activelab.control`).
+    loop's queue drawn at random as a control (:mod:`activelab.control`). ``show_guess``
+    shows annotators the current model's guess for each item, pre-selected.
     """
 
     labels: tuple[str, ...]
@@ -61,6 +62,7 @@ class ProjectSettings:
     stop_threshold: float | None = None
     stop_window: int = 3
     control: float = 0.1
+    show_guess: bool = True
 
     def check(self) -> ProjectSettings:
         labels = tuple(str(label).strip() for label in self.labels)

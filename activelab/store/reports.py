@@ -41,6 +41,7 @@ class Reports(LabelLog, ModelVersions):
             "n_labeled_items": sum(1 for r in resolved.values() if r["label"] is not None),
             "n_labels": sum(per_annotator.values()),
             "n_skipped": sum(1 for a in answers if a[2] == "skip"),
+            "n_unsure": sum(1 for a in answers if a[2] == "unsure"),
             "n_disagreements": sum(1 for r in resolved.values() if r["status"] == "disagreement"),
             "n_leased": n_leased,
             "labels_per_class": {label: per_class.get(label, 0) for label in info["labels"]},

@@ -8,6 +8,7 @@
 ``labels.py``      the append-only event log: label, skip, undo, resolve; reading it back
 ``imported.py``    answers made in another tool, imported with their annotator and time
 ``versions.py``    model versions, their scores and the atomic switch
+``guesses.py``     the model's guess for every item, by model version
 ``reports.py``     statistics and export rows
 ``errors.py``      the errors, each with its HTTP status
 =================  ======================================================================
@@ -40,6 +41,7 @@ from .accounts import SESSION_SECONDS as SESSION_SECONDS
 from .accounts import Accounts, UserInfo
 from .accounts import hash_secret as hash_secret
 from .errors import ConflictError, ForbiddenError, GoneError, NotFoundError
+from .guesses import Guesses
 from .imported import ImportedAnswers
 from .importer import ImportedItem as ImportedItem
 from .labels import MAX_RATIONALE_CHARS as MAX_RATIONALE_CHARS
@@ -64,7 +66,8 @@ __all__ = [
 
 # The bases follow the parts' own: Reports builds on LabelLog, which builds on Projects and
 # LeaseQueue; every part builds on StoreBase.
-class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts):
+class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Guesses,
+            Accounts):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the
