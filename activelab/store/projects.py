@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -201,8 +201,10 @@ class Projects(StoreBase):
 
     def settings_of(self, name: str) -> ProjectSettings:
         info = self.project_info(name)
+        known = {field.name for field in fields(ProjectSettings)}  # not a newer server's
         return ProjectSettings(labels=tuple(info["labels"]), strategy=info["strategy"],
-                               model=info["model"], **info["settings"])
+                               model=info["model"],
+                               **{k: v for k, v in info["settings"].items() if k in known})
 
     def _project_dict(self, session: OrmSession, project: Project) -> dict[str, Any]:
         current = session.get(ModelVersion, project.current_version_id) \
