@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from activelab.server.demo import make_texts, write_csv  # noqa: E402
 from activelab.server.testing import free_port, start_server, stop_server  # noqa: E402
 from activelab.store import Store  # noqa: E402
+from tests.test_browser import _chromium  # noqa: E402
 
 LABELS = ["sport", "food", "space"]
 TWELVE = [f"class-{i:02d}" for i in range(1, 13)]
-
-
-def _chromium() -> str:
-    path = os.environ.get("ACTIVELAB_TEST_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        message = "the browser test needs Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def _project(tmp_path: Path, labels: list[str], trained: bool,
@@ -143,7 +133,7 @@ def _screenshots(page, folder: Path) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
-def test_enter_in_the_rationale_without_a_guess_picks_no_label(tmp_path: Path) -> None:
+def test_enter_in_the_rationale_without_a_guess_picks_no_label_and_question_mark_is_unsure(tmp_path: Path) -> None:
     data, url = _project(tmp_path, LABELS, trained=False)
     page, close = _browse(tmp_path, data, url, LABELS)
     try:
@@ -151,15 +141,22 @@ def test_enter_in_the_rationale_without_a_guess_picks_no_label(tmp_path: Path) -
         page.fill("#rationale", "not sure yet")
         page.press("#rationale", "Enter")
         page.wait_for_timeout(700)
+        assert _labels_of_ann(url) == []  # before the fix: saved with the first label
         assert "picks no label" in page.inner_text("#typed-number")
         assert page.input_value("#rationale") == "not sure yet"
         page.press("#rationale", "Escape")  # leaves the field; the keys label again
         with page.expect_navigation():
             page.keyboard.press("2")
+        unsure = page.inner_text("#item .meta code")
+        with page.expect_navigation():
+            page.keyboard.press("?")
+        assert page.inner_text("#item .meta code") != unsure  # passed on, as a skip
     finally:
         close()
     events = _labels_of_ann(url)
-    assert [(e["label"], e["rationale"]) for e in events] == [("food", "not sure yet")]
+    assert [(e["kind"], e["label"], e["rationale"]) for e in events] == [
+        ("label", "food", "not sure yet"), ("unsure", None, None)]
+    assert events[1]["external_id"] == unsure
 
 
 def test_labels_ten_and_above_by_typed_number_and_hotkeys(tmp_path: Path) -> None:
@@ -171,13 +168,13 @@ def test_labels_ten_and_above_by_typed_number_and_hotkeys(tmp_path: Path) -> Non
     data, url = _project(tmp_path, TWELVE, trained=False, settings={"label_config": config})
     page, close = _browse(tmp_path, data, url, TWELVE)
     try:
-        hint = page.inner_text("#hint")
+        page.keyboard.press("1")
+        page.wait_for_timeout(700)
+        assert _labels_of_ann(url) == []  # "1" alone labels nothing (before: class-01)
+        hint = page.inner_text(".hint")
         assert "type a label’s number 1–12, then Enter" in hint and "x for class-05" in hint
         assert "s for" not in hint  # s skips; a label may not take it
-        page.keyboard.press("1")
-        page.wait_for_timeout(300)
         assert page.inner_text("#typed-number").startswith("Label 1: class-01")
-        assert _labels_of_ann(url) == []  # "1" alone labels nothing
         page.keyboard.press("2")
         assert page.inner_text("#typed-number").startswith("Label 12: class-12")
         with page.expect_navigation():

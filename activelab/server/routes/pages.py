@@ -71,24 +71,25 @@ def label_submit(request: Request, project: str, item_id: ItemIdField,
 @router.post("/projects/{project}/skip")
 def skip_submit(request: Request, project: str, item_id: ItemIdField, csrf_token: CsrfField,
                 lease_id: Annotated[str, Form(max_length=36)] = "") -> Response:
-    found = signed_in(request, csrf_token)
-    if isinstance(found, Response):
-        return found
-    try:
-        get_store(request).skip(project, found[0], item_id, lease_id or None)
-    except ActiveLabError as err:
-        return go(f"/projects/{project}/label", str(err))
-    return go(f"/projects/{project}/label")
+    return _pass_on(request, project, item_id, csrf_token, lease_id, "skip")
 
 
 @router.post("/projects/{project}/unsure")
 def unsure_submit(request: Request, project: str, item_id: ItemIdField, csrf_token: CsrfField,
                   lease_id: Annotated[str, Form(max_length=36)] = "") -> Response:
+    return _pass_on(request, project, item_id, csrf_token, lease_id, "unsure")
+
+
+def _pass_on(request: Request, project: str, item_id: int, csrf_token: str, lease_id: str,
+             kind: str) -> Response:
+    """Record a skip or an "unsure" answer (``kind``), then back to the label page."""
     found = signed_in(request, csrf_token)
     if isinstance(found, Response):
         return found
+    store = get_store(request)
+    answer = store.skip if kind == "skip" else store.unsure
     try:
-        get_store(request).unsure(project, found[0], item_id, lease_id or None)
+        answer(project, found[0], item_id, lease_id or None)
     except ActiveLabError as err:
         return go(f"/projects/{project}/label", str(err))
     return go(f"/projects/{project}/label")
