@@ -182,3 +182,17 @@ def test_lease_messages_say_what_happened_in_words_not_lease_ids(server) -> None
     assert "expired after 10 minutes; it was given back to the queue" in expired.json()["detail"]
     assert "held by another annotator" in stolen.json()["detail"]
     assert "already answered" in used.json()["detail"]
+
+
+def test_an_unsure_answer_leaves_label_studio_as_a_cancelled_annotation(server) -> None:
+    from activelab.server.interop import label_studio_tasks
+
+    client, store, tokens, _trainer = server
+    ann = _auth(tokens["ann"])
+    item = client.post("/api/projects/news/next", headers=ann).json()
+    client.post("/api/projects/news/unsure", headers=ann, json={
+        "item_id": item["item_id"], "lease_id": item["lease_id"]})
+    task = next(t for t in label_studio_tasks(store, "news", predictions=False)
+                if t.get("meta", {}).get("external_id") == item["external_id"])
+    (annotation,) = task["annotations"]
+    assert annotation["was_cancelled"] is True and annotation["result"] == []
