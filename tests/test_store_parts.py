@@ -28,7 +28,8 @@ def test_every_part_defines_its_own_methods():
 
 def test_parts_are_the_documented_modules():
     modules = {cls.__module__.rsplit(".", 1)[1] for cls in PARTS}
-    assert modules == {"accounts", "projects", "queue", "labels", "imported", "versions", "reports"}
+    assert modules == {"accounts", "projects", "queue", "labels", "imported", "versions", "reports",
+                       "guesses"}
 
 
 def test_names_from_before_the_split_still_import():
