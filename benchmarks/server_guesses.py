@@ -137,6 +137,28 @@ def wait_for_model(client: httpx.Client, project: str, n_labels: int) -> None:
     raise RuntimeError("the retrain did not finish in 120 s")
 
 
+def store_overhead(calls: int, folder: Path) -> dict[bool, float]:
+    """Mean seconds of ``next_item`` + ``annotate`` on the store itself (no HTTP), with and
+    without the guess, in turns on one SQLite file of 3,000 items with a guess each."""
+    from activelab.store import ImportedItem, ProjectSettings
+
+    store = Store(f"sqlite:///{folder / 'overhead.db'}")
+    store.create_project("p", [ImportedItem(f"d{i}", f"text {i}", i) for i in range(3000)],
+                         ProjectSettings(labels=("a", "b"), exploration=0.0))
+    ids = [i for i, _e, _c in store.items("p")]
+    store.add_model_version("p", "model", 10, {}, [(i, 1.0) for i in ids],
+                            guesses=[(i, "a", 0.7) for i in ids])
+    user = store.user_by_token(store.add_user("u", "annotator"))
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for n in range(2 * calls):
+        started = time.perf_counter()
+        item = store.next_item("p", user, show_guess=n % 2 == 0)
+        store.annotate("p", user, item.item_id, "a", lease_id=item.lease_id)
+        times[n % 2 == 0].append(time.perf_counter() - started)
+    store.close()
+    return {shown: statistics.mean(t) for shown, t in times.items()}
+
+
 def keys_to_choose(k: int) -> float:
     """Mean key presses to choose one of ``k`` labels on the label page."""
     if k <= 9:
@@ -161,7 +183,15 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--wpm", type=float, default=250.0, help="reading speed, words/minute")
     parser.add_argument("--hick", type=float, default=0.15, help="Hick-Hyman s per bit")
+    parser.add_argument("--store-only", action="store_true",
+                        help="only the store's own cost of the guess (no server, no HTTP)")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cost = store_overhead(300, Path(tmp))
+    print(f"measured on the store (300 paired calls, no HTTP): next + annotate with the "
+          f"guess {1000 * cost[True]:.1f} ms, without {1000 * cost[False]:.1f} ms", flush=True)
+    if args.store_only:
+        return 0
     by_version: dict[int, list[bool]] = defaultdict(list)
     on_pool: dict[int, list[float]] = defaultdict(list)
     server: dict[str, list[float]] = {"on": [], "off": []}
