@@ -61,6 +61,15 @@ def _label(client, token: str, n: int, answer=None) -> list[dict]:  # type: igno
     return replies
 
 
+def _next_then_unsure(client, headers: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
+    """Lease the next item and answer "unsure"; the item as ``next`` gave it."""
+    item = client.post("/api/projects/news/next", headers=headers).json()
+    reply = client.post("/api/projects/news/unsure", headers=headers, json={
+        "item_id": item["item_id"], "lease_id": item["lease_id"]})
+    assert reply.status_code == 200 and reply.json()["kind"] == "unsure"
+    return item
+
+
 def test_a_model_version_stores_every_items_guess_with_its_probability(server) -> None:
     from activelab.models.catalog import make_model
 
@@ -145,9 +154,7 @@ def test_unsure_passes_the_item_on_and_the_pool_counts_it(server) -> None:
 def test_undo_takes_back_an_unsure_answer(server) -> None:
     client, store, tokens, _trainer = server
     ann = _auth(tokens["ann"])
-    item = client.post("/api/projects/news/next", headers=ann).json()
-    client.post("/api/projects/news/unsure", headers=ann, json={
-        "item_id": item["item_id"], "lease_id": item["lease_id"]})
+    item = _next_then_unsure(client, ann)
     undone = client.post("/api/projects/news/undo", headers=ann).json()
     assert undone["kind"] == "unsure" and undone["item"]["item_id"] == item["item_id"]
     assert client.get("/api/projects/news/stats", headers=ann).json()["n_unsure"] == 0
@@ -189,9 +196,7 @@ def test_an_unsure_answer_leaves_label_studio_as_a_cancelled_annotation(server) 
 
     client, store, tokens, _trainer = server
     ann = _auth(tokens["ann"])
-    item = client.post("/api/projects/news/next", headers=ann).json()
-    client.post("/api/projects/news/unsure", headers=ann, json={
-        "item_id": item["item_id"], "lease_id": item["lease_id"]})
+    item = _next_then_unsure(client, ann)
     task = next(t for t in label_studio_tasks(store, "news", predictions=False)
                 if t.get("meta", {}).get("external_id") == item["external_id"])
     (annotation,) = task["annotations"]
