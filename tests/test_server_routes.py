@@ -20,6 +20,7 @@ API = {
     ("/api/projects/{project}/annotations", "post"):
         "annotate_api_projects__project__annotations_post",
     ("/api/projects/{project}/skip", "post"): "skip_api_projects__project__skip_post",
+    ("/api/projects/{project}/unsure", "post"): "unsure_api_projects__project__unsure_post",
     ("/api/projects/{project}/undo", "post"): "undo_api_projects__project__undo_post",
     ("/api/projects/{project}/stats", "get"): "stats_api_projects__project__stats_get",
     ("/api/projects/{project}/items/{item_id}/image", "get"):
@@ -46,6 +47,7 @@ PAGES = {
     ("/", "GET"), ("/login", "GET"), ("/login", "POST"), ("/logout", "POST"),
     ("/projects/{project}/label", "GET"), ("/projects/{project}/label", "POST"),
     ("/projects/{project}/skip", "POST"), ("/projects/{project}/undo", "POST"),
+    ("/projects/{project}/unsure", "POST"),
     ("/projects/{project}/review", "GET"), ("/projects/{project}/review", "POST"),
     ("/projects/{project}/upload", "GET"), ("/projects/{project}/upload", "POST"),
     ("/projects/{project}/dashboard", "GET"),

@@ -102,7 +102,7 @@ def test_bad_answers_are_refused_and_store_nothing(url: str) -> None:
         store.annotate("p", a, leased.item_id, "maybe", lease_id=leased.lease_id)
     with pytest.raises(NotFoundError, match="no item 999999"):
         store.annotate("p", a, 999999, "pos")
-    with pytest.raises(ConflictError, match="not yours"):
+    with pytest.raises(ConflictError, match="held by another annotator"):
         store.annotate("p", b, leased.item_id, "pos", lease_id=leased.lease_id)
     with pytest.raises(ConflictError, match="leased to another annotator"):
         store.annotate("p", b, leased.item_id, "pos")
@@ -110,7 +110,7 @@ def test_bad_answers_are_refused_and_store_nothing(url: str) -> None:
         store.next_item("nope", a)
     assert store.events("p") == []
     store.annotate("p", a, leased.item_id, "pos", lease_id=leased.lease_id)
-    with pytest.raises(ConflictError, match="already used"):
+    with pytest.raises(ConflictError, match="already answered"):
         store.annotate("p", a, leased.item_id, "neg", lease_id=leased.lease_id)
     assert [e["label"] for e in store.events("p")] == ["pos"]
     store.close()

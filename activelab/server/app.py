@@ -35,11 +35,14 @@ def create_app(
     data_folders: dict[str, Path] | None = None,
     item_columns: ItemColumns | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    guesses: bool | None = None,
 ) -> FastAPI:
     """The web app over ``store``; ``trainers`` retrain their project as labels arrive.
 
     Admins can add items to a project by uploading a CSV or JSONL file of at most
-    ``max_upload_bytes``; its columns default to ``item_columns[project]``.
+    ``max_upload_bytes``; its columns default to ``item_columns[project]``. ``guesses``
+    shows (True) or hides (False) the model's guess on every project, overriding the
+    projects' ``show_guess`` setting (None: each project's setting).
     """
     app = FastAPI(title="activelab serve", version="1",
                   description="Label what the active learning strategy asks for.")
@@ -48,6 +51,7 @@ def create_app(
     app.state.item_columns = dict(item_columns or {})
     app.state.data_folders = data_folders or {}
     app.state.max_upload_bytes = max_upload_bytes
+    app.state.guesses = guesses
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")
     app.add_middleware(BodyLimit, limit_for=limits_by_path(max_upload_bytes))

@@ -166,13 +166,17 @@ def _labels(value: str) -> tuple[str, ...]:
               help="Share of the queue drawn at random as a control: the dashboard's "
               "accuracy estimate, gain over random and stop recommendation (0: off).")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--guesses/--no-guesses", default=None,
+              help="Show annotators the model's guess, pre-selected (default: the project's "
+              "show_guess setting, on for a new project).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(data: str | None, text_column: str | None, image_column: str | None, id_column: str | None,
           label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
           retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
           lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
-          stop_window: int, control: float, seed: int, host: str, port: int) -> None:
+          stop_window: int, control: float, seed: int, guesses: bool | None, host: str,
+          port: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for.
 
     It serves every project of the database, each with its own model and queue."""
@@ -188,7 +192,7 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
         retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
-        control=control, before_writing=lambda: _check_can_listen(host, port),
+        control=control, guesses=guesses, before_writing=lambda: _check_can_listen(host, port),
         given=_typed_flags(ParameterSource), say=click.echo)
     if not any(user.role == "admin" for user in store.users()):  # imported annotators
         token = store.add_user("admin", "admin")                   # are not admins
@@ -215,7 +219,7 @@ def build_server(*, data: str | None, text_column: str | None = None,
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
                  stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
-                 stop_window: int = 3, control: float = 0.1,
+                 stop_window: int = 3, control: float = 0.1, guesses: bool | None = None,
                  before_writing: Callable[[], None] | None = None,
                  given: Collection[str] = (),
                  say: Callable[[str], None] | None = None):  # type: ignore[no-untyped-def]
@@ -226,7 +230,9 @@ def build_server(*, data: str | None, text_column: str | None = None,
     flags the user typed) that differs, ``say`` gets a line saying what was kept and how to
     change it; rows appended to the data file since are imported (new ids only) and
     re-scored. ``before_writing`` runs once every input is checked, just before the
-    database is opened (``serve`` checks there that it can listen on its port)."""
+    database is opened (``serve`` checks there that it can listen on its port).
+    ``guesses`` shows or hides the model's guess (``None``: each project's ``show_guess``
+    setting; a new project gets ``guesses``, or on)."""
     from ..store import ProjectSettings, Store
     from .app import MAX_UPLOAD_BYTES, create_app
     from .project_setup import ProjectTrainers, build_trainer, project_folder
@@ -240,7 +246,8 @@ def build_server(*, data: str | None, text_column: str | None = None,
             labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
             labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
             lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
-            stop_threshold=stop_threshold, stop_window=stop_window, control=control))
+            stop_threshold=stop_threshold, stop_window=stop_window, control=control,
+            show_guess=guesses is not False))
     _check_new_database(url)
     if before_writing is not None:
         before_writing()
@@ -265,7 +272,7 @@ def build_server(*, data: str | None, text_column: str | None = None,
     app = create_app(store, trainers, {k: v for k, v in folders.items() if v is not None},
                      item_columns=columns,
                      max_upload_bytes=MAX_UPLOAD_BYTES if max_upload_bytes is None
-                     else max_upload_bytes)
+                     else max_upload_bytes, guesses=guesses)
     return app, store, name if wanted is not None else names[0]
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "page",
     "project_role",
     "role",
+    "show_guess",
     "signed_in",
     "training_status",
 ]
@@ -74,6 +75,12 @@ def training_status(request: Request, project: str) -> dict[str, Any] | None:
     """The project's trainer's status, or ``None`` where the project has no model."""
     trainer = _trainers(request).get(project)
     return trainer.status() if trainer else None
+
+
+def show_guess(request: Request) -> bool | None:
+    """``serve --guesses/--no-guesses``: show the model's guesses (True), hide them (False),
+    or follow each project's ``show_guess`` setting (None, the default)."""
+    return getattr(request.app.state, "guesses", None)
 
 
 def labels_changed(request: Request, project: str) -> None:

@@ -37,7 +37,7 @@ def label_studio_tasks(store: Any, name: str, from_name: str | None = None,
     names = replace(names, from_name=from_name or names.from_name,
                     to_name=to_name or names.to_name)
     answers = [Annotation(row["external_id"], row["label"], row["annotator"], row["time"],
-                          "skip" if row["kind"] == "skip" else "label")
+                          "label" if row["kind"] in ("label", "resolve") else "skip")
                for row in store.answer_details(name)]
     guesses = project_predictions(store, name) if predictions else {}
     items = [(external, content, item_id) for item_id, external, content in store.items(name)]
@@ -99,7 +99,7 @@ def hf_dataset(store: Any, name: str) -> Any:
     resolved = store.resolved_labels(name)
     given: dict[str, dict[str, Any]] = {}
     for row in store.answer_details(name):  # oldest first: the latest answer wins
-        if row["kind"] != "skip":
+        if row["kind"] in ("label", "resolve"):  # not a skip or an "unsure"
             given.setdefault(row["external_id"], {})[row["label"]] = row
     ids, contents, labels, annotators, times = [], [], [], [], []
     for item_id, external, content in store.items(name):

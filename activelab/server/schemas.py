@@ -20,6 +20,10 @@ class ItemOut(BaseModel):
     lease_id: str
     expires_at: str = Field(description="When the lease ends (ISO 8601, UTC)")
     reason: str = Field(description="Why this item: strategy, diversity, exploration, undo")
+    guess: str | None = Field(default=None, description="The current model's answer for "
+                              "this item (an answer value), or null: no model, or guesses off")
+    guess_confidence: float | None = Field(default=None, description="The model's "
+                                           "probability of its guess, 0..1")
 
 
 class AnnotationIn(BaseModel):
@@ -47,6 +51,9 @@ class AnswerOut(BaseModel):
     label: str | None
     model_version: int | None
     replayed: bool = Field(description="True when an Idempotency-Key repeated an earlier request")
+    guess: str | None = Field(default=None, description="The model's guess your lease showed")
+    guess_accepted: bool | None = Field(default=None, description="Whether the answer took "
+                                        "the guess (null when none was shown)")
 
 
 class UndoOut(BaseModel):

@@ -27,6 +27,7 @@ from ..pool import Pool
 from ..selection.clustering import cluster_round_robin_order
 from ..stopping import StabilizingPredictions
 from ..store import Store
+from .guessing import model_guesses
 from .project_loop import STOP_SET_SIZE, build_loop, control_metrics
 
 __all__ = ["STOP_SET_SIZE", "Trainer"]
@@ -55,6 +56,8 @@ class Trainer:
         #: Features and ids of every item in the store, called after items were added.
         self.refeaturize = refeaturize
         self._pool_stale = False
+        #: ``(item_id, annotator)`` of the "unsure" answers the loop's pool was told.
+        self._unsure_told: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -179,9 +182,12 @@ class Trainer:
         if len(counts) < 2:
             return None
         self._sync_labels(labeled)
+        self._tell_unsure(known)
         loop = self.loop
         loop.withdraw()  # the previous version's queue is replaced, not answered
         record = loop.fit()
+        guesses = model_guesses(settings.get("task", "single"), loop.model, self.features,
+                                self.item_ids, info["labels"]) if record.model_fitted else []
         kappas_before = len(self.stabilizing.kappas_)
         stop_reason = loop.check_stop()
         metrics = self._metrics(info["model"], settings["seed"], counts, kappas_before)
@@ -206,7 +212,7 @@ class Trainer:
             ranked = [(int(i), float(s)) for i, s in zip(query.ids, query.scores)]
         number = self.store.add_model_version(
             self.project, "model", len(labeled), metrics, ranked, use_for_queue=bool(ranked),
-            trigger=trigger, started_at=started)
+            trigger=trigger, started_at=started, guesses=guesses)
         return number
 
     def _rebuild_loop_if_settings_changed(self) -> None:
@@ -230,6 +236,7 @@ class Trainer:
             fresh.add_labels(ids, labels, annotator="server")
             self.loop.replace_pool(fresh, rows_changed=refeaturized)
             self._loop_features = self.features
+            self._unsure_told.clear()  # the fresh pool has no "unsure" answers yet
             return
         known = pool.is_labeled(ids)
         if (~known).any():
@@ -238,6 +245,15 @@ class Trainer:
         changed[known] = pool.labels_of(ids[known]) != labels[known]
         if changed.any():
             pool.correct_labels(ids[changed], labels[changed], annotator="server")
+
+    def _tell_unsure(self, known: set[int]) -> None:
+        """Tell the loop's pool the store's new "unsure" answers (:meth:`Pool.add_unsure`)."""
+        new = [(item, who) for item, who, kind, _label in self.store.answers(self.project)
+               if kind == "unsure" and item in known and (item, who) not in self._unsure_told]
+        if new:
+            self.loop.pool.add_unsure([item for item, _who in new],
+                                      annotator=[who for _item, who in new])
+            self._unsure_told.update(new)
 
     def _metrics(self, model_name: str, seed: int, counts: Counter,
                  kappas_before: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The label log: answers (labels, skips), undo and review, as an append-only event log.
+"""The label log: answers (labels, skips, "unsure"), undo and review, as an append-only
+event log.
 
 Every answer is an :class:`~activelab.store.schema.Event` that is never changed; the
 ``answers`` table holds each annotator's current answer per item, the one a retract or a
@@ -21,7 +22,7 @@ from .accounts import UserInfo
 from .base import iso
 from .errors import ConflictError
 from .projects import Projects
-from .queue import LeaseQueue, leased_item, open_lease
+from .queue import LeaseQueue, attach_guess, leased_item, open_lease
 from .schema import Answer, Event, Item, Lease, ModelVersion, Project, User
 
 __all__ = ["MAX_RATIONALE_CHARS", "LabelLog"]
@@ -53,6 +54,14 @@ class LabelLog(Projects, LeaseQueue):
              idempotency_key: str | None = None) -> dict[str, Any]:
         """Record that ``user`` skipped ``item_id`` (see ``ProjectSettings.skip_policy``)."""
         return self._answer(name, user, item_id, "skip", None, lease_id, None, idempotency_key)
+
+    def unsure(self, name: str, user: UserInfo, item_id: int, lease_id: str | None = None,
+               idempotency_key: str | None = None) -> dict[str, Any]:
+        """Record that ``user`` looked at ``item_id`` and could not tell: the item goes to
+        others as after a skip (``skip_policy``), and the trainer tells the loop's pool
+        (:meth:`~activelab.pool.Pool.add_unsure`)."""
+        return self._answer(name, user, item_id, "unsure", None, lease_id, None,
+                            idempotency_key)
 
     def _answer(self, name: str, user: UserInfo, item_id: int, kind: str, label: str | None,
                 lease_id: str | None, rationale: str | None,
@@ -95,10 +104,12 @@ class LabelLog(Projects, LeaseQueue):
                 raise ConflictError(
                     f"you already labeled item {item.external_id!r} "
                     f"({previous.label!r}); undo it first to change it")
+            guess = self._guess_shown(session, item, user, lease_id)
             event = Event(project_id=project.id, item_id=item.id, user_id=user.id, kind=kind,
                           label=label, rationale=rationale or None,
                           model_version=self._current_number(session, project),
-                          lease_id=lease_id, idempotency_key=idempotency_key, created_at=now)
+                          lease_id=lease_id, idempotency_key=idempotency_key, created_at=now,
+                          guess=guess, guess_accepted=None if guess is None else label == guess)
             session.add(event)
             session.flush()
             if previous is not None:
@@ -111,16 +122,18 @@ class LabelLog(Projects, LeaseQueue):
                 Lease.released_at.is_(None)).values(released_at=now))
             return self._event_reply(session, project, event, replayed=False)
 
-    def undo(self, name: str, user: UserInfo) -> dict[str, Any] | None:
-        """Retract ``user``'s latest label or skip (a ``retract`` event; the log keeps both)
-        and lease that item back to them. ``None`` when there is nothing to undo."""
+    def undo(self, name: str, user: UserInfo,
+             show_guess: bool | None = None) -> dict[str, Any] | None:
+        """Retract ``user``'s latest label, skip or "unsure" (a ``retract`` event; the log
+        keeps both) and lease that item back to them, with the model's guess as
+        :meth:`next_item` would show it. ``None`` when there is nothing to undo."""
         now = self.clock()
         with self._transaction() as session:
             project = self._project(session, name, lock=True)
             answer = session.scalars(
                 select(Answer).where(Answer.project_id == project.id,
                                      Answer.user_id == user.id,
-                                     Answer.kind.in_(["label", "skip"]))
+                                     Answer.kind.in_(["label", "skip", "unsure"]))
                 .order_by(Answer.event_id.desc()).limit(1)).first()
             if answer is None:
                 return None
@@ -136,6 +149,8 @@ class LabelLog(Projects, LeaseQueue):
             item = session.get(Item, answer.item_id)
             assert item is not None
             lease = open_lease(project, item, user, now, "undo")
+            if project.settings.get("show_guess", True) if show_guess is None else show_guess:
+                attach_guess(session, project, lease)
             session.add(lease)
             session.flush()
             return {"retracted_event_id": answer.event_id, "retract_event_id": retract.id,
@@ -164,6 +179,17 @@ class LabelLog(Projects, LeaseQueue):
                                kind="resolve", label=label, event_id=event.id))
             return self._event_reply(session, project, event, replayed=False)
 
+    def _guess_shown(self, session: OrmSession, item: Item, user: UserInfo,
+                     lease_id: str | None) -> str | None:
+        """The model's guess that ``user``'s lease on ``item`` showed (``None``: none)."""
+        if lease_id is not None:
+            lease = session.get(Lease, lease_id)
+        else:
+            lease = session.scalars(select(Lease).where(
+                Lease.item_id == item.id, Lease.user_id == user.id,
+                Lease.released_at.is_(None)).order_by(Lease.created_at.desc()).limit(1)).first()
+        return None if lease is None else lease.guess
+
     def _current_number(self, session: OrmSession, project: Project) -> int:
         """The number of the project's current model version (0 before any), for events."""
         if project.current_version_id is None:
@@ -177,7 +203,8 @@ class LabelLog(Projects, LeaseQueue):
         assert item is not None
         return {"event_id": event.id, "kind": event.kind, "item_id": item.id,
                 "external_id": item.external_id, "label": event.label,
-                "model_version": event.model_version, "replayed": replayed}
+                "model_version": event.model_version, "replayed": replayed,
+                "guess": event.guess, "guess_accepted": event.guess_accepted}
 
     # ---- reading the log --------------------------------------------------------------
 
@@ -238,4 +265,5 @@ class LabelLog(Projects, LeaseQueue):
                      "external_id": ext, "label": e.label, "annotator": user,
                      "rationale": e.rationale, "model_version": e.model_version,
                      "retracts_event_id": e.retracts_event_id,
+                     "guess": e.guess, "guess_accepted": e.guess_accepted,
                      "time": iso(e.created_at)} for e, user, ext in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -45,7 +45,8 @@ class ProjectSettings:
     ``stop_threshold`` (``None``: the rule's default) and ``stop_window``; the server
     checks the names (``activelab.server.project_loop``). ``control`` is the share of the
     loop's queue drawn at random as a control (:mod:`activelab.control`). ``task`` is
-    what annotators answer, one of :data:`TASKS`.
+    what annotators answer, one of :data:`TASKS`. ``show_guess`` shows annotators the
+    current model's guess for each item, pre-selected.
     """
 
     labels: tuple[str, ...]
@@ -65,6 +66,7 @@ class ProjectSettings:
     stop_window: int = 3
     control: float = 0.1
     task: str = "single"
+    show_guess: bool = True
 
     def check(self) -> ProjectSettings:
         labels = tuple(str(label).strip() for label in self.labels)
@@ -205,8 +207,10 @@ class Projects(StoreBase):
 
     def settings_of(self, name: str) -> ProjectSettings:
         info = self.project_info(name)
+        known = {field.name for field in fields(ProjectSettings)}  # not a newer server's
         return ProjectSettings(labels=tuple(info["labels"]), strategy=info["strategy"],
-                               model=info["model"], **info["settings"])
+                               model=info["model"],
+                               **{k: v for k, v in info["settings"].items() if k in known})
 
     def _project_dict(self, session: OrmSession, project: Project) -> dict[str, Any]:
         current = session.get(ModelVersion, project.current_version_id) \

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session as OrmSession
 from .accounts import UserInfo
 from .base import StoreBase, iso
 from .errors import ConflictError, GoneError, NotFoundError
+from .guesses import guess_of
 from .schema import Answer, Item, Lease, ModelVersion, Project, Score
 
-__all__ = ["LeaseQueue", "LeasedItem", "leased_item", "open_lease"]
+__all__ = ["LeaseQueue", "LeasedItem", "attach_guess", "leased_item", "open_lease"]
 
 
 @dataclass(frozen=True)
@@ -36,23 +37,30 @@ class LeasedItem:
     lease_id: str
     expires_at: float
     reason: str
+    #: The model's guess shown with the item (an answer value) and its confidence.
+    guess: str | None = None
+    guess_confidence: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The API's view: times as ISO 8601 strings."""
         return {"item_id": self.item_id, "external_id": self.external_id,
                 "content": self.content, "lease_id": self.lease_id,
-                "expires_at": iso(self.expires_at), "reason": self.reason}
+                "expires_at": iso(self.expires_at), "reason": self.reason,
+                "guess": self.guess, "guess_confidence": self.guess_confidence}
 
 
 class LeaseQueue(StoreBase):
     """Leasing items to annotators, in the order of the queue."""
 
-    def next_item(self, name: str, user: UserInfo) -> LeasedItem | None:
+    def next_item(self, name: str, user: UserInfo,
+                  show_guess: bool | None = None) -> LeasedItem | None:
         """Lease the next item for ``user``; ``None`` when nothing is left for them.
 
         An unexpired lease the user already holds is returned again. Otherwise the item
         comes from the queue of the current scores (the cold-start diversity order until
         a model is trained), or, for a share ``exploration`` of the calls, at random.
+        The lease carries the current model's guess for the item, unless ``show_guess``
+        is false (``None``: the project's ``show_guess`` setting decides).
         """
         now = self.clock()
         with self._transaction() as session:
@@ -78,6 +86,10 @@ class LeaseQueue(StoreBase):
                 return None
             reason = "exploration" if explore else _queue_reason(session, project)
             lease = open_lease(project, item, user, now, reason)
+            if show_guess is None:
+                show_guess = bool(settings.get("show_guess", True))
+            if show_guess:
+                attach_guess(session, project, lease)
             session.add(lease)
             return leased_item(item, lease)
 
@@ -94,10 +106,12 @@ class LeaseQueue(StoreBase):
         leases = (select(Lease.item_id, func.count().label("n")).where(
             Lease.project_id == project.id, Lease.released_at.is_(None),
             Lease.expires_at > now).group_by(Lease.item_id).subquery())
-        closed_kinds = ["resolve"] + (["skip"] if settings["skip_policy"] == "ignore" else [])
+        # An "unsure" answer passes the item on as a skip does.
+        passed = ["skip", "unsure"]
+        closed_kinds = ["resolve"] + (passed if settings["skip_policy"] == "ignore" else [])
         closed = select(Answer.item_id).where(Answer.project_id == project.id,
                                               Answer.kind.in_(closed_kinds))
-        mine_kinds = ["label"] + (["skip"] if settings["skip_policy"] != "me" else [])
+        mine_kinds = ["label"] + (passed if settings["skip_policy"] != "me" else [])
         mine = select(Answer.item_id).where(Answer.project_id == project.id,
                                             Answer.user_id == user.id,
                                             Answer.kind.in_(mine_kinds))
@@ -112,7 +126,7 @@ class LeaseQueue(StoreBase):
         order: list[Any] = []
         if settings["skip_policy"] == "me":
             my_skips = select(Answer.item_id).where(Answer.user_id == user.id,
-                                                    Answer.kind == "skip")
+                                                    Answer.kind.in_(passed))
             order.append(case((Item.id.in_(my_skips), 1), else_=0))
         if not explore and project.queue_version_id is not None:
             query = query.outerjoin(Score, and_(Score.item_id == Item.id,
@@ -128,16 +142,24 @@ class LeaseQueue(StoreBase):
         if lease_id is not None:
             lease = session.get(Lease, lease_id)
             if lease is None or lease.project_id != project.id:
-                raise NotFoundError(f"no lease {lease_id!r}; ask for the next item again")
-            if lease.user_id != user.id or lease.item_id != item.id:
-                raise ConflictError(
-                    f"lease {lease_id!r} is not yours for item {item.external_id!r}")
+                raise NotFoundError(
+                    f"this page's hold on item {item.external_id!r} is not one the server "
+                    "handed out (an old or edited page?); open the next item again")
+            if lease.user_id != user.id:
+                raise ConflictError(f"item {item.external_id!r} is held by another "
+                                    "annotator; open the next item again")
+            if lease.item_id != item.id:
+                raise ConflictError(f"your hold is on another item, not {item.external_id!r}; "
+                                    "open the next item again")
             if lease.released_at is not None:
-                raise ConflictError(f"lease {lease_id!r} was already used or returned")
+                raise ConflictError(
+                    f"your hold on item {item.external_id!r} has ended: it was already "
+                    "answered, skipped or given back; open the next item again")
             if lease.expires_at <= now:
                 raise GoneError(
-                    f"lease {lease_id!r} expired {now - lease.expires_at:.0f} s ago and the "
-                    "item went back to the queue; ask for the next item again")
+                    f"your hold on item {item.external_id!r} expired after "
+                    f"{_duration(lease.expires_at - lease.created_at)}; it was given back to "
+                    "the queue; open the next item again")
             return
         others = session.scalar(select(func.count()).select_from(Lease).where(
             Lease.item_id == item.id, Lease.user_id != user.id, Lease.released_at.is_(None),
@@ -160,9 +182,31 @@ def open_lease(project: Project, item: Item, user: UserInfo, now: float, reason:
                  expires_at=now + project.settings["lease_seconds"], reason=reason)
 
 
+def attach_guess(session: OrmSession, project: Project, lease: Lease) -> None:
+    """Record on ``lease`` the current model's guess for its item (if there is one)."""
+    found = guess_of(session, project, lease.item_id)
+    if found is not None:
+        lease.guess, lease.guess_confidence = found
+
+
 def leased_item(item: Item, lease: Lease) -> LeasedItem:
     return LeasedItem(item_id=item.id, external_id=item.external_id, content=item.content,
-                      lease_id=lease.id, expires_at=lease.expires_at, reason=lease.reason or "")
+                      lease_id=lease.id, expires_at=lease.expires_at, reason=lease.reason or "",
+                      guess=lease.guess, guess_confidence=lease.guess_confidence)
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in words: ``10 minutes``, ``1 hour``, ``45 seconds``.
+
+    >>> _duration(600), _duration(3600), _duration(90), _duration(1)
+    ('10 minutes', '1 hour', '90 seconds', '1 second')
+    """
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    n = round(seconds)
+    return f"{n} second{'s' if n != 1 else ''}"
 
 
 def _queue_reason(session: OrmSession, project: Project) -> str:

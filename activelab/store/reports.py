@@ -47,6 +47,7 @@ class Reports(Browse, ModelVersions):
             "n_labels": sum(per_annotator.values()),
             "n_skipped": sum(1 for a in answers if a[2] == "skip"),
             "n_disagreements": statuses["disagreement"],
+            "n_unsure": sum(1 for a in answers if a[2] == "unsure"),
             "n_leased": n_leased,
             "labels_per_class": {label: per_class.get(label, 0) for label in info["labels"]},
             "labels_per_annotator": dict(per_annotator),

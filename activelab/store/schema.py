@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -31,6 +32,7 @@ __all__ = [
     "Answer",
     "Base",
     "Event",
+    "Guess",
     "Item",
     "Lease",
     "LoginFailure",
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 ROLES = ("admin", "annotator", "reviewer")
-EVENT_KINDS = ("label", "skip", "retract", "resolve")
+EVENT_KINDS = ("label", "skip", "unsure", "retract", "resolve")
 
 
 class Base(DeclarativeBase):
@@ -156,6 +158,9 @@ class Event(Base):
     lease_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # The model's guess shown with the item (from its lease), and whether the answer took it.
+    guess: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    guess_accepted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class Answer(Base):
@@ -187,6 +192,9 @@ class Lease(Base):
     expires_at: Mapped[float] = mapped_column(Float)
     released_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # exploration, ...
+    # The model's guess shown with the item when it was handed out (None: none shown).
+    guess: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    guess_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ModelVersion(Base):
@@ -255,3 +263,14 @@ class SettingChange(Base):
     old: Mapped[str] = mapped_column(Text)  # JSON of the value
     new: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[float] = mapped_column(Float)
+
+
+class Guess(Base):
+    """A model version's guess for one item: the answer value and its predicted probability."""
+
+    __tablename__ = "guesses"
+
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # the answer value string (rules of Event.label)
+    confidence: Mapped[float] = mapped_column(Float)  # the predicted probability of value

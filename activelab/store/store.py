@@ -9,6 +9,7 @@
 ``imported.py``    answers made in another tool, imported with their annotator and time
 ``versions.py``    model versions, their scores and the atomic switch
 ``browse.py``      pages of items under filters (SQL), one item's history
+``guesses.py``     the model's guess for every item, by model version
 ``reports.py``     statistics and export rows
 ``errors.py``      the errors, each with its HTTP status
 =================  ======================================================================
@@ -47,6 +48,7 @@ from .accounts import SESSION_SECONDS as SESSION_SECONDS
 from .accounts import Accounts, UserInfo
 from .accounts import hash_secret as hash_secret
 from .errors import ConflictError, ForbiddenError, GoneError, NotFoundError
+from .guesses import Guesses
 from .imported import ImportedAnswers
 from .importer import ImportedItem as ImportedItem
 from .labels import MAX_RATIONALE_CHARS as MAX_RATIONALE_CHARS
@@ -73,7 +75,8 @@ __all__ = [
 
 # The bases follow the parts' own: Reports builds on Browse, which builds on LabelLog, which
 # builds on Projects and LeaseQueue; every part builds on StoreBase.
-class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Accounts,
+class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Guesses,
+            Accounts,
             AccountAdmin, LoginThrottle, Memberships):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from .base import StoreBase, iso
-from .schema import ModelVersion, QueryRound, Score
+from .guesses import GuessRow, guess_rows
+from .schema import Guess, ModelVersion, QueryRound, Score
 
 __all__ = ["ModelVersions"]
 
@@ -40,13 +41,15 @@ class ModelVersions(StoreBase):
         trigger: str = "auto",
         chunk_size: int = 500,
         started_at: float | None = None,
+        guesses: Iterable[GuessRow] = (),
     ) -> int:
         """Store a model version with its ranked scores, then switch to it atomically.
 
         The scores are written in chunks of ``chunk_size`` rows (short transactions, so
         annotators are not held up); nothing reads them until the last transaction points
         the project at the new version. ``kind="diversity"`` is the cold-start order
-        (version 0). Returns the version number.
+        (version 0). ``guesses`` are the model's guesses ``(item_id, value, confidence)``
+        (:mod:`activelab.store.guesses`), written in chunks too. Returns the version number.
         """
         started_at = self.clock() if started_at is None else started_at
         with self._transaction() as session:
@@ -61,18 +64,10 @@ class ModelVersions(StoreBase):
             session.add(version)
             session.flush()
             version_id = version.id
-        chunk: list[dict[str, Any]] = []
-        n_scored = 0
-        for rank, (item_id, score) in enumerate(ranked):
-            chunk.append({"model_version_id": version_id, "item_id": int(item_id),
-                          "rank": rank, "score": float(score)})
-            if len(chunk) >= chunk_size:
-                self._insert_scores(chunk)
-                n_scored += len(chunk)
-                chunk = []
-        if chunk:
-            self._insert_scores(chunk)
-            n_scored += len(chunk)
+        n_scored = self._insert_chunks(Score, (
+            {"model_version_id": version_id, "item_id": int(item_id), "rank": rank,
+             "score": float(score)} for rank, (item_id, score) in enumerate(ranked)), chunk_size)
+        self._insert_chunks(Guess, guess_rows(version_id, guesses), chunk_size)
         with self._transaction() as session:
             project = self._project(session, name, lock=True)
             if kind == "model":
@@ -85,9 +80,23 @@ class ModelVersions(StoreBase):
                                    finished_at=self.clock()))
         return number
 
-    def _insert_scores(self, rows: list[dict[str, Any]]) -> None:
+    def _insert_chunks(self, table: Any, rows: Iterable[dict[str, Any]],
+                       chunk_size: int) -> int:
+        """Insert ``rows`` into ``table``, one short transaction per ``chunk_size`` rows;
+        returns how many."""
+        chunk: list[dict[str, Any]] = []
+        n = 0
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= chunk_size:
+                n += self._insert_chunk(table, chunk)
+                chunk = []
+        return n + (self._insert_chunk(table, chunk) if chunk else 0)
+
+    def _insert_chunk(self, table: Any, rows: list[dict[str, Any]]) -> int:
         with self._transaction() as session:
-            session.execute(insert(Score), rows)
+            session.execute(insert(table), rows)
+        return len(rows)
 
     def query_rounds(self, name: str) -> list[dict[str, Any]]:
         with self._session() as session:

@@ -1,4 +1,5 @@
-"""The JSON API of labeling: lease the next item, label or skip it, undo, progress, images."""
+"""The JSON API of labeling: lease the next item, label, skip or answer "unsure", undo,
+progress, images."""
 
 from typing import Annotated, Any
 
@@ -6,7 +7,14 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from ..deps import Anyone, IdempotencyKey, StoreDep, labels_changed, training_status
+from ..deps import (
+    Anyone,
+    IdempotencyKey,
+    StoreDep,
+    labels_changed,
+    show_guess,
+    training_status,
+)
 from ..schemas import AnnotationIn, AnswerOut, ItemOut, SkipIn, UndoOut, item_out
 
 __all__ = ["router"]
@@ -16,9 +24,11 @@ router = APIRouter(tags=["api"])
 
 @router.post("/api/projects/{project}/next", response_model=ItemOut,
              responses={204: {"description": "Nothing is left for you to label"}})
-def next_item(project: str, user: Anyone, store: StoreDep) -> Any:
-    """Lease the next item the strategy asks for (the same one while your lease lasts)."""
-    leased = store.next_item(project, user)
+def next_item(project: str, user: Anyone, request: Request, store: StoreDep) -> Any:
+    """Lease the next item the strategy asks for (the same one while your lease lasts),
+    with the current model's guess for it (``guess``, ``guess_confidence``) once a model
+    is trained."""
+    leased = store.next_item(project, user, show_guess(request))
     if leased is None:
         return Response(status_code=204)
     return item_out(leased)
@@ -42,11 +52,20 @@ def skip(project: str, body: SkipIn, user: Anyone, store: StoreDep,
     return AnswerOut(**store.skip(project, user, body.item_id, body.lease_id, idempotency_key))
 
 
+@router.post("/api/projects/{project}/unsure", response_model=AnswerOut)
+def unsure(project: str, body: SkipIn, user: Anyone, store: StoreDep,
+           idempotency_key: IdempotencyKey = None) -> AnswerOut:
+    """Answer "unsure": you looked and cannot tell. The item goes to others as after a
+    skip, and the model's pool counts it (``Pool.add_unsure``)."""
+    return AnswerOut(**store.unsure(project, user, body.item_id, body.lease_id,
+                                    idempotency_key))
+
+
 @router.post("/api/projects/{project}/undo", response_model=UndoOut,
              responses={204: {"description": "Nothing to undo"}})
-def undo(project: str, user: Anyone, store: StoreDep) -> Any:
-    """Retract your latest label or skip; the item is leased back to you."""
-    reply = store.undo(project, user)
+def undo(project: str, user: Anyone, request: Request, store: StoreDep) -> Any:
+    """Retract your latest label, skip or "unsure"; the item is leased back to you."""
+    reply = store.undo(project, user, show_guess(request))
     if reply is None:
         return Response(status_code=204)
     return UndoOut(**{**reply, "item": ItemOut(**reply["item"])})

@@ -1,7 +1,8 @@
 """The pages of the work itself: label (keyboard-first), review, and the dashboard.
 
-Every form carries the session's CSRF token. A label, skip or undo that fails goes back to
-the label page with the reason as its message.
+Every form carries the session's CSRF token. A label, skip, "unsure" or undo that fails
+goes back to the label page with the reason as its message. The label page shows the
+model's guess pre-selected (``serve --guesses/--no-guesses``, the project's ``show_guess``).
 """
 
 from typing import Annotated
@@ -12,7 +13,17 @@ from fastapi.responses import HTMLResponse, Response
 from ...errors import ActiveLabError
 from ..agreement import agreement, disagreement_rows
 from ..chart import learning_curve
-from ..deps import REVIEWERS, get_store, go, labels_changed, page, signed_in, training_status
+from ..deps import (
+    REVIEWERS,
+    get_store,
+    go,
+    labels_changed,
+    page,
+    show_guess,
+    signed_in,
+    training_status,
+)
+from ..label_keys import MAX_SINGLE_KEY, key_hint, label_keys
 
 __all__ = ["router"]
 
@@ -29,13 +40,16 @@ def label_page(request: Request, project: str) -> Response:
         return found
     user, csrf = found
     store = get_store(request)
-    leased = store.next_item(project, user)
+    leased = store.next_item(project, user, show_guess(request))
     info = store.project_info(project)
     stats = store.stats(project)
+    keys = label_keys(info["labels"], info["settings"])
+    guess = leased is not None and leased.guess is not None
     return page(request, "label.html", user=user, csrf=csrf, project=project, info=info,
                 item=leased, stats=stats,
                 training=training_status(request, project),
-                mine=stats["labels_per_annotator"].get(user.name, 0))
+                mine=stats["labels_per_annotator"].get(user.name, 0), keys=keys,
+                typed_numbers=len(keys) > MAX_SINGLE_KEY, hint=key_hint(keys, guess))
 
 
 @router.post("/projects/{project}/label")
@@ -58,11 +72,25 @@ def label_submit(request: Request, project: str, item_id: ItemIdField,
 @router.post("/projects/{project}/skip")
 def skip_submit(request: Request, project: str, item_id: ItemIdField, csrf_token: CsrfField,
                 lease_id: Annotated[str, Form(max_length=36)] = "") -> Response:
+    return _pass_on(request, project, item_id, csrf_token, lease_id, "skip")
+
+
+@router.post("/projects/{project}/unsure")
+def unsure_submit(request: Request, project: str, item_id: ItemIdField, csrf_token: CsrfField,
+                  lease_id: Annotated[str, Form(max_length=36)] = "") -> Response:
+    return _pass_on(request, project, item_id, csrf_token, lease_id, "unsure")
+
+
+def _pass_on(request: Request, project: str, item_id: int, csrf_token: str, lease_id: str,
+             kind: str) -> Response:
+    """Record a skip or an "unsure" answer (``kind``), then back to the label page."""
     found = signed_in(request, csrf_token)
     if isinstance(found, Response):
         return found
+    store = get_store(request)
+    answer = store.skip if kind == "skip" else store.unsure
     try:
-        get_store(request).skip(project, found[0], item_id, lease_id or None)
+        answer(project, found[0], item_id, lease_id or None)
     except ActiveLabError as err:
         return go(f"/projects/{project}/label", str(err))
     return go(f"/projects/{project}/label")
@@ -74,7 +102,7 @@ def undo_submit(request: Request, project: str, csrf_token: CsrfField) -> Respon
     if isinstance(found, Response):
         return found
     try:
-        done = get_store(request).undo(project, found[0])
+        done = get_store(request).undo(project, found[0], show_guess(request))
     except ActiveLabError as err:
         return go(f"/projects/{project}/label", str(err))
     return go(f"/projects/{project}/label", None if done else "Nothing to undo.")
