@@ -266,10 +266,7 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_api_lists_and_shows_items_for_reviewers_only(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from activelab.server.routes import data
-
+def test_api_lists_and_shows_items_for_reviewers_only(tmp_path: Path) -> None:
     client, store, tokens = _client_and_store(tmp_path)
     users = {n: store.user_by_token(t) for n, t in tokens.items()}
     ids = _ids(store)
@@ -290,8 +287,8 @@ def test_api_lists_and_shows_items_for_reviewers_only(tmp_path: Path,
         assert bad.status_code == 422 and "min_confidence is a number" in bad.json()["detail"]
         assert client.get("/api/projects/p/items?status=done",
                           headers=_bearer(tokens["rita"])).status_code == 422
-        monkeypatch.setattr(data, "_guesses", lambda store, project: {
-            ids[0]: ("neg", 0.9), ids[2]: ("neg", 0.8), ids[3]: ("pos", 0.3)})
+        store.add_model_version("p", "model", 3, {}, [], use_for_queue=False, guesses=[
+            (ids[0], "neg", 0.9), (ids[2], "neg", 0.8), (ids[3], "pos", 0.3)])
         wrong = client.get("/api/projects/p/items?model_disagrees=true",
                            headers=_bearer(tokens["rita"])).json()
         assert [r["item_id"] for r in wrong["items"]] == [ids[2]]  # ids[0] is a tie: no label

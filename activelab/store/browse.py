@@ -6,8 +6,8 @@ or a unique majority of ``labels_per_item`` votes or more), ``pending`` (fewer v
 that), ``disagreement`` (enough votes, tied at the top) or ``unlabeled`` (no vote yet). So a
 page of a 100k-item pool is one counting query and one ``LIMIT``/``OFFSET`` query.
 
-The model's guesses (``{item_id: (value, confidence)}``) live outside the database; the
-filters over them are plain functions (:func:`within_confidence`, :func:`disagreeing`).
+The model's guesses (``{item_id: (value, confidence)}``, :mod:`.guesses`) are read for the
+matching items only; the filters over them are plain functions (:func:`within_confidence`, :func:`disagreeing`).
 
 >>> guesses = {1: ("pos", 0.9), 2: ("neg", 0.6), 3: ("pos", 0.55)}
 >>> within_confidence(guesses, [1, 2, 3, 4], 0.5, 0.7)
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ..errors import ActiveLabError
 from .base import iso
+from .guesses import guesses_of
 from .labels import LabelLog
 from .schema import Answer, Event, Item, Project, User
 
@@ -37,7 +38,7 @@ __all__ = ["MAX_PER_PAGE", "STATUSES", "Browse", "ItemFilter", "disagreeing",
 STATUSES = ("resolved", "pending", "disagreement", "unlabeled")
 MAX_PER_PAGE = 200
 
-Guesses = Mapping[int, tuple[str, float]]
+GuessMap = Mapping[int, tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class ItemFilter:
                 or self.max_confidence is not None)
 
 
-def within_confidence(guesses: Guesses, item_ids: Iterable[int], low: float | None,
+def within_confidence(guesses: GuessMap, item_ids: Iterable[int], low: float | None,
                       high: float | None) -> list[int]:
     """The ids of ``item_ids`` (in their order) with a guess whose confidence is in
     ``[low, high]`` (an open end where ``None``)."""
@@ -86,7 +87,7 @@ def within_confidence(guesses: Guesses, item_ids: Iterable[int], low: float | No
     return [i for i in item_ids if i in guesses and low <= guesses[i][1] <= high]
 
 
-def disagreeing(guesses: Guesses, labels: Mapping[int, str | None]) -> list[int]:
+def disagreeing(guesses: GuessMap, labels: Mapping[int, str | None]) -> list[int]:
     """The ids whose label (``labels``, ``None`` for none) differs from the model's guess,
     the most confident guess first (ties by id): the likeliest label errors."""
     found = [i for i, label in labels.items()
@@ -98,7 +99,7 @@ class Browse(LabelLog):
     """Pages of a project's items under filters, and one item with its whole history."""
 
     def browse(self, name: str, filters: ItemFilter = ItemFilter(),
-               guesses: Guesses | None = None, page: int = 1,
+               guesses: GuessMap | None = None, page: int = 1,
                per_page: int = 50) -> dict[str, Any]:
         """``{"total", "page", "per_page", "items"}``: the items on page ``page`` (from 1),
         each with its status, label, votes, annotators and the model's guess (if any).
@@ -109,7 +110,6 @@ class Browse(LabelLog):
             raise ActiveLabError(f"per_page must be between 1 and {MAX_PER_PAGE}")
         if page < 1:
             raise ActiveLabError("page numbers start at 1")
-        guesses = guesses or {}
         start = (page - 1) * per_page
         with self._session() as session:
             project = self._project(session, name)
@@ -118,6 +118,8 @@ class Browse(LabelLog):
                 # The guesses are not in the database: filter the matching ids here.
                 matched = dict(session.execute(query.with_only_columns(Item.id, label)
                                                .order_by(Item.id)).all())
+                if guesses is None:
+                    guesses = guesses_of(session, project, list(matched))
                 ids = within_confidence(guesses, matched, filters.min_confidence,
                                         filters.max_confidence)
                 if filters.model_disagrees:
@@ -129,6 +131,8 @@ class Browse(LabelLog):
                 shown = list(session.scalars(query.with_only_columns(Item.id)
                                              .order_by(Item.id).limit(per_page).offset(start)))
             rows = self._rows(session, project, shown)
+            if guesses is None:
+                guesses = guesses_of(session, project, shown)
         for row in rows:
             guess = guesses.get(row["item_id"])
             row["guess"] = None if guess is None else {"value": guess[0],

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session as OrmSession
 from .base import StoreBase
 from .schema import Guess, Project
 
-__all__ = ["GuessRow", "Guesses", "guess_of", "guess_rows"]
+__all__ = ["GuessRow", "Guesses", "guess_of", "guess_rows", "guesses_of"]
 
 #: ``(item_id, value, confidence)``: one item's guess, as a trainer's guesser yields it.
 GuessRow = tuple[int, str, float]
@@ -48,19 +48,24 @@ class Guesses(StoreBase):
         """``{item_id: (value, confidence)}`` of the current model version (of the items
         ``item_ids``, else of all); empty before a model is trained."""
         with self._session() as session:
-            project = self._project(session, name)
-            if project.current_version_id is None:
-                return {}
-            query = select(Guess.item_id, Guess.value, Guess.confidence).where(
-                Guess.model_version_id == project.current_version_id)
-            if item_ids is None:
-                return {i: (v, c) for i, v, c in session.execute(query)}
-            wanted = [int(i) for i in item_ids]
-            found: dict[int, tuple[str, float]] = {}
-            for start in range(0, len(wanted), 1000):
-                rows = session.execute(query.where(Guess.item_id.in_(wanted[start:start + 1000])))
-                found.update({i: (v, c) for i, v, c in rows})
-            return found
+            return guesses_of(session, self._project(session, name), item_ids)
+
+
+def guesses_of(session: OrmSession, project: Project,
+               item_ids: Sequence[int] | None = None) -> dict[int, tuple[str, float]]:
+    """:meth:`Guesses.guesses` inside an open ``session``."""
+    if project.current_version_id is None:
+        return {}
+    query = select(Guess.item_id, Guess.value, Guess.confidence).where(
+        Guess.model_version_id == project.current_version_id)
+    if item_ids is None:
+        return {i: (v, c) for i, v, c in session.execute(query)}
+    wanted = [int(i) for i in item_ids]
+    found: dict[int, tuple[str, float]] = {}
+    for start in range(0, len(wanted), 1000):
+        rows = session.execute(query.where(Guess.item_id.in_(wanted[start:start + 1000])))
+        found.update({i: (v, c) for i, v, c in rows})
+    return found
 
 
 def guess_of(session: OrmSession, project: Project, item_id: int) -> tuple[str, float] | None:

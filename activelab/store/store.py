@@ -75,9 +75,8 @@ __all__ = [
 
 # The bases follow the parts' own: Reports builds on Browse, which builds on LabelLog, which
 # builds on Projects and LeaseQueue; every part builds on StoreBase.
-class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, ModelVersions, Guesses,
-            Accounts,
-            AccountAdmin, LoginThrottle, Memberships):
+class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, Guesses, ModelVersions,
+            Accounts, AccountAdmin, LoginThrottle, Memberships):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the

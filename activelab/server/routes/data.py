@@ -37,11 +37,6 @@ PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE)]
 ItemIdPath = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
-def _guesses(store: Any, project: str) -> dict[int, tuple[str, float]]:
-    """The model's guess for each item: ``{item_id: (value, confidence)}``."""
-    return {}  # wired at merge: the store's guesses of the project's current model
-
-
 def _filter_args(q: Text = None, label: Text = None, annotator: Text = None,
                  status: Text = None, min_confidence: Text = None,
                  max_confidence: Text = None, model_disagrees: Text = None) -> dict[str, str]:
@@ -83,7 +78,7 @@ def list_items(project: str, user: Reviewer, store: StoreDep, args: FilterArgs,
     pending, disagreement or unlabeled; ``min_confidence``/``max_confidence`` of the model's
     guess; ``model_disagrees``: labeled items the model guesses otherwise, most confident
     first), one page at a time: ``{"total", "page", "per_page", "items"}``."""
-    return store.browse(project, to_filter(args), _guesses(store, project), page, per_page)
+    return store.browse(project, to_filter(args), page=page, per_page=per_page)
 
 
 @router.get("/api/projects/{project}/items/{item_id}", tags=["api"])
@@ -94,7 +89,7 @@ def item_detail(project: str, item_id: ItemIdPath, user: Reviewer,
 
 
 def _with_guess(store: Any, project: str, item: dict[str, Any]) -> dict[str, Any]:
-    guess = _guesses(store, project).get(item["item_id"])
+    guess = store.guesses(project, [item["item_id"]]).get(item["item_id"])
     item["guess"] = None if guess is None else {"value": guess[0], "confidence": guess[1]}
     return item
 
@@ -112,7 +107,7 @@ def data_page(request: Request, project: str, args: FilterArgs, page_number: Ann
     store = get_store(request)
     message, result = None, {"total": 0, "page": 1, "per_page": 50, "items": []}
     try:
-        result = store.browse(project, to_filter(args), _guesses(store, project), page_number)
+        result = store.browse(project, to_filter(args), page=page_number)
     except ActiveLabError as err:
         message = str(err)
     last = max(1, -(-result["total"] // result["per_page"]))
