@@ -134,10 +134,19 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--db", default=None, help="Database URL (default: a SQLite file next to --data; "
               "postgresql://user:pass@host/db for a shared server).")
 @click.option("--project", default=None, help="Project name (default: the data file's stem).")
-@click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True,
-              help="Query strategy (see `activelab strategies`; auto chooses by itself).")
-@click.option("--model", default="logreg", show_default=True,
-              help="logreg, svm, rf, knn, nb or mlp.")
+@click.option("--strategy", default=None,
+              help=f"Query strategy (see `activelab strategies`; default {DEFAULT_STRATEGY}, "
+              "which chooses by itself; multi: br_uncertainty, rating: emcm).")
+@click.option("--model", default=None,
+              help="logreg, svm, rf, knn, nb or mlp (default logreg; rating: ridge, rf, gp "
+              "or knn, default ridge).")
+@click.option("--task", default="single", show_default=True,
+              type=click.Choice(["single", "multi", "rating", "spans"]),
+              help="single choice, multi (several labels per item), rating (a number on a "
+              "scale) or spans (tag spans of the text with labels); see docs/server.md.")
+@click.option("--label-config", default=None, type=click.Path(),
+              help="A JSON file: per label a description, color and hotkey; for rating the "
+              "scale's min, max, step and the tolerance of disagreement.")
 @click.option("--retrain-every", default=20, show_default=True, type=int,
               help="Retrain after this many new labels.")
 @click.option("--labels-per-item", default=1, show_default=True, type=int,
@@ -167,8 +176,8 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(data: str, text_column: str | None, image_column: str | None, id_column: str | None,
-          label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
-          retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
+          label_list: str | None, db: str | None, project: str | None, strategy: str | None,
+          model: str | None, task: str, label_config: str | None, retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
           lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
           stop_window: int, control: float, seed: int, host: str, port: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for."""
@@ -180,7 +189,7 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list or ""), db=db, project=project, strategy=strategy, model=model,
-        retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
+        task=task, label_config=read_label_config(label_config), retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
         control=control, before_writing=lambda: _check_can_listen(host, port))
@@ -191,9 +200,47 @@ def serve(data: str, text_column: str | None, image_column: str | None, id_colum
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def read_label_config(path: str | None) -> dict[str, Any] | None:
+    """The JSON object of ``--label-config``, or ``None`` without one."""
+    if path is None:
+        return None
+    check_existing_file(path, "--label-config", "give a JSON file of labels and scale")
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ActiveLabError(f"--label-config {path} is not readable JSON: {err}") from None
+    if not isinstance(found, dict):
+        raise ActiveLabError(f"--label-config {path} holds a JSON object, e.g. "
+                             '{"labels": {"PER": {"hotkey": "p"}}}')
+    return found
+
+
+def _task_defaults(task: str, strategy: str | None, model: str | None,
+                   config: dict[str, Any] | None,
+                   labels: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]]:
+    """The strategy, model and labels of a ``task`` project where the flags name none (the
+    label config's labels, in its order)."""
+    from ..store.task_types import LabelConfig
+
+    if not labels and task != "rating":
+        labels = tuple(LabelConfig.from_json(config).labels)
+    if task == "single":
+        return strategy or DEFAULT_STRATEGY, model or "logreg", labels
+    from .task_models import defaults
+
+    default_strategy, default_model = defaults(task)
+    if task == "spans" and (strategy or default_strategy, model or default_model) != \
+            (default_strategy, default_model):
+        raise ActiveLabError(f"a spans project uses the token model ({default_model}) and "
+                             f"its uncertainty ({default_strategy}); drop --strategy and --model")
+    return strategy or default_strategy, model or default_model, labels
+
+
 def build_server(*, data: str, text_column: str | None, image_column: str | None,
                  id_column: str | None, labels: tuple[str, ...], db: str | None,
-                 project: str | None, strategy: str, model: str, retrain_every: int,
+                 project: str | None, strategy: str | None, model: str | None,
+                 retrain_every: int, task: str = "single",
+                 label_config: dict[str, Any] | None = None,
                  labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
@@ -218,17 +265,25 @@ def build_server(*, data: str, text_column: str | None, image_column: str | None
     from .trainer import Trainer
 
     max_upload_bytes = MAX_UPLOAD_BYTES if max_upload_bytes is None else max_upload_bytes
-    get_strategy(strategy)  # unknown names fail before anything is written
-    fresh_model = make_model(model, seed)
+    strategy, model, labels = _task_defaults(task, strategy, model, label_config, labels)
     labeled = read_labeled_items(data, text_column=text_column, image_column=image_column,
                                  id_column=id_column)
+    if task != "single" and labeled.answers:
+        raise ActiveLabError(f"{data} holds labels; importing them is for single-choice "
+                             f"projects, not --task {task}")
     labels = labels or tuple(labeled.labels)
     settings = ProjectSettings(
         labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
         labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
         lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
-        stop_threshold=stop_threshold, stop_window=stop_window, control=control).check()
-    settings = check_loop_settings(settings, fresh_model)
+        stop_threshold=stop_threshold, stop_window=stop_window, control=control, task=task,
+        label_config=label_config).check()
+    if task != "spans":  # the span model is not in the catalog; it has no strategy
+        from ..store.task_types import task_type
+
+        get_strategy(strategy)  # unknown names fail before anything is written
+        fresh_model = make_model(model, seed, task=task_type(task).catalog)
+        settings = check_loop_settings(settings, fresh_model)
     check_answers(labeled.answers, settings.labels)
     name = project or Path(data).stem
     kind = labeled.kind

@@ -13,6 +13,7 @@ returns.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import traceback
@@ -64,7 +65,12 @@ class Trainer:
         self.jobs_run = 0
         #: The project's loop: its pool mirrors the store's labels, its model, training
         #: policy and stopping rules are the library's objects named by the settings.
-        self.loop = build_loop(store.settings_of(project), self.features, self.item_ids)
+        settings = store.settings_of(project)
+        self.task = settings.task
+        self.loop = build_loop(settings, self.features, self.item_ids) \
+            if self.task == "single" else None  # the other types fit anew each job
+        #: The latest fitted model (:func:`~activelab.server.task_models.guess_values`).
+        self.fitted: Any = None
         self._loop_features = self.features
         # Labels (as counted by Store.count_labels) when the last job started.
         trained = any(v["kind"] == "model" for v in store.model_versions(project))
@@ -77,7 +83,7 @@ class Trainer:
         if self.store.has_version(self.project, "diversity"):
             return
         info = self.store.project_info(self.project)
-        n_clusters = min(len(self.item_ids), 10 * len(info["labels"]))
+        n_clusters = min(len(self.item_ids), 10 * max(2, len(info["labels"])))
         order = cluster_round_robin_order(self.features, n_clusters, info["settings"]["seed"])
         ranked = ((int(self.item_ids[p]), float(len(order) - i)) for i, p in enumerate(order))
         self.store.add_model_version(self.project, "diversity", 0, {}, ranked,
@@ -167,6 +173,8 @@ class Trainer:
         known = set(self.item_ids.tolist())  # items added after featurizing wait a job
         labeled = {item: entry["label"] for item, entry in resolved.items()
                    if entry["label"] is not None and item in known}
+        if self.task != "single":
+            return self._train_task(labeled, trigger, started)
         counts = Counter(labeled.values())
         if len(counts) < 2:
             return None
@@ -195,7 +203,54 @@ class Trainer:
         number = self.store.add_model_version(
             self.project, "model", len(labeled), metrics, ranked, use_for_queue=bool(ranked),
             trigger=trigger, started_at=started)
+        self.fitted = loop.model
         return number
+
+    def _texts(self) -> list[str]:
+        content = {item: text for item, _ext, text in self.store.items(self.project)}
+        return [content[int(i)] for i in self.item_ids]
+
+    def _train_task(self, labeled: dict[int, str], trigger: str, started: float) -> int | None:
+        """A multi-label, rating or spans job (:mod:`activelab.server.task_models`)."""
+        from .task_models import train_round
+
+        settings = self.store.settings_of(self.project)
+        texts = self._texts() if self.task == "spans" else []
+        found = train_round(settings, self.features, self.item_ids, texts, labeled)
+        if found is None:
+            return None
+        self.fitted = found.model
+        found.metrics["labels_per_class"] = self.store.stats(self.project)["labels_per_class"]
+        return self.store.add_model_version(
+            self.project, "model", len(labeled), found.metrics, found.ranked,
+            use_for_queue=bool(found.ranked), trigger=trigger, started_at=started)
+
+    def guesses(self, item_ids: Any) -> dict[int, tuple[str, float]]:
+        """The latest model's guess per item of ``item_ids`` as ``(answer value,
+        confidence)`` (:func:`~activelab.server.task_models.guess_values`); empty before
+        a model exists."""
+        from ..store.task_types import task_of
+        from .task_models import guess_values
+
+        model = self.fitted
+        wanted = [int(i) for i in item_ids]
+        position = {int(i): p for p, i in enumerate(self.item_ids)}
+        wanted = [i for i in wanted if i in position]
+        if model is None or not wanted:
+            return {}
+        info = self.store.project_info(self.project)
+        rows = [position[i] for i in wanted]
+        if self.task == "spans":
+            texts = self._texts()
+            data: Any = [texts[p] for p in rows]
+        else:
+            data = self.features[rows]
+        sigma = next((v["metrics"].get("cv_mae") for v in reversed(
+            self.store.model_versions(self.project)) if v["kind"] == "model"), None)
+        found = guess_values(self.task, model, data, info["labels"],
+                             task_of(info["settings"])[1],
+                             sigma=None if sigma is None else sigma * math.sqrt(math.pi / 2))
+        return dict(zip(wanted, found))
 
     def _sync_labels(self, labeled: dict[int, str]) -> None:
         """Make the loop's pool hold exactly the store's labels: new ones are told, changed

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..errors import ActiveLabError
 from .labels import LabelLog
 from .schema import Item, Lease
+from .task_types import task_of
 from .versions import ModelVersions
 
 __all__ = ["Reports"]
@@ -26,7 +27,9 @@ class Reports(LabelLog, ModelVersions):
         info = self.project_info(name)
         resolved = self.resolved_labels(name)
         answers = self.answers(name)
-        per_class = Counter(r["label"] for r in resolved.values() if r["label"] is not None)
+        kind, _config = task_of(info["settings"])
+        per_class = kind.label_counts(
+            [r["label"] for r in resolved.values() if r["label"] is not None], info["labels"])
         per_annotator = Counter(user for _i, user, kind, _l in answers if kind == "label")
         now = self.clock()
         with self._session() as session:
@@ -43,7 +46,7 @@ class Reports(LabelLog, ModelVersions):
             "n_skipped": sum(1 for a in answers if a[2] == "skip"),
             "n_disagreements": sum(1 for r in resolved.values() if r["status"] == "disagreement"),
             "n_leased": n_leased,
-            "labels_per_class": {label: per_class.get(label, 0) for label in info["labels"]},
+            "labels_per_class": per_class,
             "labels_per_annotator": dict(per_annotator),
             "model_version": info["model_version"],
             "model_trained_on": info["model_trained_on"],
@@ -57,6 +60,7 @@ class Reports(LabelLog, ModelVersions):
         if kind != "labels":
             raise ActiveLabError(f"export kind must be labels or events; got {kind!r}")
         resolved = self.resolved_labels(name)
+        single = task_of(self.project_info(name)["settings"])[0].name == "single"
         rows = []
         for item_id, external_id, content in self.items(name):
             entry = resolved.get(item_id)
@@ -65,7 +69,7 @@ class Reports(LabelLog, ModelVersions):
             votes = sum(entry["votes"].values())
             rows.append({"external_id": external_id, "content": content,
                          "label": entry["label"], "n_votes": votes,
-                         "agreement": round(entry["votes"].get(entry["label"], 0) / votes, 4)
-                         if votes else None,
+                         "agreement": (round(entry["votes"].get(entry["label"], 0) / votes, 4)
+                                       if single else entry["agreement"]) if votes else None,
                          "reviewed": entry["reviewed"]})
         return rows

@@ -118,7 +118,7 @@ class Event(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))
-    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)  # a task type's value
     rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
     model_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     retracts_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True)
@@ -137,7 +137,7 @@ class Answer(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     kind: Mapped[str] = mapped_column(String(10))  # label, skip or resolve
-    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)  # a task type's value
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
 
 
