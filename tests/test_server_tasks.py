@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,31 @@ def test_serve_refuses_labels_for_a_rating_and_a_strategy_for_spans(tmp_path) ->
     with pytest.raises(ActiveLabError, match="min .5. must be below its max"):
         build_server(labels=(), strategy=None, model=None, task="rating",
                      label_config={"min": 5, "max": 1}, **common)
+
+
+def test_a_spans_disagreement_is_shown_reviewed_and_measured_on_the_pages(tmp_path) -> None:
+    from test_server import _login
+
+    app, store, name = _server("spans", f"sqlite:///{tmp_path / 's.db'}", tmp_path, n=4,
+                               per_item=2)
+    users = [store.user_by_token(store.add_user(who, "annotator")) for who in ("a", "b")]
+    store.add_user("rita", "reviewer", password="rita-pw")
+    item, _ext, text = store.items(name)[0]
+    first = text.split()[0]
+    store.annotate(name, users[0], item, [[0, len(first), "PER"]])
+    store.annotate(name, users[1], item, [[0, len(first), "LOC"]])
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        _login(client, "rita", "rita-pw")
+        page = client.get(f"/projects/{name}/review").text
+        assert f"{first} (PER) × 1" in page and f"{first} (LOC) × 1" in page
+        dashboard = client.get(f"/projects/{name}/dashboard").text
+        # two votes without a span in common: span F1 0 over the one item with two votes
+        assert "Mean span F1 of vote pairs: 0.0 (1 items with 2+ votes)" in dashboard, \
+            dashboard[dashboard.find("Agreement"):][:600]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        client.post(f"/projects/{name}/review", data={
+            "item_id": item, "label": f'[[0,{len(first)},"LOC"]]', "csrf_token": csrf})
+    [row] = store.export_rows(name)
+    assert (row["label"], row["reviewed"]) == (f'[[0,{len(first)},"LOC"]]', True)
+    app.state.trainers[name].wait_idle(60)
+    store.close()

@@ -21,11 +21,11 @@ __all__ = ["TASK_LABELS", "make_task_rows", "write_task_csv"]
 
 #: The labels of each generated task (ratings have a scale, 1 to 5, instead).
 TASK_LABELS = {"multi": ("sport", "food", "space"), "rating": (), "spans": ("PER", "LOC")}
-_GOOD = "great excellent tasty lovely superb fresh friendly perfect delicious charming".split()
-_BAD = "awful bland rude cold stale slow dirty terrible soggy noisy".split()
-_PLAIN = "the food service table dinner menu waiter evening place we our was and".split()
-_PEOPLE = "Alice Bruno Chen Dara Emeka Farah Goran Hana Ivo Jonas Kemal Lena".split()
-_PLACES = "Paris Lagos Oslo Lima Kyoto Cairo Quito Dakar Perth Riga Minsk Hanoi".split()
+_GOOD = ["great", "excellent", "tasty", "lovely", "superb", "fresh", "friendly", "perfect", "delicious", "charming"]
+_BAD = ["awful", "bland", "rude", "cold", "stale", "slow", "dirty", "terrible", "soggy", "noisy"]
+_PLAIN = ["the", "food", "service", "table", "dinner", "menu", "waiter", "evening", "place", "we", "our", "was", "and"]
+_PEOPLE = ["Alice", "Bruno", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana", "Ivo", "Jonas", "Kemal", "Lena"]
+_PLACES = ["Paris", "Lagos", "Oslo", "Lima", "Kyoto", "Cairo", "Quito", "Dakar", "Perth", "Riga", "Minsk", "Hanoi"]
 _FRAMES = ["{P} flew to {L} last week", "yesterday {P} met {Q} in {L}", "{P} lives in {L}",
            "the train to {L} was late", "{P} says the weather is fine", "we stayed home today",
            "{P} and {Q} moved from {L} to {M}", "a report from {L} on prices"]

@@ -36,7 +36,8 @@ from ..store.task_types import LabelConfig, task_type
 if TYPE_CHECKING:
     from ..store import ProjectSettings
 
-__all__ = ["TaskRound", "defaults", "guess_values", "train_round"]
+__all__ = ["TaskRound", "defaults", "guess_values", "task_view", "train_round",
+           "votes_agreement"]
 
 _DEFAULTS = {"multi": ("br_uncertainty", "logreg"), "rating": ("emcm", "ridge"),
              "spans": (SPAN_SCORE, SPAN_MODEL)}
@@ -201,3 +202,32 @@ def _rating_guess(raw: float, config: LabelConfig, sigma: float | None) -> tuple
 
     chance = below(value + config.step / 2) - below(value - config.step / 2)
     return task_type("rating").parse(value, (), config), round(chance, 4)
+
+
+def task_view(info: dict[str, Any]) -> dict[str, Any]:
+    """What the pages need of a project's task type (``info``: ``Store.project_info``): its
+    ``task``, each label's name, description, colour and key, the rating scale, and
+    ``display(value, text)``."""
+    from ..store.task_types import task_of
+
+    kind, config = task_of(info["settings"])
+    return {"task": kind.name, "labels": config.shown(info["labels"]), "min": config.min,
+            "max": config.max, "step": config.step, "display": kind.display}
+
+
+def votes_agreement(info: dict[str, Any], votes: Sequence[tuple[int, str, str]]) -> \
+        dict[str, Any] | None:
+    """The task type's agreement over ``votes`` (``(item, annotator, value)``) for the
+    dashboard; ``None`` for single choice, whose kappas :mod:`~activelab.server.agreement`
+    measures."""
+    from collections import defaultdict
+
+    from ..store.task_types import task_of
+
+    kind, config = task_of(info["settings"])
+    if kind.name == "single":
+        return None
+    by_item: dict[int, list[str]] = defaultdict(list)
+    for item, _annotator, value in votes:
+        by_item[item].append(value)
+    return kind.agreement(by_item, config)

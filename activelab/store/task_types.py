@@ -216,7 +216,7 @@ class TaskType:
         return float(a == b)
 
     #: The name of :meth:`agreement`'s measure on the dashboard.
-    agreement_name = "share of vote pairs that agree"
+    agreement_name = "Share of vote pairs that agree"
 
     def agreement(self, votes_by_item: Mapping[int, Sequence[str]],
                   config: LabelConfig) -> dict[str, Any]:
@@ -235,7 +235,7 @@ class MultiLabel(TaskType):
 
     name = "multi"
     catalog = "multilabel"
-    agreement_name = "mean Jaccard similarity of vote pairs"
+    agreement_name = "Mean Jaccard similarity of vote pairs"
 
     def parse(self, raw: Any, labels: Sequence[str], config: LabelConfig,
               text: str | None = None) -> str:
@@ -296,7 +296,7 @@ class Rating(TaskType):
     name = "rating"
     catalog = "regression"
     min_labels = 0
-    agreement_name = "share of vote pairs within the tolerance"
+    agreement_name = "Share of vote pairs within the tolerance"
 
     def parse(self, raw: Any, labels: Sequence[str], config: LabelConfig,
               text: str | None = None) -> str:
@@ -344,7 +344,7 @@ class Spans(TaskType):
     name = "spans"
     catalog = "spans"
     min_labels = 1
-    agreement_name = "mean span F1 of vote pairs"
+    agreement_name = "Mean span F1 of vote pairs"
 
     def parse(self, raw: Any, labels: Sequence[str], config: LabelConfig,
               text: str | None = None) -> str:

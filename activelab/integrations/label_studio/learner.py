@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from ...errors import ActiveLabError
+from ...models.span_tagger import OUTSIDE, SPAN_MODEL, SPAN_SCORE, SpanTagger
 from ...store import ImportedItem, ProjectSettings, Store
 from ...strategies.registry import DEFAULT_STRATEGY
 from .label_config import Interface
-from ...models.span_tagger import OUTSIDE, SPAN_MODEL, SPAN_SCORE, SpanTagger
 
 __all__ = ["COLD_START", "Learner", "Version", "library_default_strategy", "ls_scores",
            "version_name"]

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from ...errors import ActiveLabError
 from ..agreement import agreement, disagreement_rows
 from ..deps import REVIEWERS, get_store, go, labels_changed, page, signed_in, training_status
+from ..task_models import votes_agreement
 
 __all__ = ["router"]
 
@@ -39,7 +40,7 @@ def label_page(request: Request, project: str, message: str | None = None) -> Re
 
 @router.post("/projects/{project}/label")
 def label_submit(request: Request, project: str, item_id: ItemIdField,
-                 label: Annotated[str, Form(max_length=200)], csrf_token: CsrfField,
+                 label: Annotated[str, Form(max_length=100_000)], csrf_token: CsrfField,
                  lease_id: Annotated[str, Form(max_length=36)] = "",
                  rationale: Annotated[str, Form(max_length=2000)] = "") -> Response:
     found = signed_in(request, csrf_token)
@@ -92,7 +93,7 @@ def review_page(request: Request, project: str) -> Response:
 
 @router.post("/projects/{project}/review")
 def review_submit(request: Request, project: str, item_id: ItemIdField,
-                  label: Annotated[str, Form(max_length=200)],
+                  label: Annotated[str, Form(max_length=100_000)],
                   csrf_token: CsrfField) -> Response:
     found = signed_in(request, csrf_token, roles=REVIEWERS)
     if isinstance(found, Response):
@@ -113,8 +114,10 @@ def dashboard(request: Request, project: str) -> Response:
     votes = [(item, who, label) for item, who, kind, label in store.answers(project)
              if kind == "label"]
     models = [v for v in stats["versions"] if v["kind"] == "model"]
+    task_agreement = votes_agreement(info, votes)  # multi, rating, spans: the type's measure
     return page(request, "dashboard.html", user=user, csrf=csrf, project=project, info=info,
-                stats=stats, agreement=agreement(votes, info["labels"]), models=models,
+                stats=stats, models=models, agreement=agreement(votes, info["labels"])
+                if task_agreement is None else {"pairs": [], "task": task_agreement},
                 curve=_curve_points(models), rounds=store.query_rounds(project),
                 training=training_status(request, project))
 
@@ -122,8 +125,9 @@ def dashboard(request: Request, project: str) -> Response:
 def _curve_points(models: list[dict[str, Any]], width: int = 420,
                   height: int = 160) -> dict[str, Any] | None:
     """SVG polyline points of cross-validated accuracy against labels, one per version."""
-    points = [(v["n_labels"], v["metrics"]["cv_accuracy"]) for v in models
-              if v["metrics"].get("cv_accuracy") is not None]
+    points = [(v["n_labels"], min(1.0, max(0.0, v["metrics"].get(
+        "cv_accuracy", v["metrics"].get("cv_score"))))) for v in models  # task types: cv_score
+              if v["metrics"].get("cv_accuracy", v["metrics"].get("cv_score")) is not None]
     if len(points) < 1:
         return None
     max_x = max(x for x, _ in points) or 1
