@@ -54,10 +54,10 @@ def test_a_task_project_labels_retrains_and_exports_its_values(task, backend, tm
                                       "lease_id": item["lease_id"]})
             assert reply.status_code == 200, reply.text
             assert reply.json()["label"] == truth[item["external_id"]]
-        trainer.wait_idle(60)
-        assert trainer.last_error is None
+        assert trainer.wait_idle(300) and trainer.last_error is None
+        assert trainer.train_once("test") is not None  # 24 labels train every type
         versions = [v for v in store.model_versions(name) if v["kind"] == "model"]
-        assert versions and versions[-1]["metrics"]["cv_metric"]
+        assert versions[-1]["n_labels"] == 24 and versions[-1]["metrics"]["cv_metric"]
         exported = client.get(f"/api/projects/{name}/export?format=csv",
                               headers=_auth(reviewer)).text
         rows = list(csv.DictReader(io.StringIO(exported)))

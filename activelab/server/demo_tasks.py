@@ -2,9 +2,10 @@
 item as a stored value: multi-label topics, ratings of restaurant reviews (1 to 5) and
 people and places in sentences (spans). Nothing is downloaded.
 
->>> row = make_task_rows("spans", 3, seed=0)[0]
->>> import json; [row["text"][s:e] for s, e, _label in json.loads(row["answer"])] != []
-True
+>>> import json
+>>> row = make_task_rows("spans", 3, seed=1)[1]
+>>> row["text"], [row["text"][s:e] for s, e, _label in json.loads(row["answer"])]
+('Elanel flew to Lotolo last week', ['Elanel', 'Lotolo'])
 """
 
 from __future__ import annotations
@@ -21,14 +22,26 @@ __all__ = ["TASK_LABELS", "make_task_rows", "write_task_csv"]
 
 #: The labels of each generated task (ratings have a scale, 1 to 5, instead).
 TASK_LABELS = {"multi": ("sport", "food", "space"), "rating": (), "spans": ("PER", "LOC")}
-_GOOD = ["great", "excellent", "tasty", "lovely", "superb", "fresh", "friendly", "perfect", "delicious", "charming"]
-_BAD = ["awful", "bland", "rude", "cold", "stale", "slow", "dirty", "terrible", "soggy", "noisy"]
-_PLAIN = ["the", "food", "service", "table", "dinner", "menu", "waiter", "evening", "place", "we", "our", "was", "and"]
-_PEOPLE = ["Alice", "Bruno", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana", "Ivo", "Jonas", "Kemal", "Lena"]
-_PLACES = ["Paris", "Lagos", "Oslo", "Lima", "Kyoto", "Cairo", "Quito", "Dakar", "Perth", "Riga", "Minsk", "Hanoi"]
+_GOOD = ["great", "excellent", "tasty", "lovely", "superb", "fresh", "friendly", "perfect",
+         "delicious", "charming"]
+_BAD = ["awful", "bland", "rude", "cold", "stale", "slow", "dirty", "terrible", "soggy",
+        "noisy"]
+_PLAIN = ["the", "food", "service", "table", "dinner", "menu", "waiter", "evening", "place",
+          "we", "our", "was", "and"]
+_SYLLABLES = ["ka", "lo", "mi", "ra", "to", "ne", "su", "vi", "da", "mo", "re", "an", "el",
+              "is", "or"]
 _FRAMES = ["{P} flew to {L} last week", "yesterday {P} met {Q} in {L}", "{P} lives in {L}",
            "the train to {L} was late", "{P} says the weather is fine", "we stayed home today",
-           "{P} and {Q} moved from {L} to {M}", "a report from {L} on prices"]
+           "{P} and {Q} moved from {L} to {M}", "a report from {L} on prices",
+           "{L} beat {M} in the final", "ask {P} about {Q}", "{P} visited {Q} at home",
+           "flights from {L} are cheap", "{P} wrote to {Q} from {L}", "{L} is near {M}",
+           "Monday was cold in {L}", "the mayor of {L} thanked {P}"]
+
+
+def _name(rng: np.random.Generator) -> str:
+    """A made-up name: people and places share the syllables, so only the context tells."""
+    return "".join(_SYLLABLES[rng.integers(len(_SYLLABLES))]
+                   for _ in range(int(rng.integers(2, 4)))).capitalize()
 
 
 def _multi(rng: np.random.Generator, i: int) -> tuple[str, str]:
@@ -53,9 +66,8 @@ def _rating(rng: np.random.Generator, i: int) -> tuple[str, str]:
 
 
 def _spans(rng: np.random.Generator, i: int) -> tuple[str, str]:
-    frame = _FRAMES[rng.integers(len(_FRAMES))]
-    fill = {"P": _PEOPLE[rng.integers(6)], "Q": _PEOPLE[6 + rng.integers(6)],
-            "L": _PLACES[rng.integers(6)], "M": _PLACES[6 + rng.integers(6)]}
+    frame = _FRAMES[rng.choice(len(_FRAMES), p=_FRAME_WEIGHTS)]
+    fill = {key: _name(rng) for key in "PQLM"}
     text, spans = "", []
     for piece in frame.replace("}", "{").split("{"):
         if piece in fill:
@@ -66,6 +78,10 @@ def _spans(rng: np.random.Generator, i: int) -> tuple[str, str]:
             text += piece
     return text, json.dumps(spans, separators=(",", ":"))
 
+
+#: Some sentence frames are rare: the ones a random sample of texts tends to miss.
+_FRAME_WEIGHTS = np.array([8, 6, 8, 4, 4, 4, 2, 2, 1, 1, 1, 2, 1, 1, 2, 1], dtype=float)
+_FRAME_WEIGHTS /= _FRAME_WEIGHTS.sum()
 
 _MAKERS = {"multi": _multi, "rating": _rating, "spans": _spans}
 

@@ -36,7 +36,7 @@ from ..store.task_types import LabelConfig, task_type
 if TYPE_CHECKING:
     from ..store import ProjectSettings
 
-__all__ = ["TaskRound", "defaults", "guess_values", "task_view", "train_round",
+__all__ = ["TaskRound", "defaults", "guess_values", "task_view", "token_counts", "train_round",
            "votes_agreement"]
 
 _DEFAULTS = {"multi": ("br_uncertainty", "logreg"), "rating": ("emcm", "ridge"),
@@ -143,22 +143,30 @@ def _token_f1_cv(settings: ProjectSettings, texts: list[str],
     folds = _folds(len(texts))
     if folds < 2:
         return {}
-    hits = predicted = truth = 0
+    counts = np.zeros(3)
     for train, test in KFold(folds, shuffle=True, random_state=settings.seed).split(texts):
         if not any(spans[i] for i in train):
             continue
         tagger = SpanTagger(settings.labels, random_state=settings.seed).fit(
             [texts[i] for i in train], [spans[i] for i in train])
-        guessed = tagger.predict([texts[i] for i in test])
-        for i, found in zip(test, guessed):
-            offsets = tokenize(texts[i])
-            want, got = token_labels(offsets, spans[i]), token_labels(offsets, found)
-            hits += sum(w == g != OUTSIDE for w, g in zip(want, got))
-            predicted += sum(g != OUTSIDE for g in got)
-            truth += sum(w != OUTSIDE for w in want)
-    if predicted + truth == 0:
+        counts += token_counts([texts[i] for i in test], [spans[i] for i in test],
+                               tagger.predict([texts[i] for i in test]))
+    if counts[1] + counts[2] == 0:
         return {}
-    return {"cv_metric": "token F1", "cv_score": round(2 * hits / (predicted + truth), 4)}
+    return {"cv_metric": "token F1", "cv_score": round(2 * counts[0] / (counts[1] + counts[2]), 4)}
+
+
+def token_counts(texts: Sequence[str], truth: Sequence[Sequence[tuple[int, int, str]]],
+                 found: Sequence[Sequence[tuple[int, int, str]]]) -> np.ndarray:
+    """``[tokens labeled right inside spans, tokens predicted inside spans, tokens truly
+    inside spans]`` over ``texts``: token F1 is ``2 * right / (predicted + true)``."""
+    counts = np.zeros(3)
+    for text, want_spans, got_spans in zip(texts, truth, found):
+        offsets = tokenize(text)
+        want, got = token_labels(offsets, want_spans), token_labels(offsets, got_spans)
+        counts += (sum(w == g != OUTSIDE for w, g in zip(want, got)),
+                   sum(g != OUTSIDE for g in got), sum(w != OUTSIDE for w in want))
+    return counts
 
 
 def guess_values(task: str, model: Any, rows: Any, labels: Sequence[str] = (),
