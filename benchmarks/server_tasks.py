@@ -12,7 +12,7 @@ label; rating: emcm over ridge regression; spans: the token model's uncertainty)
 ``--exploration 1`` (every item served at random). Both retrain every 10 labels with the
 same cold start. The annotator is the library's :class:`~activelab.oracles.SimulatedOracle`
 answering each item the server serves from the ground truth, over the HTTP API. After
-every 10 labels it waits for the retrain (helpers of ``server_al_vs_random.py``), exports
+every 10 labels it waits for the retrain (``server_al_vs_random.label_and_measure``), exports
 the labels and measures the held-out quality of the same model recipe trained on them:
 micro-F1 (multi), R^2 (rating), token F1 (spans). It prints, per task, the labels from
 which the quality stays at or above the target to the end of the budget (mean over the
@@ -23,17 +23,14 @@ over the curve.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-import httpx
 import numpy as np
-from server_al_vs_random import BATCH, labels_to_reach, wait_for_model
+from server_al_vs_random import BATCH, label_and_measure, labels_to_reach
 
 from activelab.oracles import SimulatedOracle
 from activelab.server.demo_tasks import TASK_LABELS, make_task_rows, write_task_csv
@@ -112,25 +109,12 @@ def run_arm(task: str, random_order: bool, seed: int, items: int, budget: int,
     server = start_server(data, url, port, ",".join(TASK_LABELS[task]), "--task", task,
                           "--exploration", "1" if random_order else "0", "--retrain-every",
                           str(BATCH), "--seed", str(seed), *extra, timeout=300)
-    project, curve = f"{task}{seed}", []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            for n in range(1, budget + 1):
-                item = client.post(f"/api/projects/{project}/next").json()
-                answer = oracle.label([item["external_id"]]).labels[0]
-                client.post(f"/api/projects/{project}/annotations", json={
-                    "item_id": item["item_id"], "label": answer,
-                    "lease_id": item["lease_id"]}).raise_for_status()
-                if n % BATCH == 0:
-                    wait_for_model(client, project, n)
-                    exported = client.get(f"/api/projects/{project}/export?format=csv",
-                                          headers={"Authorization": f"Bearer {reviewer}"}).text
-                    rows = list(csv.DictReader(io.StringIO(exported)))
-                    curve.append((n, held_out.quality(rows)))
+        return label_and_measure(port, f"{task}{seed}", budget, token, reviewer,
+                                 lambda external: oracle.label([external]).labels[0],
+                                 held_out.quality)
     finally:
         stop_server(server)
-    return curve
 
 
 def main() -> int:
