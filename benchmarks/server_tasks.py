@@ -3,7 +3,7 @@ the strategy's order against random order.
 
     python benchmarks/server_tasks.py [--tasks multi,rating,spans] [--items 400]
         [--budget 120] [--seeds 5] [--target-multi 0.80] [--target-rating 0.60]
-        [--target-spans 0.90]
+        [--target-spans 0.90] [--strategy NAME]
 
 For each task and seed it generates a pool (``activelab.server.demo_tasks``) and a separate
 held-out set of 300 items, then runs ``activelab serve --task TASK`` on 127.0.0.1 twice:
@@ -91,7 +91,7 @@ class HeldOut:
 
 
 def run_arm(task: str, random_order: bool, seed: int, items: int, budget: int,
-            folder: Path, held_out: HeldOut) -> list[tuple[int, float]]:
+            folder: Path, held_out: HeldOut, strategy: str | None = None) -> list[tuple[int, float]]:
     pool = make_task_rows(task, items, seed=seed)
     oracle = SimulatedOracle(np.array([row["answer"] for row in pool], dtype=object),
                              ids=[row["id"] for row in pool], name="scripted")
@@ -105,6 +105,8 @@ def run_arm(task: str, random_order: bool, seed: int, items: int, budget: int,
     config = folder / "rating.json"
     config.write_text(json.dumps(RATING_CONFIG))
     extra = ["--label-config", str(config)] if task == "rating" else []
+    if strategy:
+        extra += ["--strategy", strategy]
     port = free_port()
     server = start_server(data, url, port, ",".join(TASK_LABELS[task]), "--task", task,
                           "--exploration", "1" if random_order else "0", "--retrain-every",
@@ -126,6 +128,8 @@ def main() -> int:
     parser.add_argument("--target-multi", type=float, default=0.80)
     parser.add_argument("--target-rating", type=float, default=0.60)
     parser.add_argument("--target-spans", type=float, default=0.90)
+    parser.add_argument("--strategy", default=None,
+                        help="the strategy of the strategy arm (default: the task's own)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for task in args.tasks.split(","):
@@ -137,7 +141,7 @@ def main() -> int:
                                    make_task_rows(task, 300, seed=seed + 1000))
                 for arm in ("strategy", "random"):
                     curve = run_arm(task, arm == "random", seed, args.items, args.budget,
-                                    Path(tmp), held_out)
+                                    Path(tmp), held_out, args.strategy)
                     found = labels_to_reach(curve, target)
                     reached[arm].append(found if found is not None else args.budget + BATCH)
                     means[arm].append(statistics.mean(q for _n, q in curve))

@@ -149,3 +149,14 @@ def test_a_spans_disagreement_is_shown_reviewed_and_measured_on_the_pages(tmp_pa
     assert (row["label"], row["reviewed"]) == (f'[[0,{len(first)},"LOC"]]', True)
     app.state.trainers[name].wait_idle(60)
     store.close()
+
+
+def test_label_studio_and_hf_exports_refuse_a_task_project_with_a_way_out(tmp_path) -> None:
+    from activelab.server.interop import hf_dataset, label_studio_tasks
+
+    app, store, name = _server("multi", f"sqlite:///{tmp_path / 'm.db'}", tmp_path, n=4)
+    for export in (label_studio_tasks, hf_dataset):
+        with pytest.raises(ActiveLabError, match="is a multi project: use --format csv"):
+            export(store, name)
+    app.state.trainers[name].wait_idle(60)
+    store.close()
