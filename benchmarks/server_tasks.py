@@ -1,14 +1,15 @@
 """A scripted annotator against the real server for each task type beyond single choice:
 the strategy's order against random order.
 
-    python benchmarks/server_tasks.py [--tasks multi,rating,spans] [--items 400]
-        [--budget 120] [--seeds 5] [--target-multi 0.80] [--target-rating 0.60]
-        [--target-spans 0.90] [--strategy NAME]
+    python benchmarks/server_tasks.py [--tasks multi,rating,spans] [--items 300]
+        [--budget 80] [--seeds 5] [--target-multi 0.85] [--target-rating 0.80]
+        [--target-spans 0.95] [--strategy NAME]
 
 For each task and seed it generates a pool (``activelab.server.demo_tasks``) and a separate
 held-out set of 300 items, then runs ``activelab serve --task TASK`` on 127.0.0.1 twice:
 with the task's default strategy (multi: br_uncertainty over one logistic regression per
-label; rating: emcm over ridge regression; spans: the token model's uncertainty) and with
+label; rating: igs, improved greedy sampling, over ridge regression; spans: the token
+model's uncertainty) and with
 ``--exploration 1`` (every item served at random). Both retrain every 10 labels with the
 same cold start. The annotator is the library's :class:`~activelab.oracles.SimulatedOracle`
 answering each item the server serves from the ground truth, over the HTTP API. After
@@ -122,12 +123,12 @@ def run_arm(task: str, random_order: bool, seed: int, items: int, budget: int,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="multi,rating,spans")
-    parser.add_argument("--items", type=int, default=400)
-    parser.add_argument("--budget", type=int, default=120)
+    parser.add_argument("--items", type=int, default=300)
+    parser.add_argument("--budget", type=int, default=80)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--target-multi", type=float, default=0.80)
-    parser.add_argument("--target-rating", type=float, default=0.60)
-    parser.add_argument("--target-spans", type=float, default=0.90)
+    parser.add_argument("--target-multi", type=float, default=0.85)
+    parser.add_argument("--target-rating", type=float, default=0.80)
+    parser.add_argument("--target-spans", type=float, default=0.95)
     parser.add_argument("--strategy", default=None,
                         help="the strategy of the strategy arm (default: the task's own)")
     args = parser.parse_args()
@@ -146,7 +147,7 @@ def main() -> int:
                     reached[arm].append(found if found is not None else args.budget + BATCH)
                     means[arm].append(statistics.mean(q for _n, q in curve))
                     print(f"{task} seed {seed} {arm:8s} reach {found} · " +
-                          " ".join(f"{n}:{q:.3f}" for n, q in curve[::2]), flush=True)
+                          " ".join(f"{n}:{q:.3f}" for n, q in curve), flush=True)
             for arm in ("strategy", "random"):
                 print(f"{task:6s} {arm:8s} labels to reach {target:.2f}: mean "
                       f"{statistics.mean(reached[arm]):.0f} ({', '.join(map(str, reached[arm]))});"

@@ -136,7 +136,7 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--project", default=None, help="Project name (default: the data file's stem).")
 @click.option("--strategy", default=None,
               help=f"Query strategy (see `activelab strategies`; default {DEFAULT_STRATEGY}, "
-              "which chooses by itself; multi: br_uncertainty, rating: emcm).")
+              "which chooses by itself; multi: br_uncertainty, rating: igs).")
 @click.option("--model", default=None,
               help="logreg, svm, rf, knn, nb or mlp (default logreg; rating: ridge, rf, gp "
               "or knn, default ridge).")

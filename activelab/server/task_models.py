@@ -5,13 +5,15 @@ guess per item as an answer value with a confidence.
   regression per label) in the library's loop with a multi-label strategy
   (``br_uncertainty`` by default); measured by cross-validated micro-F1;
 * ``rating``: a regression model (``ridge`` by default) with a regression strategy
-  (``emcm`` by default); measured by cross-validated R^2 and mean absolute error;
+  (``igs``, improved greedy sampling, by default: in ``benchmarks/server_tasks.py`` it
+  needed fewer labels than random order, ``emcm`` more); measured by cross-validated R^2
+  and mean absolute error;
 * ``spans``: :class:`~activelab.models.span_tagger.SpanTagger`, a token-level logistic
   regression; texts are asked for by their least sure token; measured by cross-validated
   token F1 (tokens inside spans, exact label).
 
 >>> defaults("rating")
-('emcm', 'ridge')
+('igs', 'ridge')
 >>> import numpy as np
 >>> from sklearn.linear_model import Ridge
 >>> model = Ridge().fit(np.array([[0.0], [1.0], [2.0]]), [1.0, 2.0, 3.0])
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["TaskRound", "defaults", "guess_values", "task_view", "token_counts", "train_round",
            "votes_agreement"]
 
-_DEFAULTS = {"multi": ("br_uncertainty", "logreg"), "rating": ("emcm", "ridge"),
+_DEFAULTS = {"multi": ("br_uncertainty", "logreg"), "rating": ("igs", "ridge"),
              "spans": (SPAN_SCORE, SPAN_MODEL)}
 
 
