@@ -25,7 +25,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -52,24 +54,33 @@ def run_arm(strategy: str, seed: int, items: int, budget: int, folder: Path,
     port = free_port()
     server = start_server(data, url, port, LABELS, "--strategy", strategy, "--exploration", "0",
                           "--retrain-every", str(BATCH), "--seed", str(seed), timeout=300)
-    curve = []
-    project = f"pool{seed}"
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            for n in range(1, budget + 1):
-                item = client.post(f"/api/projects/{project}/next").json()
-                client.post(f"/api/projects/{project}/annotations", json={
-                    "item_id": item["item_id"], "label": truth[item["external_id"]],
-                    "lease_id": item["lease_id"]}).raise_for_status()
-                if n % BATCH == 0:
-                    wait_for_model(client, project, n)
-                    exported = client.get(f"/api/projects/{project}/export?format=csv",
-                                          headers={"Authorization": f"Bearer {reviewer}"}).text
-                    rows = list(csv.DictReader(io.StringIO(exported)))
-                    curve.append((n, accuracy(rows, texts, vectorizer, test_X, test_y)))
+        return label_and_measure(
+            port, f"pool{seed}", budget, token, reviewer, truth.__getitem__,
+            lambda rows: accuracy(rows, texts, vectorizer, test_X, test_y))
     finally:
         stop_server(server)
+
+
+def label_and_measure(port: int, project: str, budget: int, token: str, reviewer: str,
+                      answer: Callable[[str], Any],
+                      measure: Callable[[list[dict[str, str]]], float]) -> list[tuple[int, float]]:
+    """Label ``budget`` items in the server's order with ``answer(external id)``; after
+    every ``BATCH`` labels wait for the retrain, export the labels (CSV) and ``measure``
+    them. The curve ``[(labels, measure), ...]``."""
+    curve = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        for n in range(1, budget + 1):
+            item = client.post(f"/api/projects/{project}/next").json()
+            client.post(f"/api/projects/{project}/annotations", json={
+                "item_id": item["item_id"], "label": answer(item["external_id"]),
+                "lease_id": item["lease_id"]}).raise_for_status()
+            if n % BATCH == 0:
+                wait_for_model(client, project, n)
+                exported = client.get(f"/api/projects/{project}/export?format=csv",
+                                      headers={"Authorization": f"Bearer {reviewer}"}).text
+                curve.append((n, measure(list(csv.DictReader(io.StringIO(exported))))))
     return curve
 
 

@@ -11,6 +11,8 @@ Importing this package is cheap; torch loads when a model is first used.
 * :class:`~activelab.models.torch_model.TorchClassifier` — any ``nn.Module`` with ``fit``,
   ``predict_proba``, ``embed``, MC-dropout / ensemble ``sample_proba``, ``predict_loss``
   and ``augmented_proba``.
+* :class:`~activelab.models.span_tagger.SpanTagger` — a token-level logistic regression
+  for spans of text (entities), the model of the server's and Label Studio's span tasks;
 * :class:`~activelab.models.vae.VAE` — a small variational autoencoder trained on the
   pool: the generator of generative active learning (docs/synthesis.md).
 * :mod:`activelab.models.text` — cached MiniLM sentence embeddings, a light head, and a

@@ -45,8 +45,13 @@ def learning_curve(models: list[dict[str, Any]], width: int = 520,
     """Coordinates of cross-validated accuracy against labels for the model ``versions``
     (dicts with ``number``, ``n_labels`` and ``metrics``); ``None`` before the first."""
     by_labels: dict[int, tuple[int, float]] = {}
+    metric = "accuracy"
     for v in models:
         accuracy = v["metrics"].get("cv_accuracy")
+        if accuracy is None and v["metrics"].get("cv_score") is not None:
+            # Other task types: micro-F1, R^2 or token F1; an R^2 below 0 sits on the axis.
+            metric = v["metrics"].get("cv_metric", "score")
+            accuracy = min(1.0, max(0.0, v["metrics"]["cv_score"]))
         if accuracy is not None and v["number"] >= by_labels.get(v["n_labels"], (-1, 0))[0]:
             by_labels[v["n_labels"]] = (v["number"], accuracy)
     if not by_labels:
@@ -61,7 +66,7 @@ def learning_curve(models: list[dict[str, Any]], width: int = 520,
 
     dots = [(*at(n, acc), n, acc) for n, (_v, acc) in sorted(by_labels.items())]
     return {
-        "width": width, "height": height, "x0": x0, "x1": x1, "y0": y0, "y1": y1,
+        "metric": metric, "width": width, "height": height, "x0": x0, "x1": x1, "y0": y0, "y1": y1,
         "points": " ".join(f"{x},{y}" for x, y, _n, _a in dots), "dots": dots,
         "x_ticks": [(at(t, 0)[0], f"{t:g}") for t in x_ticks],
         "y_ticks": [(at(0, t)[1], f"{t:g}") for t in y_ticks],

@@ -136,10 +136,19 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--db", default=None, help="Database URL (default: a SQLite file next to --data; "
               "postgresql://user:pass@host/db for a shared server).")
 @click.option("--project", default=None, help="Project name (default: the data file's stem).")
-@click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True,
-              help="Query strategy (see `activelab strategies`; auto chooses by itself).")
-@click.option("--model", default="logreg", show_default=True,
-              help="logreg, svm, rf, knn, nb or mlp.")
+@click.option("--strategy", default=None,
+              help=f"Query strategy (see `activelab strategies`; default {DEFAULT_STRATEGY}, "
+              "which chooses by itself; multi: br_uncertainty, rating: igs).")
+@click.option("--model", default=None,
+              help="logreg, svm, rf, knn, nb or mlp (default logreg; rating: ridge, rf, gp "
+              "or knn, default ridge).")
+@click.option("--task", default="single", show_default=True,
+              type=click.Choice(["single", "multi", "rating", "spans"]),
+              help="single choice, multi (several labels per item), rating (a number on a "
+              "scale) or spans (tag spans of the text with labels); see docs/server.md.")
+@click.option("--label-config", default=None, type=click.Path(),
+              help="A JSON file: per label a description, color and hotkey; for rating the "
+              "scale's min, max, step and the tolerance of disagreement.")
 @click.option("--retrain-every", default=20, show_default=True, type=int,
               help="Retrain after this many new labels.")
 @click.option("--labels-per-item", default=1, show_default=True, type=int,
@@ -172,9 +181,9 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(data: str | None, text_column: str | None, image_column: str | None, id_column: str | None,
-          label_list: str | None, db: str | None, project: str | None, strategy: str, model: str,
-          retrain_every: int, labels_per_item: int, exploration: float, skip_policy: str,
-          lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
+          label_list: str | None, db: str | None, project: str | None, strategy: str | None,
+          model: str | None, task: str, label_config: str | None, retrain_every: int,
+          labels_per_item: int, exploration: float, skip_policy: str, lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
           stop_window: int, control: float, seed: int, guesses: bool | None, host: str,
           port: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for.
@@ -189,7 +198,8 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
     app, store, name = build_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list or ""), db=db, project=project, strategy=strategy, model=model,
-        retrain_every=retrain_every, labels_per_item=labels_per_item, exploration=exploration,
+        task=task, label_config=read_label_config(label_config), retrain_every=retrain_every,
+        labels_per_item=labels_per_item, exploration=exploration,
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
         control=control, guesses=guesses, before_writing=lambda: _check_can_listen(host, port),
@@ -203,6 +213,21 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def read_label_config(path: str | None) -> dict[str, Any] | None:
+    """The JSON object of ``--label-config``, or ``None`` without one."""
+    if path is None:
+        return None
+    check_existing_file(path, "--label-config", "give a JSON file of labels and scale")
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ActiveLabError(f"--label-config {path} is not readable JSON: {err}") from None
+    if not isinstance(found, dict):
+        raise ActiveLabError(f"--label-config {path} holds a JSON object, e.g. "
+                             '{"labels": {"PER": {"hotkey": "p"}}}')
+    return found
+
+
 def _typed_flags(sources: Any) -> list[str]:
     """The options of the running command given on the command line or by environment."""
     context = click.get_current_context()
@@ -213,8 +238,9 @@ def _typed_flags(sources: Any) -> list[str]:
 def build_server(*, data: str | None, text_column: str | None = None,
                  image_column: str | None = None, id_column: str | None = None,
                  labels: tuple[str, ...] = (), db: str | None = None,
-                 project: str | None = None, strategy: str = DEFAULT_STRATEGY,
-                 model: str = "logreg", retrain_every: int = 20,
+                 project: str | None = None, strategy: str | None = None,
+                 model: str | None = None, retrain_every: int = 20, task: str = "single",
+                 label_config: dict[str, Any] | None = None,
                  labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
                  lease_seconds: float = 600.0, seed: int = 0,
                  max_upload_bytes: int | None = None, training: str = "full_refit",
@@ -235,19 +261,20 @@ def build_server(*, data: str | None, text_column: str | None = None,
     setting; a new project gets ``guesses``, or on)."""
     from ..store import ProjectSettings, Store
     from .app import MAX_UPLOAD_BYTES, create_app
-    from .project_setup import ProjectTrainers, build_trainer, project_folder
+    from .project_setup import ProjectTrainers, build_trainer, project_folder, task_defaults
 
     say = say or (lambda _line: None)
     url = _url(db, data) if data is not None else _existing_url(db, None)
     wanted = None
     if data is not None:
+        strategy, model, labels = task_defaults(task, strategy, model, label_config, labels)
         wanted = _data_project(data, text_column, image_column, id_column, labels, project,
                                ProjectSettings(
             labels=labels, strategy=strategy, model=model, retrain_every=retrain_every,
             labels_per_item=labels_per_item, exploration=exploration, skip_policy=skip_policy,
             lease_seconds=lease_seconds, seed=seed, training=training, stopping=stopping,
             stop_threshold=stop_threshold, stop_window=stop_window, control=control,
-            show_guess=guesses is not False))
+            show_guess=guesses is not False, task=task, label_config=label_config))
     _check_new_database(url)
     if before_writing is not None:
         before_writing()
@@ -287,9 +314,13 @@ def _data_project(data: str, text_column: str | None, image_column: str | None,
     from ..strategies import get as get_strategy
     from .project_setup import checked_settings
 
-    get_strategy(settings.strategy)  # unknown names fail before the file is read
+    if settings.task != "spans":  # the span model has its own score, not a strategy
+        get_strategy(settings.strategy)  # unknown names fail before the file is read
     labeled = read_labeled_items(data, text_column=text_column, image_column=image_column,
                                  id_column=id_column)
+    if settings.task != "single" and labeled.answers:
+        raise ActiveLabError(f"{data} holds labels; importing them is for single-choice "
+                             f"projects, not --task {settings.task}")
     settings = checked_settings(replace(settings, labels=labels or tuple(labeled.labels)))
     check_answers(labeled.answers, settings.labels)
     return {"name": project or Path(data).stem, "labeled": labeled, "settings": settings,

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from ..store import Store
 from ..store.store import UserInfo
 from .flash import FLASH_COOKIE, read_flash, set_flash
+from .task_models import task_view
 from .trainer import Trainer
 
 __all__ = [
@@ -152,6 +153,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 # ---- who is asking: the pages ----------------------------------------------------------------
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+TEMPLATES.env.globals["task_view"] = task_view  # the task type's widgets and display
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:

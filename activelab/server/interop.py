@@ -33,6 +33,7 @@ def label_studio_tasks(store: Any, name: str, from_name: str | None = None,
     ``from_name`` and ``to_name`` default to those of the Label Studio export the project
     was made from, when it still exists; else ``label`` and the item kind."""
     info = store.project_info(name)
+    _single_choice_only(info, "label-studio")
     names = _source_names(info)
     names = replace(names, from_name=from_name or names.from_name,
                     to_name=to_name or names.to_name)
@@ -42,6 +43,13 @@ def label_studio_tasks(store: Any, name: str, from_name: str | None = None,
     guesses = project_predictions(store, name) if predictions else {}
     items = [(external, content, item_id) for item_id, external, content in store.items(name)]
     return to_tasks(items, answers, guesses, names)
+
+
+def _single_choice_only(info: dict[str, Any], fmt: str) -> None:
+    task = info["settings"].get("task", "single")
+    if task != "single":
+        raise ActiveLabError(f"--format {fmt} exports single-choice projects; project "
+                             f"{info['name']!r} is a {task} project: use --format csv or jsonl")
 
 
 def _source_names(info: dict[str, Any]) -> TagNames:
@@ -96,6 +104,7 @@ def hf_dataset(store: Any, name: str) -> Any:
     from ..data.hf import labeled_dataset
 
     info = store.project_info(name)
+    _single_choice_only(info, "hf")
     resolved = store.resolved_labels(name)
     given: dict[str, dict[str, Any]] = {}
     for row in store.answer_details(name):  # oldest first: the latest answer wins

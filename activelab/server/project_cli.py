@@ -34,14 +34,15 @@ def project() -> None:
               type=click.Choice(["single", "multi", "rating", "spans"]))
 @click.option("--text-column", default=None, help="The column of each item's text.")
 @click.option("--id-column", default=None, help="The column of your own item ids.")
-@click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True)
-@click.option("--model", default="logreg", show_default=True)
+@click.option("--strategy", default=None,
+              help=f"Query strategy (default {DEFAULT_STRATEGY}; multi, rating, spans: the task's own).")
+@click.option("--model", default=None, help="Model (default logreg; rating: ridge).")
 @click.option("--retrain-every", default=20, show_default=True, type=int)
 @click.option("--labels-per-item", default=1, show_default=True, type=int)
 @click.option("--seed", default=0, show_default=True, type=int)
 @_DB
 def create(name: str, data: str, label_list: str | None, task: str, text_column: str | None,
-           id_column: str | None, strategy: str, model: str, retrain_every: int,
+           id_column: str | None, strategy: str | None, model: str | None, retrain_every: int,
            labels_per_item: int, seed: int, db: str | None) -> None:
     """Create the project NAME from a data file (refused if NAME exists)."""
     from pathlib import Path
@@ -49,11 +50,12 @@ def create(name: str, data: str, label_list: str | None, task: str, text_column:
     from ..store import ProjectSettings, Store
     from ..store.importer import read_labeled_items
     from .cli import _check_new_database
-    from .project_setup import checked_settings, create_new_project
+    from .project_setup import checked_settings, create_new_project, task_defaults
 
     labeled = read_labeled_items(data, text_column=text_column, id_column=id_column)
+    strategy, model, labels = task_defaults(task, strategy, model, None, _labels(label_list or ""))
     settings = checked_settings(ProjectSettings(
-        labels=_labels(label_list or "") or tuple(labeled.labels), task=task,
+        labels=labels or tuple(labeled.labels), task=task,
         strategy=strategy, model=model, retrain_every=retrain_every,
         labels_per_item=labels_per_item, seed=seed))
     url = _url(db, None)

@@ -80,7 +80,9 @@ def build_loop(settings: ProjectSettings, features: Any, item_ids: np.ndarray,
     """The project's loop over ``features`` (one row per id of ``item_ids``), without labels.
 
     Its batch size is the queue size and its seed the project's seed; ``task`` picks the
-    model catalog (``multilabel`` for Label Studio's multiple choice).
+    model catalog (``multilabel`` for Label Studio's multiple choice and multi-label
+    projects, ``regression`` for ratings). The stopping rules compare predicted classes:
+    a multi-label or regression loop has none.
     """
     from ..models.catalog import make_model
     from ..strategies import get as get_strategy
@@ -89,6 +91,8 @@ def build_loop(settings: ProjectSettings, features: Any, item_ids: np.ndarray,
                        task=task)
     rules = stopping_rules(settings.stopping, settings.stop_threshold, settings.stop_window,
                            settings.seed)
+    if task == "regression":
+        rules = []
     for rule in rules:
         if isinstance(rule, ExpectedGain):  # the next batch is a retrain's worth of labels
             rule.batch = settings.retrain_every

@@ -23,26 +23,53 @@ from ..errors import ActiveLabError
 from ..store import ProjectSettings, Store
 from ..store.errors import ConflictError
 from ..store.importer import ImportedItem
+from ..strategies.registry import DEFAULT_STRATEGY
 from .features import featurize
 from .project_loop import check_loop_settings
 from .trainer import Trainer
 
 __all__ = ["ProjectTrainers", "build_trainer", "change_settings", "checked_settings",
            "create_new_project", "import_appended", "parse_assignments", "project_folder",
-           "resume_notes"]
+           "resume_notes", "task_defaults"]
 
 PROJECT_NAME = re.compile(r"^[\w.-]{1,100}$")
 
 
 def checked_settings(settings: ProjectSettings) -> ProjectSettings:
     """``settings`` checked as a new project's are (names, ranges, a strategy that exists, a
-    training policy the model can follow), with the catalogue's spelling of the names."""
+    training policy the model can follow), with the catalogue's spelling of the names.
+    A spans project's token model and its uncertainty are not in the catalogues."""
     from ..models.catalog import make_model
+    from ..store.task_types import task_type
     from ..strategies import get as get_strategy
 
-    get_strategy(settings.strategy)
     settings = settings.check()
-    return check_loop_settings(settings, make_model(settings.model, settings.seed))
+    if settings.task == "spans":
+        return settings
+    get_strategy(settings.strategy)
+    model = make_model(settings.model, settings.seed, task=task_type(settings.task).catalog)
+    return check_loop_settings(settings, model)
+
+
+def task_defaults(task: str, strategy: str | None, model: str | None,
+                  config: dict[str, Any] | None,
+                  labels: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]]:
+    """The strategy, model and labels of a ``task`` project where none are given (the
+    label config's labels, in its order)."""
+    from ..store.task_types import LabelConfig
+
+    if not labels and task != "rating":
+        labels = tuple(LabelConfig.from_json(config).labels)
+    if task == "single":
+        return strategy or DEFAULT_STRATEGY, model or "logreg", labels
+    from .task_models import defaults
+
+    default_strategy, default_model = defaults(task)
+    if task == "spans" and (strategy or default_strategy, model or default_model) != \
+            (default_strategy, default_model):
+        raise ActiveLabError(f"a spans project uses the token model ({default_model}) and "
+                             f"its uncertainty ({default_strategy}); drop --strategy and --model")
+    return strategy or default_strategy, model or default_model, labels
 
 
 def create_new_project(store: Store, name: str, items: Sequence[ImportedItem],

@@ -26,9 +26,15 @@ class ItemOut(BaseModel):
                                            "probability of its guess, 0..1")
 
 
+#: An answer of the project's task type: a label; a list of labels (multi); a number
+#: (rating); a list of ``[start, end, label]`` (spans); or the stored string of any of them.
+AnswerValue = Annotated[str, Field(max_length=100_000)] | float | list[str] | \
+    list[tuple[int, int, str]]
+
+
 class AnnotationIn(BaseModel):
     item_id: ItemId
-    label: str = Field(max_length=200)
+    label: AnswerValue
     lease_id: str | None = Field(default=None, max_length=36)
     rationale: str | None = Field(default=None, max_length=2000)
 
@@ -40,7 +46,7 @@ class SkipIn(BaseModel):
 
 class ResolveIn(BaseModel):
     item_id: ItemId
-    label: str = Field(max_length=200)
+    label: AnswerValue
 
 
 class AnswerOut(BaseModel):

@@ -14,6 +14,7 @@ returns.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import traceback
@@ -69,7 +70,9 @@ class Trainer:
         #: The project's loop: its pool mirrors the store's labels, its model, training
         #: policy and stopping rules are the library's objects named by the settings.
         self._loop_settings = store.settings_of(project)
-        self.loop = build_loop(self._loop_settings, self.features, self.item_ids)
+        self.task = self._loop_settings.task
+        self.loop = build_loop(self._loop_settings, self.features, self.item_ids) \
+            if self.task == "single" else None  # the other types fit anew each job
         self._loop_features = self.features
         # Labels (as counted by Store.count_labels) when the last job started.
         trained = any(v["kind"] == "model" for v in store.model_versions(project))
@@ -82,7 +85,7 @@ class Trainer:
         if self.store.has_version(self.project, "diversity"):
             return
         info = self.store.project_info(self.project)
-        n_clusters = min(len(self.item_ids), 10 * len(info["labels"]))
+        n_clusters = min(len(self.item_ids), 10 * max(2, len(info["labels"])))
         order = cluster_round_robin_order(self.features, n_clusters, info["settings"]["seed"])
         ranked = ((int(self.item_ids[p]), float(len(order) - i)) for i, p in enumerate(order))
         self.store.add_model_version(self.project, "diversity", 0, {}, ranked,
@@ -178,6 +181,8 @@ class Trainer:
         known = set(self.item_ids.tolist())  # items added after featurizing wait a job
         labeled = {item: entry["label"] for item, entry in resolved.items()
                    if entry["status"] == "resolved" and item in known}
+        if self.task != "single":
+            return self._train_task(labeled, trigger, started)
         counts = Counter(labeled.values())
         if len(counts) < 2:
             return None
@@ -219,9 +224,44 @@ class Trainer:
         """A loop of the stored settings (changed by the settings page or ``activelab
         project set``, perhaps from another process); its pool gets the labels next."""
         settings = self.store.settings_of(self.project)
-        if settings != self._loop_settings:
+        if settings != self._loop_settings and self.task == "single":
             self.loop = build_loop(settings, self.features, self.item_ids)
             self._loop_settings, self._loop_features = settings, self.features
+
+    def _texts(self) -> list[str]:
+        content = {item: text for item, _ext, text in self.store.items(self.project)}
+        return [content[int(i)] for i in self.item_ids]
+
+    def _train_task(self, labeled: dict[int, str], trigger: str, started: float) -> int | None:
+        """A multi-label, rating or spans job (:mod:`activelab.server.task_models`)."""
+        from .task_models import train_round
+
+        settings = self.store.settings_of(self.project)
+        texts = self._texts() if self.task == "spans" else []
+        found = train_round(settings, self.features, self.item_ids, texts, labeled)
+        if found is None:
+            return None
+        found.metrics["labels_per_class"] = self.store.stats(self.project)["labels_per_class"]
+        return self.store.add_model_version(
+            self.project, "model", len(labeled), found.metrics, found.ranked,
+            use_for_queue=bool(found.ranked), trigger=trigger, started_at=started,
+            guesses=self._task_guesses(found, texts))
+
+    def _task_guesses(self, found: Any, texts: list[str]) -> list[tuple[int, str, float]]:
+        """Every item's guess by a multi-label, rating or spans model
+        (:func:`~activelab.server.task_models.guess_values`); a rating's confidence takes
+        the cross-validated error as the spread (a normal error whose mean absolute value
+        is the MAE has sigma = MAE * sqrt(pi / 2))."""
+        from ..store.task_types import task_of
+        from .task_models import guess_values
+
+        info = self.store.project_info(self.project)
+        mae = found.metrics.get("cv_mae")
+        values = guess_values(self.task, found.model, texts if self.task == "spans"
+                              else self.features, info["labels"], task_of(info["settings"])[1],
+                              sigma=None if mae is None else mae * math.sqrt(math.pi / 2))
+        return [(int(i), value, confidence) for i, (value, confidence)
+                in zip(self.item_ids, values)]
 
     def _sync_labels(self, labeled: dict[int, str]) -> None:
         """Make the loop's pool hold exactly the store's labels: new ones are told, changed

@@ -24,6 +24,7 @@ from .errors import ConflictError
 from .projects import Projects
 from .queue import LeaseQueue, attach_guess, leased_item, open_lease
 from .schema import Answer, Event, Item, Lease, ModelVersion, Project, User
+from .task_types import task_of
 
 __all__ = ["MAX_RATIONALE_CHARS", "LabelLog"]
 
@@ -38,13 +39,15 @@ class LabelLog(Projects, LeaseQueue):
         name: str,
         user: UserInfo,
         item_id: int,
-        label: str,
+        label: Any,
         lease_id: str | None = None,
         rationale: str | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Record ``user``'s label for ``item_id``; a repeated ``idempotency_key`` records
-        nothing and returns the first answer (with ``"replayed": True``)."""
+        nothing and returns the first answer (with ``"replayed": True``). ``label`` is an
+        answer of the project's task type (:mod:`activelab.store.task_types`): a label
+        name, a list of them, a number or a list of spans, or its stored string."""
         if rationale is not None and len(rationale) > MAX_RATIONALE_CHARS:
             raise ActiveLabError(f"the rationale is longer than {MAX_RATIONALE_CHARS} characters")
         return self._answer(name, user, item_id, "label", label, lease_id, rationale,
@@ -84,6 +87,8 @@ class LabelLog(Projects, LeaseQueue):
         now = self.clock()
         with self._transaction() as session:
             project = self._project(session, name, lock=True)
+            if kind == "label":
+                label = self._value(project, self._item(session, project, item_id), label)
             if idempotency_key is not None:
                 earlier = session.scalar(select(Event).where(
                     Event.user_id == user.id, Event.idempotency_key == idempotency_key))
@@ -94,10 +99,6 @@ class LabelLog(Projects, LeaseQueue):
                             "use a new key for every new answer")
                     return self._event_reply(session, project, earlier, replayed=True)
             item = self._item(session, project, item_id)
-            if kind == "label" and label not in project.labels:
-                raise ActiveLabError(
-                    f"label {label!r} is not one of this project's labels: "
-                    f"{', '.join(project.labels)}")
             self._check_lease(session, project, user, item, lease_id, now)
             previous = session.get(Answer, (item.id, user.id))
             if previous is not None and previous.kind in ("label", "resolve"):
@@ -157,15 +158,13 @@ class LabelLog(Projects, LeaseQueue):
                     "kind": answer.kind, "label": answer.label,
                     "item": leased_item(item, lease).to_json()}
 
-    def resolve(self, name: str, reviewer: UserInfo, item_id: int, label: str) -> dict[str, Any]:
+    def resolve(self, name: str, reviewer: UserInfo, item_id: int, label: Any) -> dict[str, Any]:
         """A reviewer's final label for an item (a ``resolve`` event that outranks votes)."""
         now = self.clock()
         with self._transaction() as session:
             project = self._project(session, name, lock=True)
             item = self._item(session, project, item_id)
-            if label not in project.labels:
-                raise ActiveLabError(f"label {label!r} is not one of this project's labels: "
-                                     f"{', '.join(project.labels)}")
+            label = self._value(project, item, label)
             event = Event(project_id=project.id, item_id=item.id, user_id=reviewer.id,
                           kind="resolve", label=label,
                           model_version=self._current_number(session, project), created_at=now)
@@ -189,6 +188,12 @@ class LabelLog(Projects, LeaseQueue):
                 Lease.item_id == item.id, Lease.user_id == user.id,
                 Lease.released_at.is_(None)).order_by(Lease.created_at.desc()).limit(1)).first()
         return None if lease is None else lease.guess
+
+    @staticmethod
+    def _value(project: Project, item: Item, answer: Any) -> str:
+        """``answer`` as the stored string of the project's task type, checked."""
+        task, config = task_of(project.settings)
+        return task.parse(answer, tuple(project.labels), config, text=item.content)
 
     def _current_number(self, session: OrmSession, project: Project) -> int:
         """The number of the project's current model version (0 before any), for events."""
@@ -228,9 +233,13 @@ class LabelLog(Projects, LeaseQueue):
     def resolved_labels(self, name: str) -> dict[int, dict[str, Any]]:
         """Per labeled item: its label (a reviewer's resolution, else the unique majority of
         the votes), the votes, and ``status``: ``resolved``, ``pending`` (fewer votes than
-        ``labels_per_item``) or ``disagreement`` (``labels_per_item`` votes or more, tied at
-        the top). A tie has no label; so has a tie still awaiting votes (it is pending)."""
-        k = self.project_info(name)["settings"]["labels_per_item"]
+        ``labels_per_item``) or ``disagreement`` (``labels_per_item`` votes or more that the
+        task type (:mod:`~activelab.store.task_types`) cannot resolve: a tie). A tie has no
+        label; so has a tie still awaiting votes (it is pending). The task type also
+        measures the votes' ``agreement``."""
+        info = self.project_info(name)
+        k = info["settings"]["labels_per_item"]
+        task, config = task_of(info["settings"])
         votes: dict[int, list[str]] = defaultdict(list)
         resolutions: dict[int, str] = {}
         for item_id, _user, kind, label in self.answers(name):
@@ -241,16 +250,19 @@ class LabelLog(Projects, LeaseQueue):
         out: dict[int, dict[str, Any]] = {}
         for item_id in sorted(set(votes) | set(resolutions)):
             counts = Counter(votes.get(item_id, [])).most_common()
+            found = task.resolve(votes[item_id], config, info["labels"]) \
+                if votes.get(item_id) else None
             if item_id in resolutions:
                 label, status = resolutions[item_id], "resolved"
-            elif len(counts) > 1 and counts[0][1] == counts[1][1]:
+            elif found is not None and found.value is None:
                 label = None
                 status = "disagreement" if len(votes[item_id]) >= k else "pending"
             else:
-                label = counts[0][0]
+                label = found.value  # type: ignore[union-attr]
                 status = "resolved" if len(votes[item_id]) >= k else "pending"
             out[item_id] = {"label": label, "votes": dict(counts), "status": status,
-                            "reviewed": item_id in resolutions}
+                            "reviewed": item_id in resolutions,
+                            "agreement": None if found is None else round(found.agreement, 4)}
         return out
 
     def events(self, name: str) -> list[dict[str, Any]]:

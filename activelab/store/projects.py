@@ -23,13 +23,14 @@ from .base import StoreBase
 from .errors import ConflictError
 from .importer import ImportedItem
 from .schema import Item, ModelVersion, Project
+from .task_types import TASK_TYPES, LabelConfig, task_type
 
 __all__ = ["SKIP_POLICIES", "TASKS", "ProjectSettings", "Projects"]
 
 #: Who sees a skipped item again; see :class:`ProjectSettings`.
 SKIP_POLICIES = ("others", "me", "ignore")
 #: What annotators answer: one label, several labels, a number, or tagged text spans.
-TASKS = ("single", "multi", "rating", "spans")
+TASKS = TASK_TYPES
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,11 @@ class ProjectSettings:
     training policy and ``stopping`` the stopping rule of the project's loop, with
     ``stop_threshold`` (``None``: the rule's default) and ``stop_window``; the server
     checks the names (``activelab.server.project_loop``). ``control`` is the share of the
-    loop's queue drawn at random as a control (:mod:`activelab.control`). ``task`` is
-    what annotators answer, one of :data:`TASKS`. ``show_guess`` shows annotators the
-    current model's guess for each item, pre-selected.
+    loop's queue drawn at random as a control (:mod:`activelab.control`). ``task`` is the
+    task type, one of :data:`TASKS` (:mod:`activelab.store.task_types`), and
+    ``label_config`` the labels' descriptions, colours and keys and a rating's scale
+    (:class:`LabelConfig`'s JSON). ``show_guess`` shows annotators the current model's
+    guess for each item, pre-selected.
     """
 
     labels: tuple[str, ...]
@@ -67,11 +70,24 @@ class ProjectSettings:
     control: float = 0.1
     task: str = "single"
     show_guess: bool = True
+    label_config: dict[str, Any] | None = None
 
     def check(self) -> ProjectSettings:
         labels = tuple(str(label).strip() for label in self.labels)
-        if len(labels) < 2 or any(not label for label in labels):
-            raise ActiveLabError("--labels needs at least two non-empty labels, e.g. pos,neg")
+        kind = task_type(self.task)
+        config = LabelConfig.from_json(self.label_config)
+        if kind.min_labels == 0 and labels:
+            raise ActiveLabError(f"a {kind.name} project has no labels; drop --labels (the "
+                                 "scale comes from --label-config's min, max and step)")
+        if len(labels) < kind.min_labels or any(not label for label in labels):
+            raise ActiveLabError(
+                f"--labels needs at least {'two' if kind.min_labels == 2 else 'one'} non-empty "
+                f"label{'s' if kind.min_labels == 2 else ''}, e.g. "
+                f"{'pos,neg' if kind.min_labels == 2 else 'PER,LOC'}")
+        stray = set(config.labels) - set(labels)
+        if stray:
+            raise ActiveLabError(f"the label config describes {sorted(stray)}, which are not "
+                                 f"in --labels ({','.join(labels)})")
         if len(set(labels)) != len(labels):
             raise ActiveLabError(f"--labels has a label twice: {','.join(labels)}")
         if any(len(label) > 200 for label in labels):
@@ -92,7 +108,8 @@ class ProjectSettings:
                 raise ActiveLabError(f"{name.replace('_', '-')} must be at least 1")
         if self.lease_seconds <= 0:
             raise ActiveLabError("the lease time must be positive")
-        return ProjectSettings(**{**asdict(self), "labels": labels})
+        return ProjectSettings(**{**asdict(self), "labels": labels,
+                                  "label_config": config.to_json()})
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -129,6 +146,11 @@ class Projects(StoreBase):
                         f"project {name!r} already exists with labels "
                         f"{','.join(existing.labels)}; use those or another --db"
                     )
+                if existing.settings.get("task", "single") != settings.task:
+                    raise ActiveLabError(
+                        f"project {name!r} already exists as a "
+                        f"{existing.settings.get('task', 'single')} project; use that --task "
+                        "or another --db")
                 return name
             project = Project(
                 name=name, labels=list(settings.labels), strategy=settings.strategy,

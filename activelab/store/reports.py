@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..errors import ActiveLabError
 from .browse import Browse
 from .schema import Item, Lease
+from .task_types import task_of
 from .versions import ModelVersions
 
 __all__ = ["Reports"]
@@ -30,8 +31,14 @@ class Reports(Browse, ModelVersions):
         info = self.project_info(name)
         resolved = self.resolved_labels(name)
         answers = self.answers(name)
-        per_class = Counter(r["label"] for r in resolved.values() if r["status"] == "resolved")
-        statuses = self.status_counts(name)
+        kind, _config = task_of(info["settings"])
+        per_class = kind.label_counts(
+            [r["label"] for r in resolved.values() if r["status"] == "resolved"], info["labels"])
+        # Single choice counts the statuses in SQL (the data page's rule); the other task
+        # types resolve votes their own way (per-label majority, median, span sets).
+        statuses = self.status_counts(name) if kind.name == "single" else Counter(
+            {"resolved": 0, "pending": 0, "disagreement": 0,
+             **Counter(r["status"] for r in resolved.values())})
         per_annotator = Counter(user for _i, user, kind, _l in answers if kind == "label")
         now = self.clock()
         with self._session() as session:
@@ -49,7 +56,7 @@ class Reports(Browse, ModelVersions):
             "n_disagreements": statuses["disagreement"],
             "n_unsure": sum(1 for a in answers if a[2] == "unsure"),
             "n_leased": n_leased,
-            "labels_per_class": {label: per_class.get(label, 0) for label in info["labels"]},
+            "labels_per_class": per_class,
             "labels_per_annotator": dict(per_annotator),
             "model_version": info["model_version"],
             "model_trained_on": info["model_trained_on"],
@@ -65,6 +72,7 @@ class Reports(Browse, ModelVersions):
         if kind != "labels":
             raise ActiveLabError(f"export kind must be labels or events; got {kind!r}")
         resolved = self.resolved_labels(name)
+        single = task_of(self.project_info(name)["settings"])[0].name == "single"
         rows = []
         for item_id, external_id, content in self.items(name):
             entry = resolved.get(item_id)
@@ -74,7 +82,8 @@ class Reports(Browse, ModelVersions):
             votes = sum(entry["votes"].values())
             rows.append({"external_id": external_id, "content": content,
                          "label": resolved_label, "status": entry["status"], "n_votes": votes,
-                         "agreement": round(entry["votes"].get(resolved_label, 0) / votes, 4)
+                         "agreement": (round(entry["votes"].get(resolved_label, 0) / votes, 4)
+                                       if single else entry["agreement"])
                          if votes and resolved_label is not None else None,
                          "reviewed": entry["reviewed"]})
         return rows

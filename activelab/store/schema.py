@@ -151,7 +151,7 @@ class Event(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))
-    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)  # a task type's value
     rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
     model_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     retracts_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True)
@@ -159,7 +159,7 @@ class Event(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     # The model's guess shown with the item (from its lease), and whether the answer took it.
-    guess: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    guess: Mapped[str | None] = mapped_column(Text, nullable=True)
     guess_accepted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
@@ -173,7 +173,7 @@ class Answer(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     kind: Mapped[str] = mapped_column(String(10))  # label, skip or resolve
-    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)  # a task type's value
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
 
 
@@ -193,7 +193,7 @@ class Lease(Base):
     released_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(20), nullable=True)  # exploration, ...
     # The model's guess shown with the item when it was handed out (None: none shown).
-    guess: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    guess: Mapped[str | None] = mapped_column(Text, nullable=True)
     guess_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 

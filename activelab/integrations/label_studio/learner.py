@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from ...errors import ActiveLabError
+from ...models.span_tagger import OUTSIDE, SPAN_MODEL, SPAN_SCORE, SpanTagger
 from ...store import ImportedItem, ProjectSettings, Store
 from ...strategies.registry import DEFAULT_STRATEGY
 from .label_config import Interface
-from .spans import OUTSIDE, SpanTagger
 
 __all__ = ["COLD_START", "Learner", "Version", "library_default_strategy", "ls_scores",
            "version_name"]
@@ -32,10 +32,6 @@ log = logging.getLogger("activelab.label_studio")
 
 #: The ``model_version`` of predictions made before the first model (no result, score 0).
 COLD_START = "activelab-cold-start"
-#: The span model's score is its own uncertainty, not a strategy of the registry.
-SPAN_SCORE = "token-uncertainty"
-#: ... and its model: a logistic regression over token features.
-SPAN_MODEL = "tokens-logreg"
 #: What the Choices model sees of a text: TF-IDF, or the bundled MiniLM's sentence
 #: embeddings (the ``text`` extra).
 FEATURES = ("tfidf", "minilm")

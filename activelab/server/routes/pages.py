@@ -24,6 +24,7 @@ from ..deps import (
     training_status,
 )
 from ..label_keys import MAX_SINGLE_KEY, key_hint, label_keys
+from ..task_models import votes_agreement
 
 __all__ = ["router"]
 
@@ -54,7 +55,7 @@ def label_page(request: Request, project: str) -> Response:
 
 @router.post("/projects/{project}/label")
 def label_submit(request: Request, project: str, item_id: ItemIdField,
-                 label: Annotated[str, Form(max_length=200)], csrf_token: CsrfField,
+                 label: Annotated[str, Form(max_length=100_000)], csrf_token: CsrfField,
                  lease_id: Annotated[str, Form(max_length=36)] = "",
                  rationale: Annotated[str, Form(max_length=2000)] = "") -> Response:
     found = signed_in(request, csrf_token)
@@ -121,7 +122,7 @@ def review_page(request: Request, project: str) -> Response:
 
 @router.post("/projects/{project}/review")
 def review_submit(request: Request, project: str, item_id: ItemIdField,
-                  label: Annotated[str, Form(max_length=200)],
+                  label: Annotated[str, Form(max_length=100_000)],
                   csrf_token: CsrfField) -> Response:
     found = signed_in(request, csrf_token, roles=REVIEWERS)
     if isinstance(found, Response):
@@ -142,9 +143,10 @@ def dashboard(request: Request, project: str) -> Response:
     votes = [(item, who, label) for item, who, kind, label in store.answers(project)
              if kind == "label"]
     models = [v for v in stats["versions"] if v["kind"] == "model"]
+    task_agreement = votes_agreement(info, votes)  # multi, rating, spans: the type's measure
     return page(request, "dashboard.html", user=user, csrf=csrf, project=project, info=info,
-                stats=stats, agreement=agreement(votes, info["labels"]), models=models,
+                stats=stats, models=models, agreement=agreement(votes, info["labels"])
+                if task_agreement is None else {"pairs": [], "task": task_agreement},
                 curve=learning_curve(models), rounds=store.query_rounds(project),
                 changes=store.setting_changes(project, 10),
                 training=training_status(request, project))
-

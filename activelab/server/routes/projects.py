@@ -30,6 +30,7 @@ from ..project_setup import (
     change_settings,
     create_new_project,
     parse_assignments,
+    task_defaults,
 )
 
 __all__ = ["EDITABLE", "router"]
@@ -213,9 +214,16 @@ def create_from_form(request: Request, sent: dict[str, str], raw: bytes,
     except ValueError:
         raise ActiveLabError("labels per item is a whole number, e.g. 1") from None
     labels = tuple(part.strip() for part in sent.get("labels", "").split(",") if part.strip())
-    settings = ProjectSettings(labels=labels, task=sent.get("task") or "single",
-                               strategy=sent.get("strategy") or DEFAULT_STRATEGY,
-                               model=sent.get("model") or "logreg", labels_per_item=per_item)
+    task = sent.get("task") or "single"
+    # The form's first choices (auto, logreg) stand for "the task's own" on other tasks.
+    chosen = {key: sent.get(key) or None for key in ("strategy", "model")}
+    if task != "single":
+        chosen = {key: None if value in (DEFAULT_STRATEGY, "logreg") else value
+                  for key, value in chosen.items()}
+    strategy, model, labels = task_defaults(task, chosen["strategy"], chosen["model"], None,
+                                            labels)
+    settings = ProjectSettings(labels=labels, task=task, strategy=strategy, model=model,
+                               labels_per_item=per_item)
     name = create_new_project(store, sent.get("name", ""), items, settings,
                               source=f"uploaded by {by}: {filename or 'upload'}")
     request.app.state.item_columns[name] = (column, sent.get("id_column") or None)

@@ -84,6 +84,7 @@
     const field = document.getElementById("rationale");
     const selection = window.getSelection();
     if (!text || !field || !selection || selection.isCollapsed) return;
+    if (document.querySelector('[data-task="spans"]')) return;  // selections tag spans there
     if (!text.contains(selection.anchorNode)) return;
     const words = selection.toString().trim();
     if (!words) return;

@@ -22,11 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ActiveLabError
+from ..errors import ActiveLabError
 
-__all__ = ["OUTSIDE", "SpanTagger", "tokenize"]
+__all__ = ["OUTSIDE", "SPAN_MODEL", "SPAN_SCORE", "SpanTagger", "token_labels", "tokenize"]
 
 OUTSIDE = "O"
+#: The span model's name where models are named (the server, Label Studio's backend) ...
+SPAN_MODEL = "tokens-logreg"
+#: ... and its score, which is its own uncertainty rather than a strategy of the registry.
+SPAN_SCORE = "token-uncertainty"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -55,7 +59,8 @@ def _token_features(text: str, offsets: list[tuple[int, int]]) -> list[dict[str,
     return rows
 
 
-def _token_labels(offsets: list[tuple[int, int]], spans: Sequence[tuple[int, int, str]]) -> list[str]:
+def token_labels(offsets: list[tuple[int, int]], spans: Sequence[tuple[int, int, str]]) -> list[str]:
+    """Each token's label: the label of the span that covers it, else ``O``."""
     labels = []
     for start, end in offsets:
         inside = [label for s, e, label in spans if s <= start and end <= e]
@@ -89,7 +94,7 @@ class SpanTagger:
 
         X, _ = self._features(texts)
         y = [label for text, text_spans in zip(texts, spans)
-             for label in _token_labels(tokenize(text), text_spans)]
+             for label in token_labels(tokenize(text), text_spans)]
         if len(set(y)) < 2:
             raise ActiveLabError("the span model needs labeled tokens inside and outside "
                                  "spans; label a text with at least one span first")
