@@ -16,7 +16,7 @@ from activelab.stop_gain import ExpectedGain, expected_gain
 from activelab.stopping import STOPPING_RULES, LabelBudget
 
 
-def _run(seed, strategy="margin", control=0.25, budget=160, n=800):
+def _run(seed, strategy="margin", control=0.25, budget=160, n=800, loop_seed=None):
     X, y = make_classification(n_samples=n, n_features=5, n_informative=3, n_redundant=0,
                                n_classes=2, flip_y=0.05, class_sep=0.8, random_state=seed)
     pool = Pool(X)
@@ -32,7 +32,7 @@ def _run(seed, strategy="margin", control=0.25, budget=160, n=800):
     loop = ActiveLoop(LogisticRegression(solver="liblinear"), pool, strategies.get(strategy),
                       SimulatedOracle(y),
                       batch_size=20, stopping=[LabelBudget(budget)], control=control,
-                      callbacks=[on_pool], random_state=seed)
+                      callbacks=[on_pool], random_state=seed if loop_seed is None else loop_seed)
     return loop, loop.run(), truth
 
 
