@@ -8,7 +8,14 @@ and trained on like any other; what makes them useful is *when* they were drawn:
 * **Accuracy.** An item drawn at random after the model was fit is a uniform sample of
   the items that model has not seen, so whether the model (its prediction is kept at the
   draw) gets it right is an unbiased sample of its accuracy *on the unlabeled pool of
-  that round*. Pooling the control items of the recent rounds (the models fit on at least
+  that round*. Precisely: the pool is the candidates of the ``ask`` that drew the item
+  (unlabeled, not skipped, not waiting for an answer to an earlier ``ask``; in
+  :meth:`~activelab.ActiveLoop.run`, every unlabeled item not skipped), *including* the items
+  the strategy picks for the same batch, since the control is drawn first; the model is
+  the loop's model (not a ``query_model``) as fit at the start of that ``ask``. Not the
+  pool left after the batch: an uncertainty strategy takes hard items, so what remains
+  is more accurate (by 0.4 to 2 points in ``tests/test_control.py``'s settings).
+  Pooling the control items of the recent rounds (the models fit on at least
   ``1 - window`` times the current label count) gives the estimate with a Wilson score
   interval. It estimates the mean accuracy of those models, weighted by their control
   items: when accuracy still rises it is a little below the latest model's (conservative).

@@ -16,7 +16,7 @@ from activelab.stop_gain import ExpectedGain, expected_gain
 from activelab.stopping import STOPPING_RULES, LabelBudget
 
 
-def _run(seed, strategy="margin", control=0.25, budget=160, n=800):
+def _run(seed, strategy="margin", control=0.25, budget=160, n=800, loop_seed=None):
     X, y = make_classification(n_samples=n, n_features=5, n_informative=3, n_redundant=0,
                                n_classes=2, flip_y=0.05, class_sep=0.8, random_state=seed)
     pool = Pool(X)
@@ -32,7 +32,7 @@ def _run(seed, strategy="margin", control=0.25, budget=160, n=800):
     loop = ActiveLoop(LogisticRegression(solver="liblinear"), pool, strategies.get(strategy),
                       SimulatedOracle(y),
                       batch_size=20, stopping=[LabelBudget(budget)], control=control,
-                      callbacks=[on_pool], random_state=seed)
+                      callbacks=[on_pool], random_state=seed if loop_seed is None else loop_seed)
     return loop, loop.run(), truth
 
 
@@ -65,6 +65,38 @@ def test_the_accuracy_interval_covers_the_truth_on_the_pool_about_90_percent_of_
     standard_error = math.sqrt(np.mean(truths * (1 - truths)) / len(items))
     assert abs(np.mean(correct - truths)) < 3 * standard_error
     assert abs(np.mean(errors)) < 0.03, np.mean(errors)
+
+
+@pytest.mark.parametrize("strategy", ["auto", "margin"])
+def test_control_draws_sample_every_unlabeled_item_including_the_strategys_picks(strategy):
+    # Brute force at one fixed state: ask 200 times (withdrawing each query) and pool the
+    # control items. They must be a uniform sample of ALL the items unlabeled at the fit,
+    # the strategy's picks of the same batch included, so their mean correctness is the
+    # model's accuracy on that pool. Drawing them after the strategy, from the pool minus
+    # its batch of hard items (2 points more accurate here), fails the second check.
+    X, y = make_classification(n_samples=300, n_features=5, n_informative=3, n_redundant=0,
+                               n_classes=2, flip_y=0.05, class_sep=0.8, random_state=0)
+    pool = Pool(X)
+    pool.add_labels(np.arange(30), y[:30])
+    loop = ActiveLoop(LogisticRegression(solver="liblinear"), pool, strategies.get(strategy),
+                      batch_size=100, control=0.3)
+    loop.fit()
+    unlabeled = pool.unlabeled_ids
+    right = dict(zip(unlabeled.tolist(), loop.model.predict(X[unlabeled]) == y[unlabeled]))
+    truth = np.mean(list(right.values()))
+    drawn, picked = [], []
+    for seed in range(200):
+        query = loop.ask(random_state=seed)
+        drawn += query.info["control_ids"]
+        picked.append(np.setdiff1d(query.ids, query.info["control_ids"]))
+        loop.withdraw()
+    correct = np.array([right[i] for i in drawn], dtype=float)
+    standard_error = math.sqrt(truth * (1 - truth) / len(correct))
+    assert abs(correct.mean() - truth) < 3 * standard_error, (correct.mean(), truth)
+    # the strategy's batch is drawn as often as its share of the pool
+    expected = len(picked[0]) / len(unlabeled)
+    in_batch = np.isin(drawn, picked[0]).mean()
+    assert abs(in_batch - expected) < 3 * math.sqrt(expected * (1 - expected) / len(drawn))
 
 
 def test_the_gain_of_random_over_random_is_estimated_near_zero():
