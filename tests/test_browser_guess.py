@@ -164,7 +164,13 @@ def test_labels_ten_and_above_by_typed_number_and_hotkeys(tmp_path: Path) -> Non
 
     from activelab.store.schema import Lease
 
-    config = {"labels": [{"name": "class-05", "hotkey": "x"}, {"name": "class-06", "hotkey": "s"}]}
+    from activelab.errors import ActiveLabError
+    from activelab.store import ProjectSettings
+
+    with pytest.raises(ActiveLabError, match=r"hotkeys \['s'\] are taken .*s skip"):
+        ProjectSettings(labels=tuple(TWELVE), label_config={"labels": [
+            {"name": "class-06", "hotkey": "s"}]}).check()  # s skips: no label may take it
+    config = {"labels": [{"name": "class-05", "hotkey": "k"}]}
     data, url = _project(tmp_path, TWELVE, trained=False, settings={"label_config": config})
     page, close = _browse(tmp_path, data, url, TWELVE)
     try:
@@ -172,8 +178,7 @@ def test_labels_ten_and_above_by_typed_number_and_hotkeys(tmp_path: Path) -> Non
         page.wait_for_timeout(700)
         assert _labels_of_ann(url) == []  # "1" alone labels nothing (before: class-01)
         hint = page.inner_text(".hint")
-        assert "type a label’s number 1–12, then Enter" in hint and "x for class-05" in hint
-        assert "s for" not in hint  # s skips; a label may not take it
+        assert "type a label’s number 1–12, then Enter" in hint and "k for class-05" in hint
         assert page.inner_text("#typed-number").startswith("Label 1: class-01")
         page.keyboard.press("2")
         assert page.inner_text("#typed-number").startswith("Label 12: class-12")
@@ -183,7 +188,7 @@ def test_labels_ten_and_above_by_typed_number_and_hotkeys(tmp_path: Path) -> Non
         with page.expect_navigation():
             page.keyboard.press("Enter")
         with page.expect_navigation():
-            page.keyboard.press("x")
+            page.keyboard.press("k")
         for key in "99":
             page.keyboard.press(key)
         assert page.inner_text("#typed-number").startswith("No label 99")

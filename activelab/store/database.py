@@ -2,8 +2,8 @@
 
 >>> engine = open_engine("sqlite://")
 >>> migrate(engine)
->>> sorted(name for name in inspect_tables(engine) if name != "alembic_version")[:3]
-['answers', 'events', 'items']
+>>> 'answers' in inspect_tables(engine) and 'guesses' in inspect_tables(engine)
+True
 """
 
 from __future__ import annotations

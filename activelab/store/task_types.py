@@ -43,6 +43,8 @@ __all__ = ["TASK_TYPES", "LabelConfig", "LabelInfo", "Resolution", "TaskType", "
 
 #: The task types a project can have, in the order the docs list them.
 TASK_TYPES = ("single", "multi", "rating", "spans")
+#: Keys of the label page that no label's hotkey may take.
+RESERVED_HOTKEYS = frozenset("0123456789sux?")
 #: The colours labels get when the config names none (readable on white, distinct).
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2", "#7f7f7f", "#bcbd22")
@@ -119,10 +121,11 @@ class LabelConfig:
             raise ActiveLabError(f"a hotkey is one character; got {keys}")
         if len(set(keys)) != len(keys):
             raise ActiveLabError(f"two labels share a hotkey: {keys}")
-        reserved = set(keys) & {"s", "u", "x"}
+        reserved = set(keys) & RESERVED_HOTKEYS
         if reserved:
-            raise ActiveLabError(f"hotkeys {sorted(reserved)} are taken (s skip, u undo, "
-                                 "x remove the last span); pick others")
+            raise ActiveLabError(f"hotkeys {sorted(reserved)} are taken (digits: the labels' "
+                                 "numbers, s skip, u undo, ? unsure, x remove the last span); "
+                                 "pick others")
         return self
 
     def to_json(self) -> dict[str, Any]:

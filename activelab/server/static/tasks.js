@@ -55,6 +55,7 @@
       else if (/^[0-9.]$/.test(event.key)) { number.focus(); }
     });
     number.focus();
+    if (initial !== "") number.select();  // typing replaces the pre-filled guess
   }
 
   // ---- spans: select text, press a label's key; x removes the last span ---------------
