@@ -162,10 +162,9 @@ def test_enter_in_the_rationale_without_a_guess_picks_no_label_and_question_mark
 def test_labels_ten_and_above_by_typed_number_and_hotkeys(tmp_path: Path) -> None:
     from sqlalchemy import update
 
-    from activelab.store.schema import Lease
-
     from activelab.errors import ActiveLabError
     from activelab.store import ProjectSettings
+    from activelab.store.schema import Lease
 
     with pytest.raises(ActiveLabError, match=r"hotkeys \['s'\] are taken .*s skip"):
         ProjectSettings(labels=tuple(TWELVE), label_config={"labels": [
