@@ -24,7 +24,6 @@ from ...store.projects import SKIP_POLICIES, TASKS
 from ...strategies.registry import DEFAULT_STRATEGY, available
 from ...training import TRAINING_POLICIES
 from ..deps import Admin, Anyone, csrf_matches, error_page, get_store, go, page, signed_in
-from ..limits import BodyTooLarge, too_large_message
 from ..project_setup import (
     build_trainer,
     change_settings,
@@ -32,6 +31,7 @@ from ..project_setup import (
     parse_assignments,
     task_defaults,
 )
+from .upload import read_upload_form
 
 __all__ = ["EDITABLE", "router"]
 
@@ -168,21 +168,14 @@ async def new_project_submit(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     user, csrf = found
-    limit = request.app.state.max_upload_bytes
-    length = request.headers.get("content-length", "")
     sent: dict[str, str] = {}
 
     async def again(status: int, message: str) -> Response:
         return await run_in_threadpool(new_project_page, request, user, csrf, status,
                                        message, **sent)
-    try:
-        if length and (not length.isdigit() or int(length) > limit):
-            raise BodyTooLarge(limit)
-        form = await request.form(max_files=1, max_fields=20, max_part_size=10_000)
-    except BodyTooLarge:
-        return await again(413, "The file is too large: " + too_large_message(limit))
-    except HTTPException as err:
-        return await again(err.status_code, f"The upload failed: {err.detail}")
+    form, status, problem = await read_upload_form(request, max_fields=20)
+    if form is None:
+        return await again(status, problem)
     token = form.get("csrf_token")
     if not isinstance(token, str) or not csrf_matches(token, csrf):
         return error_page(request, 403, "This form is stale or forged (CSRF check failed); "

@@ -77,16 +77,9 @@ async def upload_submit(request: Request, project: str) -> Response:
         return await run_in_threadpool(upload_page, request, user, csrf, project, status,
                                        message, **form)
 
-    limit = request.app.state.max_upload_bytes
-    length = request.headers.get("content-length", "")
-    try:
-        if length and (not length.isdigit() or int(length) > limit):
-            raise BodyTooLarge(limit)
-        form = await request.form(max_files=1, max_fields=10, max_part_size=10_000)
-    except BodyTooLarge:
-        return await again(413, "The file is too large: " + too_large_message(limit))
-    except HTTPException as err:  # a malformed multipart body
-        return await again(err.status_code, f"The upload failed: {err.detail}")
+    form, status, problem = await read_upload_form(request, max_fields=10)
+    if form is None:
+        return await again(status, problem)
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not csrf_matches(sent, csrf):
         return error_page(request, 403, "This form is stale or forged (CSRF check failed); "
@@ -106,3 +99,19 @@ async def upload_submit(request: Request, project: str) -> Response:
     except ActiveLabError as err:
         return await again(getattr(err, "status", 422), f"Nothing was imported: {err}")
     return await again(200, None, imported=done["imported"], n_items=done["n_items"])
+
+
+async def read_upload_form(request: Request, max_fields: int) -> tuple[Any, int, str]:
+    """The multipart form of an upload page (one file), or ``(None, status, message)``
+    when the body is over the app's upload limit or malformed."""
+    limit = request.app.state.max_upload_bytes
+    length = request.headers.get("content-length", "")
+    try:
+        if length and (not length.isdigit() or int(length) > limit):
+            raise BodyTooLarge(limit)
+        form = await request.form(max_files=1, max_fields=max_fields, max_part_size=10_000)
+    except BodyTooLarge:
+        return None, 413, "The file is too large: " + too_large_message(limit)
+    except HTTPException as err:  # a malformed multipart body
+        return None, err.status_code, f"The upload failed: {err.detail}"
+    return form, 200, ""
