@@ -95,3 +95,37 @@ def test_review_and_data_pages_show_votes_through_the_task_type(tmp_path: Path) 
             assert "Ada (PER) × 1" in text and "Ada (LOC) × 1" in text, url
             assert "[[0,3" not in text.replace('value="[[0,3', ""), url
     store.close()
+
+
+@pytest.mark.parametrize(("task", "strategy", "model"), [
+    ("rating", "igs", "ridge"), ("spans", "token-uncertainty", "tokens-logreg"),
+    ("multi", "br_uncertainty", "logreg")])
+def test_the_settings_page_keeps_each_task_types_model_and_strategy(
+        task: str, strategy: str, model: str, tmp_path: Path) -> None:
+    """Before: its selects offered the classification models and the registry's strategies
+    only, so a rating project's page showed ``logreg`` and saving it failed ("unknown model
+    'logreg'"), and a spans project's save would have replaced its token model."""
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    labels = CASES[task][0]
+    store.create_project("p", [ImportedItem("i0", TEXT, 2)], ProjectSettings(
+        labels=labels, task=task, strategy=strategy, model=model))
+    store.add_user("boss", "admin", password="boss-password")
+    client = TestClient(create_app(store), base_url="http://127.0.0.1")
+    with client:
+        client.post("/login", data={"name": "boss", "password": "boss-password",
+                                    "csrf_token": _csrf(client.get("/login").text)})
+        page = client.get("/projects/p/settings").text
+        form = {key: html.unescape(value) for key, value in re.findall(
+            r'<input id="set-\w+" name="(\w+)" value="([^"]*)"', page)}
+        for key in ("strategy", "model", "skip_policy", "training", "stopping"):
+            select = re.search(rf'<select id="set-{key}" name="{key}">(.*?)</select>', page,
+                               re.S).group(1)
+            form[key] = re.search(r"<option selected>([^<]*)</option>", select).group(1)
+        assert (form["strategy"], form["model"]) == (strategy, model)
+        saved = client.post("/projects/p/settings", data={
+            **form, "retrain_every": "5", "csrf_token": _csrf(page)})
+        assert "retrain_every: 20 → 5" in html.unescape(saved.text), saved.text
+    settings = store.settings_of("p")
+    assert (settings.strategy, settings.model, settings.retrain_every) == (strategy, model, 5)
+    assert [c["name"] for c in store.setting_changes("p")] == ["retrain_every"]
+    store.close()

@@ -39,8 +39,11 @@ CONFIGS = {
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
-def _select_and_tag(page, text: str, spans: list, cursor: int) -> int:  # type: ignore[no-untyped-def]
-    """Select each span's tokens with the arrow keys and press its label's key."""
+def _select_and_tag(page, text: str, spans: list, cursor: int,  # type: ignore[no-untyped-def]
+                    keys: dict[str, str] | None = None) -> int:
+    """Select each span's tokens with the arrow keys and press its label's key (``keys``:
+    label -> key; default: the hotkeys of ``CONFIGS["spans"]``)."""
+    keys = keys or {name: info["hotkey"] for name, info in CONFIGS["spans"]["labels"].items()}
     tokens = [m.span() for m in _TOKEN.finditer(text)]
     for start, end, label in spans:
         first = next(i for i, (s, _e) in enumerate(tokens) if s == start)
@@ -54,7 +57,7 @@ def _select_and_tag(page, text: str, spans: list, cursor: int) -> int:  # type: 
         for _ in range(last - first):
             page.keyboard.press("Shift+ArrowRight")
             cursor += 1
-        page.keyboard.press(CONFIGS["spans"]["labels"][label]["hotkey"])
+        page.keyboard.press(keys[label])
     return cursor
 
 
