@@ -36,6 +36,7 @@ from tests.test_browser_tasks import _select_and_tag  # noqa: E402
 N_ITEMS = 60
 N_LABELS = 30
 MISTAKE_AT = 2  # the third answer is wrong on purpose; the reviewer fixes it
+WAIT_FOR_MODEL_AT = 8  # answers given before the test waits for a first model
 
 
 def _data(task: str, folder: Path) -> tuple[Path, dict[str, str], tuple[str, ...]]:
@@ -102,13 +103,15 @@ def _guess_shown(page, task: str) -> str | None:  # type: ignore[no-untyped-def]
     return page.get_attribute("#task-widget", "data-initial")
 
 
-def _shoot(page, task: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    """No sideways scrolling at 390 px; both viewports saved when screenshots are asked."""
+def _shoot(page, task: str, name: str, full: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """No sideways scrolling at 390 px; both viewports saved when screenshots are asked
+    (``full``: the whole page, not only the viewport)."""
     folder = os.environ.get("ACTIVELAB_SCREENSHOTS")
     for width, size in VIEWPORTS.items():
         page.set_viewport_size(size)
         if folder:
-            page.screenshot(path=str(Path(folder) / f"e2e-{task}-{name}-{width}.png"))
+            page.screenshot(path=str(Path(folder) / f"e2e-{task}-{name}-{width}.png"),
+                            full_page=full)
         if width == "390":
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
     page.set_viewport_size(VIEWPORTS["1280"])
@@ -124,7 +127,7 @@ def _create_project(page, base: str, task: str, data: Path,  # type: ignore[no-u
     page.fill("input[name=name]", task)
     page.select_option("select[name=task]", task)
     page.fill("input[name=labels]", ",".join(labels))
-    _shoot(page, task, "new")
+    _shoot(page, task, "new", full=True)
     with page.expect_navigation():
         page.click("#new-project-form button[type=submit]")
     sync_api.expect(page.locator(".message")).to_contain_text(
@@ -134,7 +137,7 @@ def _create_project(page, base: str, task: str, data: Path,  # type: ignore[no-u
         page.click("#settings-form button[type=submit]")
     sync_api.expect(page.locator(".message")).to_contain_text("retrain_every: 20 → 5")
     if task == "single":
-        _shoot(page, task, "settings")
+        _shoot(page, task, "settings", full=True)
         page.click("header >> text=Accounts")
         _shoot(page, task, "accounts")
     page.click("header >> text=Projects")
@@ -152,6 +155,8 @@ def _label(page, base: str, task: str, truth: dict[str, str],  # type: ignore[no
     accepted: list[bool | None] = []
     mistake, shot = "", False
     while len(given) < N_LABELS:
+        if len(given) == WAIT_FOR_MODEL_AT:
+            _wait_for_a_model(page, base, task)
         external = page.inner_text("#item .meta code")
         guess = _guess_shown(page, task)
         answer = truth[external]
@@ -166,6 +171,17 @@ def _label(page, base: str, task: str, truth: dict[str, str],  # type: ignore[no
     sync_api.expect(page.locator("#progress")).to_contain_text(
         f"{N_LABELS} of {N_ITEMS} items labeled")
     return given, accepted, mistake
+
+
+def _wait_for_a_model(page, base: str, task: str) -> None:  # type: ignore[no-untyped-def]
+    """Retraining runs beside the labeling (a spans model took 4-8 s a version on the
+    loaded test machine): wait for the first version, so that most items left show a guess."""
+    for _ in range(180):
+        stats = page.request.get(f"{base}/api/projects/{task}/stats").json()
+        if any(version["kind"] == "model" for version in stats["versions"]):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no model version of {task} within 90 s")
 
 
 def _review(page, base: str, task: str, external: str, right: str,  # type: ignore[no-untyped-def]
