@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from activelab.server.app import create_app  # noqa: E402
 from activelab.store import ImportedItem, ProjectSettings, Store  # noqa: E402
+from activelab.store.browse import ItemFilter  # noqa: E402
+from activelab.store.testing import BACKENDS, database_url  # noqa: E402
 
 TEXT = "Ada met Bo in Oslo"
 # Per task: labels, the annotator's value, the reviewer's fix as the form sends it, the
@@ -128,4 +130,28 @@ def test_the_settings_page_keeps_each_task_types_model_and_strategy(
     settings = store.settings_of("p")
     assert (settings.strategy, settings.model, settings.retrain_every) == (strategy, model, 5)
     assert [c["name"] for c in store.setting_changes("p")] == ["retrain_every"]
+    store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("task", "labels", "values", "wanted"), [
+    ("multi", ("sport", "food", "space"), ['["sport","space"]', '["food"]', "[]"],
+     {"sport": ["i0"], "food": ["i1"], "space": ["i0"]}),
+    ("spans", ("PER", "LOC"), ['[[0,3,"PER"],[14,18,"LOC"]]', '[[0,3,"LOC"]]', "[]"],
+     {"PER": ["i0"], "LOC": ["i0", "i1"]}),
+])
+def test_the_label_filter_finds_items_whose_answer_names_the_label(
+        task: str, labels: tuple[str, ...], values: list[str], wanted: dict, backend: str,
+        tmp_path: Path) -> None:
+    """Before: the filter compared the whole stored value with the label's name, so on a
+    multi-label or spans project every label found nothing. (SQL LIKE: both databases.)"""
+    store = Store(database_url(backend, tmp_path))
+    store.create_project("p", [ImportedItem(f"i{i}", TEXT, i + 2) for i in range(3)],
+                         ProjectSettings(labels=labels, task=task))
+    ann = store.user_by_token(store.add_user("ann", "annotator"))
+    for (item_id, _external, _text), value in zip(store.items("p"), values):
+        store.annotate("p", ann, item_id, value)
+    found = {label: [row["external_id"] for row in
+                     store.browse("p", ItemFilter(label=label))["items"]] for label in labels}
+    assert found == wanted  # by hand from the values above
     store.close()
