@@ -31,7 +31,7 @@ from activelab.store import Store  # noqa: E402
 from activelab.store.task_types import task_type  # noqa: E402
 from tests.test_browser import _chromium  # noqa: E402
 from tests.test_browser_projects import VIEWPORTS, _log_in  # noqa: E402
-from tests.test_browser_tasks import _select_and_tag  # noqa: E402
+from tests.test_browser_tasks import _fill  # noqa: E402
 
 N_ITEMS = 60
 N_LABELS = 30
@@ -72,24 +72,12 @@ def _give(page, task: str, shown: str | None, answer: str,  # type: ignore[no-un
     """Turn the widget from ``shown`` (pre-filled: the guess, or the current label) into
     ``answer`` with the keyboard, and send it with Enter (single choice: with the label's
     number key unless ``shown`` is already right)."""
-    key = {label: str(i + 1) for i, label in enumerate(labels)}
+    keys = {label: str(i + 1) for i, label in enumerate(labels)}
     with page.expect_navigation():
-        if shown == answer:
-            page.keyboard.press("Enter")
-        elif task == "single":
-            page.keyboard.press(key[answer])
-        elif task == "multi":
-            for label in set(json.loads(shown or "[]")) ^ set(json.loads(answer)):
-                page.keyboard.press(key[label])
-            page.keyboard.press("Enter")
-        elif task == "rating":
-            page.keyboard.press("Control+a")
-            page.keyboard.type(answer)
-            page.keyboard.press("Enter")
+        if task == "single":
+            page.keyboard.press("Enter" if shown == answer else keys[answer])
         else:
-            for _ in json.loads(shown or "[]"):
-                page.keyboard.press("x")
-            _select_and_tag(page, page.inner_text("#item-text"), json.loads(answer), 0, key)
+            _fill(page, task, shown, answer, keys)
             page.keyboard.press("Enter")
     assert page.locator(".message[role=alert]").count() == 0, page.inner_text("main")
 
