@@ -323,7 +323,7 @@ def test_relabel_on_the_item_page_is_a_new_event(tmp_path: Path) -> None:
         assert done.status_code == 303
         page = client.get(done.headers["location"])
         assert re.search(r'id="item-label">meh<', page.text)
-        history = re.findall(r"<td>(label|resolve)</td>", page.text)
+        history = re.findall(r"<td data-label=\"what\">(label|resolve)</td>", page.text)
         assert history == ["label", "label", "resolve"]
         assert client.post(f"/projects/p/items/{ids[2]}/relabel",
                            data={"label": "meh", "csrf_token": "forged"}).status_code == 403

@@ -39,8 +39,11 @@ CONFIGS = {
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
-def _select_and_tag(page, text: str, spans: list, cursor: int) -> int:  # type: ignore[no-untyped-def]
-    """Select each span's tokens with the arrow keys and press its label's key."""
+def _select_and_tag(page, text: str, spans: list, cursor: int,  # type: ignore[no-untyped-def]
+                    keys: dict[str, str] | None = None) -> int:
+    """Select each span's tokens with the arrow keys and press its label's key (``keys``:
+    label -> key; default: the hotkeys of ``CONFIGS["spans"]``)."""
+    keys = keys or {name: info["hotkey"] for name, info in CONFIGS["spans"]["labels"].items()}
     tokens = [m.span() for m in _TOKEN.finditer(text)]
     for start, end, label in spans:
         first = next(i for i, (s, _e) in enumerate(tokens) if s == start)
@@ -54,24 +57,35 @@ def _select_and_tag(page, text: str, spans: list, cursor: int) -> int:  # type: 
         for _ in range(last - first):
             page.keyboard.press("Shift+ArrowRight")
             cursor += 1
-        page.keyboard.press(CONFIGS["spans"]["labels"][label]["hotkey"])
+        page.keyboard.press(keys[label])
     return cursor
 
 
-def _answer(page, task: str, truth: str, labels: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def _fill(page, task: str, shown: str | None, answer: str,  # type: ignore[no-untyped-def]
+          keys: dict[str, str]) -> None:
+    """Turn the widget of ``task`` (multi, rating, spans) from the value it shows,
+    pre-filled (the model's guess; ``None``: empty), into ``answer`` with the keyboard
+    (``keys``: label -> its key); Enter then saves it."""
+    if shown == answer:
+        return
     if task == "multi":
-        for label in json.loads(truth):
-            page.keyboard.press(str(labels.index(label) + 1))
+        for label in set(json.loads(shown or "[]")) ^ set(json.loads(answer)):
+            page.keyboard.press(keys[label])
     elif task == "rating":
-        page.keyboard.type(truth)
+        page.keyboard.press("Control+a")  # the field holds the guess
+        page.keyboard.type(answer)
     else:
-        _select_and_tag(page, page.inner_text("#item-text"), json.loads(truth), 0)
+        for _ in json.loads(shown or "[]"):
+            page.keyboard.press("x")
+        _select_and_tag(page, page.inner_text("#item-text"), json.loads(answer), 0, keys)
 
 
 @pytest.mark.parametrize("task", ["multi", "rating", "spans"])
 def test_label_a_task_type_by_keyboard_and_export(task: str, tmp_path: Path) -> None:
     chromium = _chromium()
     labels = TASK_LABELS[task]
+    keys = {label: CONFIGS[task]["labels"].get(label, {}).get("hotkey") or str(i + 1)
+            for i, label in enumerate(labels)}
     truth = {row["id"]: row["answer"] for row in make_task_rows(task, 40, seed=5)}
     data = write_task_csv(tmp_path / f"{task}.csv", task, 40, seed=5)
     config = tmp_path / "labels.json"
@@ -99,7 +113,8 @@ def test_label_a_task_type_by_keyboard_and_export(task: str, tmp_path: Path) -> 
             page.wait_for_url(f"**/projects/{task}/label")
             while len(typed) < N_ITEMS:
                 external = page.inner_text("#item .meta code")
-                _answer(page, task, truth[external], labels)
+                shown = page.get_attribute("#task-widget", "data-initial") or None
+                _fill(page, task, shown, truth[external], keys)
                 if shots and len(typed) == 1:
                     page.screenshot(path=f"{shots}/tasks-{task}.png")
                     page.set_viewport_size({"width": 390, "height": 844})

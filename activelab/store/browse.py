@@ -18,6 +18,7 @@ matching items only; the filters over them are plain functions (:func:`within_co
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ class Browse(LabelLog):
         if filters.status is not None:
             query = query.where(status == filters.status)
         if filters.label is not None:
-            query = query.where(label == filters.label)
+            query = query.where(_has_label(label, filters.label, project.settings))
         return query, label
 
     def _rows(self, session: OrmSession, project: Project,
@@ -235,6 +236,18 @@ def _answered(project_id: int, annotator: str | None = None) -> Select[Any]:
     if annotator is not None:
         query = query.join(User, User.id == Answer.user_id).where(User.name == annotator)
     return query
+
+
+def _has_label(value: Any, name: str, settings: Mapping[str, Any]) -> Any:
+    """SQL: the stored answer ``value`` names the label ``name``: it is the label (single
+    choice), holds it in its JSON list (multi) or tags a span with it (spans)."""
+    task = settings.get("task", "single")
+    quoted = json.dumps(name, ensure_ascii=False, separators=(",", ":"))
+    if task == "multi":
+        return value.contains(quoted, autoescape=True)
+    if task == "spans":
+        return value.contains(f",{quoted}]", autoescape=True)
+    return value == name
 
 
 def _with_status(query: Select[Any], project: Project,

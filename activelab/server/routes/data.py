@@ -137,9 +137,11 @@ def item_page(request: Request, project: str, item_id: ItemIdPath) -> Response:
 
 @router.post("/projects/{project}/items/{item_id}/relabel", include_in_schema=False)
 def relabel(request: Request, project: str, item_id: ItemIdPath,
-            label: Annotated[str, Form(max_length=200)],
+            label: Annotated[str, Form(max_length=100_000)],
             csrf_token: Annotated[str, Form(max_length=100)]) -> Response:
-    """A reviewer's label for the item: a ``resolve`` event; nothing is overwritten."""
+    """A reviewer's label for the item: a ``resolve`` event; nothing is overwritten. The
+    value is the task type's (a label; a JSON list of labels or of spans; a rating), checked
+    by the store as an annotator's answer is."""
     found = signed_in(request, csrf_token, roles=REVIEWERS)
     if isinstance(found, Response):
         return found

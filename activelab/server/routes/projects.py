@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import ActiveLabError
-from ...models.catalog import MODELS
+from ...models.catalog import MODELS, TASK_MODELS
 from ...stopping import STOPPING_RULES
 from ...store import ProjectSettings
 from ...store.importer import parse_items
 from ...store.memberships import MEMBER_ROLES
 from ...store.projects import SKIP_POLICIES, TASKS
+from ...store.task_types import task_type
 from ...strategies.registry import DEFAULT_STRATEGY, available
 from ...training import TRAINING_POLICIES
 from ..deps import Admin, Anyone, csrf_matches, error_page, get_store, go, page, signed_in
@@ -232,9 +233,22 @@ def settings_page(request: Request, user: Any, csrf: str, project: str, status: 
                 message=message, settings=settings, editable=EDITABLE,
                 members=store.members(project), users=store.users(),
                 changes=store.setting_changes(project), roles=MEMBER_ROLES,
-                choices={"strategy": available(), "model": MODELS.available(),
+                choices={"strategy": _with(settings.strategy, available()),
+                         "model": _with(settings.model, _task_models(settings.task)),
                          "skip_policy": SKIP_POLICIES, "training": TRAINING_POLICIES.available(),
                          "stopping": STOPPING_RULES.available()})
+
+
+def _task_models(task: str) -> list[str]:
+    """The models a ``task`` project may switch to (spans: its token model only)."""
+    catalog = TASK_MODELS.get(task_type(task).catalog)
+    return list(catalog.available()) if catalog is not None else []
+
+
+def _with(current: str, options: list[str]) -> list[str]:
+    """``options`` with the ``current`` value first when it is not among them, so that a
+    select shows it and saving the form without touching it keeps it."""
+    return list(options) if current in options else [current, *options]
 
 
 @router.get("/projects/{project}/settings", response_class=HTMLResponse,
