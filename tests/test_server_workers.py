@@ -164,3 +164,31 @@ def test_serve_refuses_several_processes_on_sqlite(tmp_path: Path) -> None:
     assert "--workers 2 needs a database server: one process writes a SQLite file" \
         in result.output
     assert not (tmp_path / "items.db").exists()  # refused before anything was written
+
+
+def test_concurrent_allocations_from_two_processes_never_share_an_item(two_processes) -> None:  # type: ignore[no-untyped-def]
+    """Only ``next`` calls (no labeling in between to serialize them): 120 annotators from
+    12 threads over two stores each get an item nobody else holds."""
+    import threading
+
+    (store_a, _ta), (store_b, _tb), now, _token = two_processes
+    now[0] = 10**9  # far from the labels' times: every lease is live
+    users = [store_a.user_by_token(store_a.add_user(f"u{i}", "annotator")) for i in range(120)]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def work(stores_users) -> None:  # type: ignore[no-untyped-def]
+        for store, user in stores_users:
+            leased = store.next_item("p", user)
+            with lock:
+                got.append(leased.item_id if leased else -1)
+
+    threads = [threading.Thread(target=work, args=([((store_a, store_b)[t % 2], user)
+                                                    for user in users[t::12]],))
+               for t in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handed = [item for item in got if item != -1]
+    assert len(handed) == len(set(handed)) == 45  # each item once; 75 annotators got none

@@ -56,11 +56,13 @@ class StoreBase:
         with self._session() as session, session.begin():
             yield session
 
-    def _project(self, session: OrmSession, name: str, lock: bool = False) -> Project:
-        """The project ``name`` (404 if none); ``lock`` takes its row lock for the transaction."""
+    def _project(self, session: OrmSession, name: str, lock: bool = False,
+                 shared: bool = False) -> Project:
+        """The project ``name`` (404 if none); ``lock`` takes its row lock for the transaction
+        (``shared``: a share lock, which many transactions hold at once; PostgreSQL)."""
         query = select(Project).where(Project.name == name)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(read=shared)
         project = session.scalar(query)
         if project is None:
             raise NotFoundError(f"no project {name!r}")
