@@ -56,13 +56,11 @@ class StoreBase:
         with self._session() as session, session.begin():
             yield session
 
-    def _project(self, session: OrmSession, name: str, lock: bool = False,
-                 shared: bool = False) -> Project:
-        """The project ``name`` (404 if none); ``lock`` takes its row lock for the transaction
-        (``shared``: a share lock, which many transactions hold at once; PostgreSQL)."""
+    def _project(self, session: OrmSession, name: str, lock: bool = False) -> Project:
+        """The project ``name`` (404 if none); ``lock`` takes its row lock for the transaction."""
         query = select(Project).where(Project.name == name)
         if lock:
-            query = query.with_for_update(read=shared)
+            query = query.with_for_update()
         project = session.scalar(query)
         if project is None:
             raise NotFoundError(f"no project {name!r}")

@@ -6,14 +6,6 @@ the order of the current model version's scores (the cold-start diversity order 
 model is trained), or at random for a share ``exploration`` of the calls. The skip policy
 (:class:`~activelab.store.projects.ProjectSettings`) decides who sees a skipped item again.
 :meth:`LeaseQueue._check_lease` is the rule an answer's lease must pass.
-
-On SQLite every allocation runs alone (``BEGIN IMMEDIATE``). On PostgreSQL allocations run
-side by side: each holds the project row's share lock (labeling, which takes its exclusive
-lock, waits for them and they for it), an advisory lock on ``(project, annotator)`` (one
-allocation per annotator at a time), and locks the item it picks with ``FOR UPDATE SKIP
-LOCKED``, so a concurrent allocation takes the next item instead of waiting. Holding that
-lock, it checks the item again in a new statement (which sees every lease committed
-before), so an item another allocation leased just before is never handed out twice.
 """
 
 from __future__ import annotations
@@ -72,10 +64,7 @@ class LeaseQueue(StoreBase):
         """
         now = self.clock()
         with self._transaction() as session:
-            postgres = session.get_bind().dialect.name == "postgresql"
-            project = self._project(session, name, lock=True, shared=postgres)
-            if postgres:
-                session.execute(select(func.pg_advisory_xact_lock(project.id, user.id)))
+            project = self._project(session, name, lock=True)
             held = session.execute(
                 select(Lease, Item).join(Item, Item.id == Lease.item_id)
                 .where(Lease.project_id == project.id, Lease.user_id == user.id,
@@ -144,9 +133,7 @@ class LeaseQueue(StoreBase):
                                                 Score.model_version_id == project.queue_version_id))
             order += [case((Score.rank.is_(None), 1), else_=0), Score.rank]
         order += [Item.random_rank, Item.id]
-        if session.get_bind().dialect.name != "postgresql":
-            return session.scalars(query.order_by(*order).limit(1)).first()
-        return _pick_skip_locked(session, query, order)
+        return session.scalars(query.order_by(*order).limit(1)).first()
 
     def _check_lease(self, session: OrmSession, project: Project, user: UserInfo, item: Item,
                      lease_id: str | None, now: float) -> None:
@@ -186,21 +173,6 @@ class LeaseQueue(StoreBase):
             raise ConflictError(
                 f"item {item.external_id!r} already has the {done} label(s) it needs; "
                 "ask for the next item instead")
-
-
-def _pick_skip_locked(session: OrmSession, query: Any, order: list[Any]) -> Item | None:
-    """PostgreSQL: the first item of ``query`` that no concurrent allocation holds, locked,
-    and checked again under its lock (a new statement sees the leases committed since)."""
-    passed: list[int] = []
-    while True:
-        candidates = query.where(Item.id.not_in(passed)) if passed else query
-        item = session.scalars(candidates.order_by(*order).limit(1)
-                               .with_for_update(of=Item, skip_locked=True)).first()
-        if item is None:
-            return None
-        if session.scalar(query.with_only_columns(Item.id).where(Item.id == item.id)):
-            return item
-        passed.append(item.id)  # leased (or answered) by another allocation meanwhile
 
 
 def open_lease(project: Project, item: Item, user: UserInfo, now: float, reason: str) -> Lease:

@@ -23,9 +23,8 @@ lease and the secrets several server processes share are in ``workers.py``.
 Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
 migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
 
-Every write is one transaction; labeling locks the project row first (``SELECT ... FOR
-UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite); lease allocation too on SQLite,
-while on PostgreSQL it takes a share lock and the item's own lock (``queue.py``), so two
+Every write is one transaction; lease allocation and labeling lock the project row first
+(``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two
 annotators are never handed the same item at once, whatever the number of server threads
 or processes.
 
