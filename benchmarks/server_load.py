@@ -1,7 +1,8 @@
 """Many annotators against one labeling server, with and without a retrain running.
 
     python benchmarks/server_load.py [--annotators 20] [--items-each 200] [--db URL]
-                                     [--projects 1]
+                                     [--projects 1] [--workers 1] [--think-time 0]
+                                     [--phases quiet,retraining] [--kill-worker-after S]
 
 Starts ``activelab serve`` on 127.0.0.1 twice on a generated text pool of
 ``2 * annotators * items-each`` items (overlap 1). Each simulated annotator (a thread with
@@ -15,12 +16,21 @@ compare: absolute times drift on a shared machine), and checks that no label was
 With ``--projects N`` the one server serves N projects at once (the ``--data`` one and
 N-1 created in the database beforehand), each with its own model and queue; annotator ``i``
 labels in project ``i mod N`` and the retraining phase keeps every project retraining.
+
+With ``--workers N`` (PostgreSQL) the server runs N processes (``activelab serve --workers``);
+``--think-time S`` makes each annotator wait S seconds between an answer and the next
+``next`` (a person reading), so the throughput is what a team would make;
+``--kill-worker-after S`` kills one server process with SIGKILL S seconds into each phase
+(the clients retry dropped connections; the labels must all arrive, none held by two).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -74,8 +84,24 @@ def add_projects(store: Store, folder: Path, name: str, n_projects: int,
     return names
 
 
+def kill_one_worker(server: subprocess.Popen, after: float, done: threading.Event,
+                    killed: list[int]) -> None:
+    """SIGKILL one of the server's worker processes ``after`` seconds from now."""
+    if done.wait(after):
+        return
+    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                              text=True).stdout.split()
+    workers = [int(pid) for pid in children
+               if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text(
+                   errors="replace")]
+    if workers:
+        os.kill(workers[0], signal.SIGKILL)
+        killed.append(workers[0])
+
+
 def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_each: int,
-              retraining: bool, n_projects: int = 1) -> dict[str, object]:
+              retraining: bool, n_projects: int = 1, workers: int = 1,
+              think_time: float = 0.0, kill_after: float | None = None) -> dict[str, object]:
     n_items = -(-2 * annotators * items_each // n_projects)
     data = write_csv(folder / f"{name}.csv", n_items, seed=7)
     url = db or f"sqlite:///{folder / (name + '.db')}"
@@ -86,7 +112,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
     store.close()
     port = free_port()
     server = start_server(data, url, port, LABELS, "--retrain-every", "1000000",
-                          "--exploration", "0.1", timeout=300)
+                          "--exploration", "0.1", "--workers", str(workers), timeout=300)
     base = f"http://127.0.0.1:{port}"
     timings: dict[str, list[float]] = {"next": [], "annotations": []}
     acked: list[tuple[str, str]] = []
@@ -97,6 +123,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
     done = threading.Event()
     retrains = [0]
     retried = [0]
+    killed: list[int] = []
 
     def annotator(i: int) -> None:
         labels = LABELS.split(",")
@@ -104,6 +131,8 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
         with httpx.Client(base_url=base, timeout=120,
                           headers={"Authorization": f"Bearer {tokens[i]}"}) as client:
             for n in range(items_each):
+                if n and think_time:
+                    time.sleep(think_time)
                 t0 = time.perf_counter()
                 got = post_with_retry(client, f"/api/projects/{project}/next", retried)
                 t1 = time.perf_counter()
@@ -142,17 +171,21 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
 
     threads = [threading.Thread(target=annotator, args=(i,)) for i in range(annotators)]
     helper = threading.Thread(target=keep_retraining) if retraining else None
+    killer = threading.Thread(target=kill_one_worker, args=(server, kill_after, done, killed)) \
+        if kill_after is not None else None
     started = time.perf_counter()
     try:
         for thread in threads:
             thread.start()
-        if helper:
-            helper.start()
+        for extra in (helper, killer):
+            if extra:
+                extra.start()
         for thread in threads:
             thread.join()
         done.set()
-        if helper:
-            helper.join()
+        for extra in (helper, killer):
+            if extra:
+                extra.join()
         with httpx.Client(base_url=base, timeout=120,
                           headers={"Authorization": f"Bearer {admin}"}) as client:
             versions = sum(client.get(f"/api/projects/{project}/stats").json()["model_version"]
@@ -166,10 +199,12 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
     store.close()
     return {
         "phase": name, "labels": len(acked), "wall_s": wall, "model_versions": versions,
-        "errors": errors, "clashes": clashes, "retried": retried[0],
+        "errors": errors, "clashes": clashes, "retried": retried[0], "killed": killed,
+        "throughput": 2 * len(acked) / wall,
         "lost": sorted(set(acked) - set(events)), "twice": len(events) - len(set(events)),
         **{f"{key}_p50_ms": 1000 * percentile(v, 50) for key, v in timings.items()},
         **{f"{key}_p95_ms": 1000 * percentile(v, 95) for key, v in timings.items()},
+        "slowest_ms": 1000 * max(max(v) for v in timings.values()),
     }
 
 
@@ -180,30 +215,42 @@ def main() -> int:
     parser.add_argument("--projects", type=int, default=1,
                         help="Projects served at once by the one server (annotators split "
                         "among them)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Server processes (PostgreSQL only)")
+    parser.add_argument("--think-time", type=float, default=0.0,
+                        help="Seconds each annotator waits between an answer and next")
+    parser.add_argument("--phases", default="quiet,retraining",
+                        help="quiet, retraining or both (comma-separated)")
+    parser.add_argument("--kill-worker-after", type=float, default=None,
+                        help="SIGKILL one server process this many seconds into each phase")
     parser.add_argument("--db", default=None, help="A PostgreSQL URL (wiped between phases); "
                         "default: a SQLite file per phase")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, retraining in (("quiet", False), ("retraining", True)):
+        for name in args.phases.split(","):
+            retraining = name == "retraining"
             if args.db:
                 from activelab.store.testing import wipe_postgres
                 wipe_postgres(args.db)
             results.append(run_phase(name, Path(folder), args.db, args.annotators,
-                                     args.items_each, retraining, args.projects))
+                                     args.items_each, retraining, args.projects, args.workers,
+                                     args.think_time, args.kill_worker_after))
     print(f"{args.annotators} annotators x {args.items_each} items, database "
           f"{'postgresql' if args.db else 'sqlite'}, {args.projects} project(s) on one server "
-          "(versions: summed over projects)")
+          f"(versions: summed over projects), {args.workers} server process(es), think time "
+          f"{args.think_time:g} s, load average {os.getloadavg()[0]:.1f}")
     print(f"{'phase':12s} {'labels':>7s} {'versions':>8s} {'next p50':>9s} {'next p95':>9s} "
-          f"{'ann. p50':>9s} {'ann. p95':>9s} {'wall s':>7s}")
+          f"{'ann. p50':>9s} {'ann. p95':>9s} {'slowest':>9s} {'wall s':>7s} {'req/s':>6s}")
     for r in results:
         print(f"{r['phase']:12s} {r['labels']:7d} {r['model_versions']:8d} "
               f"{r['next_p50_ms']:8.1f}ms {r['next_p95_ms']:8.1f}ms "
               f"{r['annotations_p50_ms']:8.1f}ms {r['annotations_p95_ms']:8.1f}ms "
-              f"{r['wall_s']:7.1f}")
-    quiet, busy = results
-    print(f"p95 ratio retraining/quiet: next {busy['next_p95_ms'] / quiet['next_p95_ms']:.2f}, "
-          f"annotations {busy['annotations_p95_ms'] / quiet['annotations_p95_ms']:.2f}")
+              f"{r['slowest_ms']:8.0f}ms {r['wall_s']:7.1f} {r['throughput']:6.1f}")
+    if len(results) == 2:
+        quiet, busy = results
+        print(f"p95 ratio retraining/quiet: next {busy['next_p95_ms'] / quiet['next_p95_ms']:.2f}"
+              f", annotations {busy['annotations_p95_ms'] / quiet['annotations_p95_ms']:.2f}")
     ok = True
     for r in results:
         problems = {key: r[key] for key in ("errors", "clashes", "lost") if r[key]}
@@ -214,6 +261,9 @@ def main() -> int:
             problems["labels"] = f"{r['labels']} of {expected}"
         print(f"{r['phase']}: " + ("no label lost, no item held by two annotators, none twice"
                                    if not problems else f"PROBLEMS {problems}"))
+        if r["killed"]:
+            print(f"{r['phase']}: server process {r['killed'][0]} killed with SIGKILL at "
+                  f"{args.kill_worker_after:g} s")
         if r["retried"]:
             print(f"{r['phase']}: {r['retried']} requests retried after a dropped connection")
         ok = ok and not problems

@@ -180,12 +180,15 @@ def _labels(value: str) -> tuple[str, ...]:
               "show_guess setting, on for a new project).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Server processes (PostgreSQL only): they share the port, and one of "
+              "them trains each project at a time (see docs/server.md).")
 def serve(data: str | None, text_column: str | None, image_column: str | None, id_column: str | None,
           label_list: str | None, db: str | None, project: str | None, strategy: str | None,
           model: str | None, task: str, label_config: str | None, retrain_every: int,
           labels_per_item: int, exploration: float, skip_policy: str, lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
           stop_window: int, control: float, seed: int, guesses: bool | None, host: str,
-          port: int) -> None:
+          port: int, workers: int) -> None:
     """Run the labeling web app: annotators label what the strategy asks for.
 
     It serves every project of the database, each with its own model and queue."""
@@ -195,7 +198,7 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
     check_seed(seed, "--seed")
     check_number(lease_seconds, "--lease-seconds", low=0)
     check_port(port)
-    app, store, name = build_server(
+    prepared = prepare_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
         labels=_labels(label_list or ""), db=db, project=project, strategy=strategy, model=model,
         task=task, label_config=read_label_config(label_config), retrain_every=retrain_every,
@@ -203,14 +206,23 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
         skip_policy=skip_policy, lease_seconds=lease_seconds, seed=seed, training=training,
         stopping=stopping, stop_threshold=stop_threshold, stop_window=stop_window,
         control=control, guesses=guesses, before_writing=lambda: _check_can_listen(host, port),
-        given=_typed_flags(ParameterSource), say=click.echo)
+        given=_typed_flags(ParameterSource), workers=workers, say=click.echo)
+    store, name = prepared.store, prepared.name
     if not any(user.role == "admin" for user in store.users()):  # imported annotators
         token = store.add_user("admin", "admin")                   # are not admins
         click.echo(f"created user admin (role admin); its token, shown once: {token}")
     served = ", ".join(repr(each) for each in store.project_names())
     click.echo(f"serving project {name!r} on http://{host}:{port}/ (database "
-               f"{store.url.split('@')[-1]}; projects {served})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+               f"{store.url.split('@')[-1]}; projects {served}"
+               + (f"; {workers} processes" if workers > 1 else "") + ")")
+    if workers > 1:
+        from .workers import run_workers
+
+        return run_workers(prepared, workers, host, port, None, guesses)
+    from .workers import serving_app
+
+    uvicorn.run(serving_app(prepared, None, guesses), host=host, port=port, log_level="warning")
+    return None
 
 
 def read_label_config(path: str | None) -> dict[str, Any] | None:
@@ -235,22 +247,33 @@ def _typed_flags(sources: Any) -> list[str]:
             in (sources.COMMANDLINE, sources.ENVIRONMENT)]
 
 
-def build_server(*, data: str | None, text_column: str | None = None,
-                 image_column: str | None = None, id_column: str | None = None,
-                 labels: tuple[str, ...] = (), db: str | None = None,
-                 project: str | None = None, strategy: str | None = None,
-                 model: str | None = None, retrain_every: int = 20, task: str = "single",
-                 label_config: dict[str, Any] | None = None,
-                 labels_per_item: int = 1, exploration: float = 0.1, skip_policy: str = "others",
-                 lease_seconds: float = 600.0, seed: int = 0,
-                 max_upload_bytes: int | None = None, training: str = "full_refit",
-                 stopping: str = "stabilizing_predictions", stop_threshold: float | None = None,
-                 stop_window: int = 3, control: float = 0.1, guesses: bool | None = None,
-                 before_writing: Callable[[], None] | None = None,
-                 given: Collection[str] = (),
-                 say: Callable[[str], None] | None = None):  # type: ignore[no-untyped-def]
+def build_server(*, max_upload_bytes: int | None = None, guesses: bool | None = None,
+                 **options: Any):  # type: ignore[no-untyped-def]
     """Import (or resume) the project of ``data`` and build the app over every project of
     the database; ``(app, store, project name)`` (without ``data``: the first project).
+    The options are :func:`prepare_server`'s; ``max_upload_bytes`` and ``guesses`` are
+    the app's (:func:`~activelab.server.app.create_app`)."""
+    from .workers import serving_app
+
+    prepared = prepare_server(guesses=guesses, **options)
+    return serving_app(prepared, max_upload_bytes, guesses), prepared.store, prepared.name
+
+
+def prepare_server(*, data: str | None, text_column: str | None = None,
+                   image_column: str | None = None, id_column: str | None = None,
+                   labels: tuple[str, ...] = (), db: str | None = None,
+                   project: str | None = None, strategy: str | None = None,
+                   model: str | None = None, retrain_every: int = 20, task: str = "single",
+                   label_config: dict[str, Any] | None = None,
+                   labels_per_item: int = 1, exploration: float = 0.1,
+                   skip_policy: str = "others", lease_seconds: float = 600.0, seed: int = 0,
+                   training: str = "full_refit", stopping: str = "stabilizing_predictions",
+                   stop_threshold: float | None = None, stop_window: int = 3,
+                   control: float = 0.1, guesses: bool | None = None,
+                   before_writing: Callable[[], None] | None = None,
+                   given: Collection[str] = (), workers: int = 1,
+                   say: Callable[[str], None] | None = None) -> Any:
+    """Import (or resume) the project of ``data`` in the database, before any app is built.
 
     A resumed project keeps its stored settings: for each setting named in ``given`` (the
     flags the user typed) that differs, ``say`` gets a line saying what was kept and how to
@@ -258,13 +281,15 @@ def build_server(*, data: str | None, text_column: str | None = None,
     re-scored. ``before_writing`` runs once every input is checked, just before the
     database is opened (``serve`` checks there that it can listen on its port).
     ``guesses`` shows or hides the model's guess (``None``: each project's ``show_guess``
-    setting; a new project gets ``guesses``, or on)."""
+    setting; a new project gets ``guesses``, or on). ``workers`` above 1 needs a database
+    server: one process writes a SQLite file."""
     from ..store import ProjectSettings, Store
-    from .app import MAX_UPLOAD_BYTES, create_app
-    from .project_setup import ProjectTrainers, build_trainer, project_folder, task_defaults
+    from .project_setup import task_defaults
+    from .workers import Prepared, check_workers
 
     say = say or (lambda _line: None)
     url = _url(db, data) if data is not None else _existing_url(db, None)
+    check_workers(url, workers)
     wanted = None
     if data is not None:
         strategy, model, labels = task_defaults(task, strategy, model, label_config, labels)
@@ -279,28 +304,18 @@ def build_server(*, data: str | None, text_column: str | None = None,
     if before_writing is not None:
         before_writing()
     store = Store(url)
-    folders: dict[str, Path] = {}
-    columns: dict[str, tuple[str, str | None]] = {}
-    added = 0
+    prepared = Prepared(store=store, url=url)
     if wanted is not None:
-        name, added = _create_or_resume(store, url, wanted, given, say)
-        folders[name] = Path(data).resolve().parent  # type: ignore[arg-type]
-        columns[name] = (wanted["labeled"].content_column, id_column)
+        prepared.name, added = _create_or_resume(store, url, wanted, given, say)
+        prepared.added = prepared.name if added else None
+        prepared.folders[prepared.name] = str(Path(data).resolve().parent)  # type: ignore[arg-type]
+        prepared.columns[prepared.name] = (wanted["labeled"].content_column, id_column)
     names = store.project_names()
     if not names:
         raise ActiveLabError("the database has no project; give --data FILE to create one, or "
                              "create one with `activelab project create`")
-    trainers = ProjectTrainers(store, folders)
-    for each in names:
-        folders.setdefault(each, project_folder(store, each))  # type: ignore[arg-type]
-        trainers[each] = build_trainer(store, each, folders[each])
-    if added:
-        trainers[name].items_added()
-    app = create_app(store, trainers, {k: v for k, v in folders.items() if v is not None},
-                     item_columns=columns,
-                     max_upload_bytes=MAX_UPLOAD_BYTES if max_upload_bytes is None
-                     else max_upload_bytes, guesses=guesses)
-    return app, store, name if wanted is not None else names[0]
+    prepared.name = prepared.name or names[0]
+    return prepared
 
 
 def _data_project(data: str, text_column: str | None, image_column: str | None,

@@ -5,9 +5,10 @@ carries an HMAC-SHA256 signature, so that only this server can put a banner on a
 link (no ``?message=`` is read), and not a cookie set from elsewhere. The page that shows
 the message clears the cookie.
 
-The signing key is ``ACTIVELAB_SECRET_KEY`` when set, else random per process: several
-server processes behind one address need the same key, or a message made by one process is
-not shown by another (the redirect itself still works).
+The signing key is ``ACTIVELAB_SECRET_KEY`` when set, else derived from a secret the
+database keeps for every server process (:func:`use_store_secret`, called when the server
+is built), so several processes behind one address show each other's messages; random per
+process until then.
 
 >>> value = sign("Nothing to undo.", now=100.0)
 >>> verify(value, now=130.0)
@@ -27,16 +28,27 @@ import json
 import os
 import secrets
 import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["FLASH_COOKIE", "FLASH_SECONDS", "read_flash", "set_flash", "sign", "verify"]
+__all__ = ["FLASH_COOKIE", "FLASH_SECONDS", "read_flash", "set_flash", "sign",
+           "use_store_secret", "verify"]
 
 FLASH_COOKIE = "activelab_flash"
 FLASH_SECONDS = 60
 _MAX_CHARS = 300
 _KEY = os.environ.get("ACTIVELAB_SECRET_KEY", "").encode() or secrets.token_bytes(32)
+
+
+def use_store_secret(store: Any) -> None:
+    """Sign with ``ACTIVELAB_SECRET_KEY`` when set, else with a key derived from the
+    database's shared secret (the same in every server process of that database)."""
+    global _KEY
+    given = os.environ.get("ACTIVELAB_SECRET_KEY", "").encode()
+    _KEY = given or hmac.new(store.shared_secret("server").encode(), b"flash messages",
+                             hashlib.sha256).digest()
 
 
 def _mac(payload: bytes) -> str:

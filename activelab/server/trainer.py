@@ -9,6 +9,14 @@ since the previous version), asks the loop for the queue (``ModelOutputs`` predi
 chunks) and stores the scores in chunks; the store then switches the project to the new
 version in one transaction. Annotators never wait: ``request`` only sets a flag and
 returns.
+
+Several server processes may serve one database: each has a trainer per project, and a job
+runs only under the project's training lease (:mod:`activelab.store.workers`), renewed by
+a heartbeat while it trains, so one process trains at a time. A job that finds the lease
+held elsewhere waits and tries again (the holder may die: its lease then expires); an
+automatic job finds out from the store whether another process already trained on these
+labels. Nothing else lives in memory: the queue, guesses and versions every process serves
+come from the store.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from ..pool import Pool
 from ..selection.clustering import cluster_round_robin_order
 from ..stopping import StabilizingPredictions
 from ..store import Store
+from ..store.workers import process_holder_id
 from .guessing import model_guesses
 from .project_loop import STOP_SET_SIZE, build_loop, control_metrics
 
@@ -46,11 +55,21 @@ class Trainer:
     features : array or sparse matrix
     item_ids : array of int
         The store's item ids, one per row of ``features``.
+    holder : str, optional
+        This process's name in the training lease (default ``host:pid:random``).
+    lease_seconds : float
+        How long the training lease lasts unless renewed (every third of it while training).
     """
 
     def __init__(self, store: Store, project: str, features: Any, item_ids: np.ndarray,
-                 refeaturize: Callable[[], tuple[Any, np.ndarray]] | None = None) -> None:
+                 refeaturize: Callable[[], tuple[Any, np.ndarray]] | None = None,
+                 holder: str | None = None, lease_seconds: float = 60.0,
+                 retry_seconds: float = 2.0) -> None:
         self.store = store
+        self.holder = holder or process_holder_id()
+        self.lease_seconds = lease_seconds
+        #: How long a job that found the lease held waits before trying again.
+        self.retry_seconds = retry_seconds
         self.project = project
         self.features = features
         self.item_ids = np.asarray(item_ids, dtype=np.int64)
@@ -77,13 +96,22 @@ class Trainer:
         # Labels (as counted by Store.count_labels) when the last job started.
         trained = any(v["kind"] == "model" for v in store.model_versions(project))
         self._trained_on = store.count_labels(project) if trained else 0
+        self._stopped = threading.Event()
 
     # ---- scheduling -------------------------------------------------------------------
 
     def ensure_cold_start(self) -> None:
         """Store the diversity order as version 0 once, so the first labels spread out."""
-        if self.store.has_version(self.project, "diversity"):
-            return
+        if self.store.has_version(self.project, "diversity") or not \
+                self.store.take_training_lease(self.project, self.holder, self.lease_seconds):
+            return  # stored already, or another process is storing it
+        try:
+            if not self.store.has_version(self.project, "diversity"):
+                self._store_diversity_order()
+        finally:
+            self.store.drop_training_lease(self.project, self.holder)
+
+    def _store_diversity_order(self) -> None:
         info = self.store.project_info(self.project)
         n_clusters = min(len(self.item_ids), 10 * max(2, len(info["labels"])))
         order = cluster_round_robin_order(self.features, n_clusters, info["settings"]["seed"])
@@ -94,8 +122,11 @@ class Trainer:
     def labels_changed(self, n_labels: int) -> None:
         """Called after each answer: start a job every ``retrain_every`` new labels."""
         every = self.store.project_info(self.project)["settings"]["retrain_every"]
-        if n_labels - self._trained_on >= every:
-            self.request("auto")
+        if n_labels - self._trained_on >= every:  # perhaps trained by another process:
+            self._trained_on = max(self._trained_on, self.store.last_model_metrics(
+                self.project).get("labels_counted", 0))
+            if n_labels - self._trained_on >= every:
+                self.request("auto")
 
     def request(self, trigger: str = "manual") -> str:
         """Ask for a retrain: ``started``, ``pending`` (one is queued behind the running job)
@@ -135,10 +166,58 @@ class Trainer:
         """Block until no job runs or is pending (for tests and scripts)."""
         return self._idle.wait(timeout)
 
+    def close(self) -> None:
+        """Stop waiting for the training lease (a job that runs finishes)."""
+        self._stopped.set()
+
+    def run_job(self, trigger: str = "manual") -> str:
+        """One job under the training lease: ``trained``, ``busy`` (another process holds
+        the lease) or ``not due`` (an automatic job whose labels another process trained
+        on already)."""
+        if not self.store.take_training_lease(self.project, self.holder, self.lease_seconds):
+            return "busy"
+        done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(done,), daemon=True,
+                                name=f"lease-{self.project}")
+        beat.start()
+        try:
+            if not self._due(trigger):
+                return "not due"
+            self.train_once(trigger)
+            return "trained"
+        finally:
+            done.set()
+            beat.join()
+            self.store.drop_training_lease(self.project, self.holder)
+
+    def _due(self, trigger: str) -> bool:
+        """Whether an automatic job (enough new labels) or an import's job (new items) is
+        still to do: another process may have trained on them since it was asked for."""
+        if trigger not in ("auto", "import"):
+            return True
+        last = self.store.last_model_metrics(self.project)
+        if trigger == "import":
+            return not last or last.get("items_counted", 0) < \
+                self.store.item_count(self.project)
+        every = self.store.project_info(self.project)["settings"]["retrain_every"]
+        return self.store.count_labels(self.project) - last.get("labels_counted", 0) >= every
+
+    def _heartbeat(self, done: threading.Event) -> None:
+        """Renew the training lease every third of its length until ``done``."""
+        while not done.wait(self.lease_seconds / 3):
+            self._heartbeat_once()
+
+    def _heartbeat_once(self) -> None:
+        if not self.store.take_training_lease(self.project, self.holder, self.lease_seconds):
+            log.warning("project %s: the training lease was taken over while training",
+                        self.project)
+
     def _loop(self, trigger: str) -> None:
         while True:
             try:
-                self.train_once(trigger)
+                while self.run_job(trigger) == "busy" and \
+                        not self._stopped.wait(self.retry_seconds):
+                    pass  # another process trains: try again when it may have finished
                 self.last_error = None
             except Exception as err:  # a failed job must not kill the server
                 self.last_error = f"{type(err).__name__}: {err}"
@@ -165,6 +244,7 @@ class Trainer:
         started = time.time()
         with self._lock:
             stale, self._pool_stale = self._pool_stale, False
+        stale = stale or self.store.item_count(self.project) != len(self.item_ids)
         if stale and self.refeaturize is not None:
             try:
                 features, item_ids = self.refeaturize()
@@ -177,12 +257,13 @@ class Trainer:
         self._trained_on = self.store.count_labels(self.project)
         info = self.store.project_info(self.project)
         settings = info["settings"]
+        counted = {"labels_counted": self._trained_on, "items_counted": len(self.item_ids)}
         resolved = self.store.resolved_labels(self.project)
         known = set(self.item_ids.tolist())  # items added after featurizing wait a job
         labeled = {item: entry["label"] for item, entry in resolved.items()
                    if entry["status"] == "resolved" and item in known}
         if self.task != "single":
-            return self._train_task(labeled, trigger, started)
+            return self._train_task(labeled, trigger, started, counted)
         counts = Counter(labeled.values())
         if len(counts) < 2:
             return None
@@ -197,6 +278,7 @@ class Trainer:
         stop_reason = loop.check_stop()
         metrics = self._metrics(info["model"], settings["seed"], counts, kappas_before)
         metrics["round_info"] = dict(record.info)  # the policy's and rules' notes
+        metrics.update(counted)
         left_out = sum(1 for entry in resolved.values() if entry["status"] != "resolved")
         metrics["trained_on"] = (f"trained on {len(labeled)} resolved labels"
                                  + (f"; {left_out} unresolved item{'s' * (left_out > 1)} "
@@ -232,7 +314,8 @@ class Trainer:
         content = {item: text for item, _ext, text in self.store.items(self.project)}
         return [content[int(i)] for i in self.item_ids]
 
-    def _train_task(self, labeled: dict[int, str], trigger: str, started: float) -> int | None:
+    def _train_task(self, labeled: dict[int, str], trigger: str, started: float,
+                    counted: dict[str, int]) -> int | None:
         """A multi-label, rating or spans job (:mod:`activelab.server.task_models`)."""
         from .task_models import train_round
 
@@ -242,6 +325,7 @@ class Trainer:
         if found is None:
             return None
         found.metrics["labels_per_class"] = self.store.stats(self.project)["labels_per_class"]
+        found.metrics.update(counted)
         return self.store.add_model_version(
             self.project, "model", len(labeled), found.metrics, found.ranked,
             use_for_queue=bool(found.ranked), trigger=trigger, started_at=started,

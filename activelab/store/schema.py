@@ -42,7 +42,9 @@ __all__ = [
     "QueryRound",
     "Score",
     "Session",
+    "ServerSecret",
     "SettingChange",
+    "TrainingLease",
     "User",
 ]
 
@@ -274,3 +276,24 @@ class Guess(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # the answer value string (rules of Event.label)
     confidence: Mapped[float] = mapped_column(Float)  # the predicted probability of value
+
+
+class TrainingLease(Base):
+    """Which server process trains the project's model (``host:pid:random``) until
+    ``expires_at``; renewed while it trains, taken over by another once expired."""
+
+    __tablename__ = "training_leases"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class ServerSecret(Base):
+    """A random secret created once and shared by every server process of the database."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -17,7 +17,8 @@
 Accounts also have ``account_admin.py`` (disable, enable, resets, roles, and the account
 change log) and ``login_throttle.py`` (failed logins per account and address, and the wait
 they impose).
-Per-project roles and the log of settings changes are in ``memberships.py``.
+Per-project roles and the log of settings changes are in ``memberships.py``; the training
+lease and the secrets several server processes share are in ``workers.py``.
 
 Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
 migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
@@ -60,6 +61,7 @@ from .projects import Projects, ProjectSettings
 from .queue import LeasedItem, LeaseQueue
 from .reports import Reports
 from .versions import ModelVersions
+from .workers import Workers
 
 __all__ = [
     "ConflictError",
@@ -76,7 +78,7 @@ __all__ = [
 # The bases follow the parts' own: Reports builds on Browse, which builds on LabelLog, which
 # builds on Projects and LeaseQueue; every part builds on StoreBase.
 class Store(Reports, ImportedAnswers, LabelLog, Projects, LeaseQueue, Guesses, ModelVersions,
-            Accounts, AccountAdmin, LoginThrottle, Memberships):
+            Accounts, AccountAdmin, LoginThrottle, Memberships, Workers):
     """A labeling database at ``url`` (``sqlite:///file.db`` or ``postgresql://...``).
 
     The schema is migrated to the newest version on opening. Its methods come from the
