@@ -30,7 +30,7 @@ def test_parts_are_the_documented_modules():
     modules = {cls.__module__.rsplit(".", 1)[1] for cls in PARTS}
     assert modules == {"accounts", "projects", "queue", "labels", "imported", "versions", "reports",
                        "account_admin", "login_throttle", "browse",
-                       "memberships", "guesses"}
+                       "memberships", "guesses", "workers"}
 
 
 def test_names_from_before_the_split_still_import():
