@@ -126,9 +126,11 @@ def _create_project(page, base: str, task: str, data: Path,  # type: ignore[no-u
     sync_api.expect(page.locator(".message")).to_contain_text("retrain_every: 20 → 5")
     if task == "single":
         _shoot(page, task, "settings", full=True)
-        page.click("header >> text=Accounts")
+        with page.expect_navigation():
+            page.click("header >> text=Accounts")
         _shoot(page, task, "accounts")
-    page.click("header >> text=Projects")
+    with page.expect_navigation():
+        page.click("header >> text=Projects")
     _shoot(page, task, "projects")
 
 
@@ -191,7 +193,8 @@ def _review(page, base: str, task: str, external: str, right: str,  # type: igno
         task_type(task).display(right, text))
     sync_api.expect(page.locator("#history tbody tr").last).to_contain_text("resolve")
     _shoot(page, task, "item")
-    page.click("header nav >> text=Dashboard")
+    with page.expect_navigation():  # the next measurement needs the loaded page
+        page.click("header nav >> text=Dashboard")
     _shoot(page, task, "dashboard")
     with page.expect_download() as download:
         page.click("text=labels CSV")
