@@ -192,3 +192,164 @@ def test_concurrent_allocations_from_two_processes_never_share_an_item(two_proce
         thread.join()
     handed = [item for item in got if item != -1]
     assert len(handed) == len(set(handed)) == 45  # each item once; 75 annotators got none
+
+
+def test_allocations_and_answers_from_two_processes_give_each_item_its_labels(two_processes) -> None:  # type: ignore[no-untyped-def]
+    """16 annotators in 8 threads over two stores take and answer items side by side, two
+    labels per item, until ``next`` says nothing is left for them: every item ends with
+    exactly two labels by two annotators, every answer recorded once."""
+    import threading
+
+    from activelab.store import Store
+
+    (store_a, _ta), (store_b, _tb), now, _token = two_processes
+    now[0] = 10**9
+    setup = Store(store_a.url)
+    setup.change_settings("p", {"labels_per_item": 2}, "test")
+    setup.close()
+    users = [store_a.user_by_token(store_a.add_user(f"v{i}", "annotator")) for i in range(16)]
+    labeled: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def work(store, mine) -> None:  # type: ignore[no-untyped-def]
+        for user in mine:
+            while (leased := store.next_item("p", user)) is not None:
+                store.annotate("p", user, leased.item_id, LABELS[leased.item_id % 3],
+                               lease_id=leased.lease_id)
+                with lock:
+                    labeled.append((leased.item_id, user.name))
+
+    threads = [threading.Thread(target=work, args=((store_a, store_b)[t % 2], users[t::8]))
+               for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(labeled) == len(set(labeled)) == 2 * 45
+    per_item: dict[int, set[str]] = {}
+    for item, name in labeled:
+        per_item.setdefault(item, set()).add(name)
+    assert len(per_item) == 45 and all(len(names) == 2 for names in per_item.values())
+    stored = [(e["external_id"], e["annotator"]) for e in store_a.events("p")
+              if e["kind"] == "label" and e["annotator"].startswith("v")]
+    assert len(stored) == len(set(stored)) == 90
+
+
+def test_next_reads_a_few_rows_of_a_large_pool_not_all_of_them(tmp_path: Path) -> None:
+    """The allocation's plan on PostgreSQL walks the queue's index and stops at the first
+    open item: on a pool of 20,000 items with half the queue's head labeled, the query
+    reads a few hundred rows, where sorting the pool would read all 20,000."""
+    import json
+    import time
+
+    from sqlalchemy import select, text
+
+    from activelab.store import ImportedItem, ProjectSettings, Store
+    from activelab.store.queue import _groups
+    from activelab.store.schema import Item, Project
+
+    store = Store(database_url("postgresql", tmp_path))
+    n = 20_000
+    store.create_project("big", [ImportedItem(str(i), f"text {i}", i) for i in range(n)],
+                         ProjectSettings(labels=LABELS, exploration=0.0))
+    user = store.user_by_token(store.add_user("ann", "annotator"))
+    with store._session() as session:
+        ids = list(session.scalars(select(Item.id).order_by(Item.id)))
+    store.add_model_version("big", "model", 0, {}, [(i, float(-k)) for k, i in enumerate(ids)])
+    for _ in range(150):  # the head of the queue: labeled, so each call passes over it
+        leased = store.next_item("big", user)
+        store.annotate("big", user, leased.item_id, "fruit", lease_id=leased.lease_id)
+    assert leased.item_id == ids[149]  # the queue's order
+
+    def rows_read(plan: dict) -> int:  # type: ignore[type-arg]
+        own = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1) \
+            if plan.get("Relation Name") == "items" else 0
+        return own + sum(rows_read(child) for child in plan.get("Plans", []))
+
+    with store._session() as session:
+        project = session.scalar(select(Project).where(Project.name == "big"))
+        for query in _groups(project, user, time.time(), False, False):
+            sql = query.limit(1).compile(dialect=session.get_bind().dialect,
+                                         compile_kwargs={"literal_binds": True})
+            plan = session.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar()
+            plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+            assert rows_read(plan) < 1000, json.dumps(plan)[:2000]
+            break  # the queue's group; the rest of the pool is reached only after it
+    store.close()
+
+
+def test_when_the_process_that_trains_is_killed_another_trains_the_next_version(
+        tmp_path: Path) -> None:
+    """``activelab serve --workers 2`` on PostgreSQL: the worker process that holds the
+    training lease is killed with SIGKILL in the middle of a retrain. The other worker
+    keeps serving annotators, takes the lease over once it expires (``--training-lease``)
+    and stores the next model version; no label is lost."""
+    import os
+    import signal
+    import time
+
+    import httpx
+
+    from activelab.server.demo import write_csv
+    from activelab.server.testing import free_port, server_output, start_server, stop_server
+    from activelab.store import Store
+
+    url = database_url("postgresql", tmp_path)
+    data = write_csv(tmp_path / "news.csv", 3000, seed=3)
+    setup = Store(url)
+    setup.close()
+    port = free_port()
+    server = start_server(data, url, port, "sport,food,space", "--retrain-every", "1000000",
+                          "--workers", "2", "--training-lease", "3", timeout=300)
+    store = Store(url)
+    try:
+        admin = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers={
+            "Authorization": f"Bearer {store.add_user('boss', 'admin')}"})
+        annotator = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers={
+            "Authorization": f"Bearer {store.add_user('ann', 'annotator')}"})
+        answered: list[str] = []
+
+        def label(n: int) -> None:
+            for _ in range(n):
+                item = annotator.post("/api/projects/news/next").json()
+                answer = annotator.post("/api/projects/news/annotations", json={
+                    "item_id": item["item_id"], "label": ("sport", "food", "space")[
+                        len(answered) % 3], "lease_id": item["lease_id"]})
+                assert answer.status_code == 200, answer.text
+                answered.append(item["external_id"])
+
+        label(30)
+        versions_before = admin.get("/api/projects/news/stats").json()["model_version"]
+        killed = None
+        for _attempt in range(3):
+            assert admin.post("/api/projects/news/retrain").status_code == 202
+            deadline = time.monotonic() + 60
+            while (held := store.training_lease("news")) is None:
+                assert time.monotonic() < deadline, "no process took the training lease"
+                time.sleep(0.005)
+            holder = held[0]
+            os.kill(int(holder.split(":")[1]), signal.SIGKILL)
+            time.sleep(0.2)
+            # Killed while it trained: it never dropped its lease, nor stored a version.
+            if store.training_lease("news") is not None and \
+                    store.training_lease("news")[0] == holder:
+                killed = holder
+                break
+        assert killed is not None, "the training job ended before it could be killed"
+        assert all(v["metrics"].get("trained_by") != killed
+                   for v in store.model_versions("news"))
+        label(10)  # the other process serves on meanwhile
+        assert admin.post("/api/projects/news/retrain").status_code == 202
+        deadline = time.monotonic() + 120
+        while admin.get("/api/projects/news/stats").json()["model_version"] <= versions_before:
+            assert time.monotonic() < deadline, server_output(server)[-3000:]
+            time.sleep(0.5)
+        newest = store.model_versions("news")[-1]
+        assert newest["kind"] == "model"
+        assert newest["metrics"]["trained_by"] != killed
+        assert newest["metrics"]["labels_counted"] == 40
+        labels = [e["external_id"] for e in store.events("news") if e["kind"] == "label"]
+        assert sorted(labels) == sorted(answered)
+    finally:
+        stop_server(server)
+        store.close()

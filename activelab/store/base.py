@@ -4,10 +4,14 @@ Each part of :class:`~activelab.store.Store` (accounts, projects, the lease queu
 log, model versions, reports) is a mixin over :class:`StoreBase` and owns its own queries;
 this module holds only what they all use.
 
-Every write is one transaction (:meth:`StoreBase._transaction`). Writes that hand out
-leases or record answers lock the project row first (``_project(..., lock=True)``:
-``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every transaction is ``BEGIN IMMEDIATE``,
-see :func:`~activelab.store.database.open_engine`).
+Every write is one transaction (:meth:`StoreBase._transaction`). On SQLite every
+transaction is ``BEGIN IMMEDIATE`` (:func:`~activelab.store.database.open_engine`), so
+writes run one at a time. On PostgreSQL they run side by side and lock only the rows they
+change, always in the same order: the annotator (:meth:`StoreBase._lock_user`, so one
+annotator's requests run one at a time), then the item (``_item(..., lock=True)``). Changes
+to a project's settings or current model version lock the project row
+(``_project(..., lock=True)``). Every lock is ``FOR NO KEY UPDATE``, which leaves the
+foreign-key checks of concurrent inserts (leases, answers, scores) free to run.
 
 >>> iso(0)
 '1970-01-01T00:00:00.000+00:00'
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from .database import migrate, open_engine
 from .errors import NotFoundError
-from .schema import Item, Project
+from .schema import Item, Project, User
 
 __all__ = ["StoreBase", "iso"]
 
@@ -60,16 +64,38 @@ class StoreBase:
         """The project ``name`` (404 if none); ``lock`` takes its row lock for the transaction."""
         query = select(Project).where(Project.name == name)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         project = session.scalar(query)
         if project is None:
             raise NotFoundError(f"no project {name!r}")
         return project
 
-    def _item(self, session: OrmSession, project: Project, item_id: Any) -> Item:
-        """The item ``item_id`` of ``project`` (404 if none, or if it is another project's)."""
+    def _analyze(self, *tables: str) -> None:
+        """PostgreSQL: refresh the planner's statistics of ``tables`` after a bulk insert.
+        Until autovacuum gets to them, a new project's tables look empty to the planner,
+        and it would choose a plan for ``next`` that reads the whole pool on every call."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+
+    def _lock_user(self, session: OrmSession, user_id: int) -> None:
+        """Hold the user's row lock for the transaction: one annotator's writes (leases,
+        answers, undo) run one at a time, whichever server process they reach."""
+        session.execute(select(User.id).where(User.id == user_id)
+                        .with_for_update(key_share=True))
+
+    def _item(self, session: OrmSession, project: Project, item_id: Any,
+              lock: bool = False) -> Item:
+        """The item ``item_id`` of ``project`` (404 if none, or if it is another project's);
+        ``lock`` takes its row lock for the transaction (and reads it fresh)."""
         valid = isinstance(item_id, int) and 0 < item_id < 2**31
-        item = session.get(Item, item_id) if valid else None
+        if not valid:
+            item = None
+        elif lock:
+            item = session.get(Item, item_id, with_for_update={"key_share": True},
+                               populate_existing=True)
+        else:
+            item = session.get(Item, item_id)
         if item is None or item.project_id != project.id:
             raise NotFoundError(f"no item {item_id!r} in project {project.name!r}")
         return item

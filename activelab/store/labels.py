@@ -3,7 +3,9 @@ event log.
 
 Every answer is an :class:`~activelab.store.schema.Event` that is never changed; the
 ``answers`` table holds each annotator's current answer per item, the one a retract or a
-newer answer has not replaced. Answers lock the project row and check the annotator's lease
+newer answer has not replaced. Answers lock the annotator's row, then the item's (the same
+order as :meth:`~activelab.store.queue.LeaseQueue.next_item`, see
+:mod:`activelab.store.base`), and check the annotator's lease
 (:meth:`~activelab.store.queue.LeaseQueue._check_lease`); an ``Idempotency-Key`` makes a
 retried request return the first answer instead of recording a second one.
 """
@@ -86,9 +88,11 @@ class LabelLog(Projects, LeaseQueue):
                      idempotency_key: str | None) -> dict[str, Any]:
         now = self.clock()
         with self._transaction() as session:
-            project = self._project(session, name, lock=True)
+            project = self._project(session, name)
+            self._lock_user(session, user.id)
+            item = self._item(session, project, item_id, lock=True)
             if kind == "label":
-                label = self._value(project, self._item(session, project, item_id), label)
+                label = self._value(project, item, label)
             if idempotency_key is not None:
                 earlier = session.scalar(select(Event).where(
                     Event.user_id == user.id, Event.idempotency_key == idempotency_key))
@@ -98,7 +102,6 @@ class LabelLog(Projects, LeaseQueue):
                             "this Idempotency-Key was used for another request; "
                             "use a new key for every new answer")
                     return self._event_reply(session, project, earlier, replayed=True)
-            item = self._item(session, project, item_id)
             self._check_lease(session, project, user, item, lease_id, now)
             previous = session.get(Answer, (item.id, user.id))
             if previous is not None and previous.kind in ("label", "resolve"):
@@ -130,7 +133,8 @@ class LabelLog(Projects, LeaseQueue):
         :meth:`next_item` would show it. ``None`` when there is nothing to undo."""
         now = self.clock()
         with self._transaction() as session:
-            project = self._project(session, name, lock=True)
+            project = self._project(session, name)
+            self._lock_user(session, user.id)
             answer = session.scalars(
                 select(Answer).where(Answer.project_id == project.id,
                                      Answer.user_id == user.id,
@@ -147,8 +151,7 @@ class LabelLog(Projects, LeaseQueue):
             session.execute(update(Lease).where(
                 Lease.user_id == user.id, Lease.project_id == project.id,
                 Lease.released_at.is_(None)).values(released_at=now))
-            item = session.get(Item, answer.item_id)
-            assert item is not None
+            item = self._item(session, project, answer.item_id, lock=True)
             lease = open_lease(project, item, user, now, "undo")
             if project.settings.get("show_guess", True) if show_guess is None else show_guess:
                 attach_guess(session, project, lease)
@@ -162,8 +165,9 @@ class LabelLog(Projects, LeaseQueue):
         """A reviewer's final label for an item (a ``resolve`` event that outranks votes)."""
         now = self.clock()
         with self._transaction() as session:
-            project = self._project(session, name, lock=True)
-            item = self._item(session, project, item_id)
+            project = self._project(session, name)
+            self._lock_user(session, reviewer.id)
+            item = self._item(session, project, item_id, lock=True)
             label = self._value(project, item, label)
             event = Event(project_id=project.id, item_id=item.id, user_id=reviewer.id,
                           kind="resolve", label=label,

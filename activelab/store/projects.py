@@ -168,6 +168,7 @@ class Projects(StoreBase):
             ]
             for start in range(0, len(rows), 5000):
                 session.execute(insert(Item), rows[start:start + 5000])
+        self._analyze("items")
         return name
 
     def add_items(self, name: str, items: Sequence[ImportedItem]) -> int:
@@ -215,6 +216,7 @@ class Projects(StoreBase):
                 raise ConflictError(
                     f"another import added some of these ids to project {name!r} at the same "
                     "time; nothing was imported") from None
+        self._analyze("items")
         return total
 
     def project_names(self) -> list[str]:

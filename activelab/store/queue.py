@@ -1,9 +1,11 @@
 """The lease queue: which item an annotator gets next, and for how long it is theirs.
 
-:meth:`LeaseQueue.next_item` hands out leases: under the project's row lock it returns the
-lease the annotator already holds, or leases the first item that still needs a label, in
-the order of the current model version's scores (the cold-start diversity order before a
-model is trained), or at random for a share ``exploration`` of the calls. The skip policy
+:meth:`LeaseQueue.next_item` hands out leases: holding the annotator's row lock it returns
+the lease they already hold, or leases the first item that still needs a label, in the
+order of the current model version's scores (the cold-start diversity order before a
+model is trained), or at random for a share ``exploration`` of the calls. Allocations for
+different annotators run side by side on PostgreSQL, even in different server processes:
+each locks only the item it picks (see :meth:`LeaseQueue._pick`). The skip policy
 (:class:`~activelab.store.projects.ProjectSettings`) decides who sees a skipped item again.
 :meth:`LeaseQueue._check_lease` is the rule an answer's lease must pass.
 """
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from .accounts import UserInfo
@@ -64,7 +67,8 @@ class LeaseQueue(StoreBase):
         """
         now = self.clock()
         with self._transaction() as session:
-            project = self._project(session, name, lock=True)
+            project = self._project(session, name)
+            self._lock_user(session, user.id)
             held = session.execute(
                 select(Lease, Item).join(Item, Item.id == Lease.item_id)
                 .where(Lease.project_id == project.id, Lease.user_id == user.id,
@@ -95,45 +99,26 @@ class LeaseQueue(StoreBase):
 
     def _pick(self, session: OrmSession, project: Project, user: UserInfo, now: float,
               explore: bool) -> Item | None:
-        """The first item ``user`` may get: its labels and live leases are fewer than
-        ``labels_per_item``, it is not closed (resolved, or skipped under ``ignore``) and
-        ``user`` has not answered it. Ordered by the user's own skips last (under ``me``),
-        then by the queue's rank (unless ``explore``), then at random."""
-        settings = project.settings
-        labels = (select(Answer.item_id, func.count().label("n")).where(
-            Answer.project_id == project.id, Answer.kind == "label").group_by(Answer.item_id)
-            .subquery())
-        leases = (select(Lease.item_id, func.count().label("n")).where(
-            Lease.project_id == project.id, Lease.released_at.is_(None),
-            Lease.expires_at > now).group_by(Lease.item_id).subquery())
-        # An "unsure" answer passes the item on as a skip does.
-        passed = ["skip", "unsure"]
-        closed_kinds = ["resolve"] + (passed if settings["skip_policy"] == "ignore" else [])
-        closed = select(Answer.item_id).where(Answer.project_id == project.id,
-                                              Answer.kind.in_(closed_kinds))
-        mine_kinds = ["label"] + (passed if settings["skip_policy"] != "me" else [])
-        mine = select(Answer.item_id).where(Answer.project_id == project.id,
-                                            Answer.user_id == user.id,
-                                            Answer.kind.in_(mine_kinds))
-        query = (
-            select(Item).outerjoin(labels, labels.c.item_id == Item.id)
-            .outerjoin(leases, leases.c.item_id == Item.id)
-            .where(Item.project_id == project.id,
-                   func.coalesce(labels.c.n, 0) + func.coalesce(leases.c.n, 0)
-                   < settings["labels_per_item"],
-                   Item.id.not_in(closed), Item.id.not_in(mine))
-        )
-        order: list[Any] = []
-        if settings["skip_policy"] == "me":
-            my_skips = select(Answer.item_id).where(Answer.user_id == user.id,
-                                                    Answer.kind.in_(passed))
-            order.append(case((Item.id.in_(my_skips), 1), else_=0))
-        if not explore and project.queue_version_id is not None:
-            query = query.outerjoin(Score, and_(Score.item_id == Item.id,
-                                                Score.model_version_id == project.queue_version_id))
-            order += [case((Score.rank.is_(None), 1), else_=0), Score.rank]
-        order += [Item.random_rank, Item.id]
-        return session.scalars(query.order_by(*order).limit(1)).first()
+        """The first item ``user`` may get (:func:`_open_to`), locked for this transaction.
+
+        The order: the user's own skips last (under ``me``), then the queue's rank (unless
+        ``explore``), then at random. Each of those groups is one query that walks an index
+        in that order and stops at the first open item, so a call costs the same on a pool
+        of a thousand items or a million. On PostgreSQL an item another allocation holds
+        right now is passed over (``SKIP LOCKED``) instead of waited for, then checked
+        again under its lock by a new statement, which sees every lease committed before.
+        """
+        skips_last = project.settings["skip_policy"] == "me"
+        postgres = session.get_bind().dialect.name == "postgresql"
+        # On PostgreSQL, first pass over the items other requests hold right now; if every
+        # open item is held (the last few of a pool), wait for those, so that "nothing
+        # left" is never said too early.
+        for skip_locked in (True, False) if postgres else (False,):
+            for query in _groups(project, user, now, explore, skips_last):
+                item = _first_open(session, query, skip_locked)
+                if item is not None:
+                    return item
+        return None
 
     def _check_lease(self, session: OrmSession, project: Project, user: UserInfo, item: Item,
                      lease_id: str | None, now: float) -> None:
@@ -173,6 +158,63 @@ class LeaseQueue(StoreBase):
             raise ConflictError(
                 f"item {item.external_id!r} already has the {done} label(s) it needs; "
                 "ask for the next item instead")
+
+
+def _first_open(session: OrmSession, query: Any, skip_locked: bool) -> Item | None:
+    """The first item of ``query``, locked, and checked again under its lock: a new
+    statement sees every lease committed before the lock was granted."""
+    passed: list[int] = []
+    while True:
+        candidates = query.where(Item.id.not_in(passed)) if passed else query
+        item = session.scalars(candidates.limit(1).with_for_update(
+            of=Item, key_share=True, skip_locked=skip_locked)).first()
+        if item is None or session.scalar(
+                query.with_only_columns(Item.id).where(Item.id == item.id).order_by(None)):
+            return item
+        passed.append(item.id)  # leased or answered by another request meanwhile
+
+
+def _open_to(project: Project, user: UserInfo, now: float) -> Any:
+    """The condition on an item that ``user`` may be handed it: its labels and live leases
+    are fewer than ``labels_per_item``, it is not closed (resolved, or skipped under the
+    skip policy ``ignore``) and ``user`` has not answered it (skips count unless the policy
+    is ``me``). Each part is a lookup by the item's id in an index."""
+    settings = project.settings
+    passed = ["skip", "unsure"]  # an "unsure" answer passes the item on as a skip does
+    closed_kinds = ["resolve"] + (passed if settings["skip_policy"] == "ignore" else [])
+    mine_kinds = ["label"] + (passed if settings["skip_policy"] != "me" else [])
+    labels = (select(func.count()).select_from(Answer)
+              .where(Answer.item_id == Item.id, Answer.kind == "label").scalar_subquery())
+    leases = (select(func.count()).select_from(Lease)
+              .where(Lease.item_id == Item.id, Lease.released_at.is_(None),
+                     Lease.expires_at > now).scalar_subquery())
+    return and_(
+        Item.project_id == project.id,
+        ~exists().where(Answer.item_id == Item.id, Answer.kind.in_(closed_kinds)),
+        ~exists().where(Answer.item_id == Item.id, Answer.user_id == user.id,
+                        Answer.kind.in_(mine_kinds)),
+        labels + leases < settings["labels_per_item"])
+
+
+def _groups(project: Project, user: UserInfo, now: float, explore: bool,
+            skips_last: bool) -> Iterator[Any]:
+    """The queries of :meth:`LeaseQueue._pick`, in order, each sorted by an index: the
+    queue's items by rank, then the others at random (``explore``: all at random); under
+    ``skips_last`` all that first for items ``user`` has not passed on, then for those."""
+    version = None if explore else project.queue_version_id
+    passed_by_user = exists().where(Answer.item_id == Item.id, Answer.user_id == user.id,
+                                    Answer.kind.in_(["skip", "unsure"]))
+    open_to = _open_to(project, user, now)
+    for skipped in ((False, True) if skips_last else (None,)):
+        condition = open_to if skipped is None else and_(
+            open_to, passed_by_user if skipped else ~passed_by_user)
+        if version is not None:
+            yield (select(Item).join(Score, and_(Score.item_id == Item.id,
+                                                 Score.model_version_id == version))
+                   .where(condition).order_by(Score.rank, Item.random_rank, Item.id))
+            condition = and_(condition, ~exists().where(Score.item_id == Item.id,
+                                                        Score.model_version_id == version))
+        yield select(Item).where(condition).order_by(Item.random_rank, Item.id)
 
 
 def open_lease(project: Project, item: Item, user: UserInfo, now: float, reason: str) -> Lease:

@@ -68,6 +68,7 @@ class ModelVersions(StoreBase):
             {"model_version_id": version_id, "item_id": int(item_id), "rank": rank,
              "score": float(score)} for rank, (item_id, score) in enumerate(ranked)), chunk_size)
         self._insert_chunks(Guess, guess_rows(version_id, guesses), chunk_size)
+        self._analyze("scores", "guesses")
         with self._transaction() as session:
             project = self._project(session, name, lock=True)
             if kind == "model":
