@@ -183,12 +183,15 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--workers", default=1, show_default=True, type=int,
               help="Server processes (PostgreSQL only): they share the port, and one of "
               "them trains each project at a time (see docs/server.md).")
+@click.option("--training-lease", default=60.0, show_default=True, type=float,
+              help="Seconds a training process holds a project's training lease between "
+              "heartbeats: if it dies, another process trains after at most this long.")
 def serve(data: str | None, text_column: str | None, image_column: str | None, id_column: str | None,
           label_list: str | None, db: str | None, project: str | None, strategy: str | None,
           model: str | None, task: str, label_config: str | None, retrain_every: int,
           labels_per_item: int, exploration: float, skip_policy: str, lease_seconds: float, training: str, stopping: str, stop_threshold: float | None,
           stop_window: int, control: float, seed: int, guesses: bool | None, host: str,
-          port: int, workers: int) -> None:
+          port: int, workers: int, training_lease: float) -> None:
     """Run the labeling web app: annotators label what the strategy asks for.
 
     It serves every project of the database, each with its own model and queue."""
@@ -197,6 +200,7 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
 
     check_seed(seed, "--seed")
     check_number(lease_seconds, "--lease-seconds", low=0)
+    check_number(training_lease, "--training-lease", low=0)
     check_port(port)
     prepared = prepare_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
@@ -218,10 +222,10 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
     if workers > 1:
         from .workers import run_workers
 
-        return run_workers(prepared, workers, host, port, None, guesses)
+        return run_workers(prepared, workers, host, port, None, guesses, training_lease)
     from .workers import serving_app
 
-    uvicorn.run(serving_app(prepared, None, guesses), host=host, port=port, log_level="warning")
+    uvicorn.run(serving_app(prepared, None, guesses, training_lease), host=host, port=port, log_level="warning")
     return None
 
 

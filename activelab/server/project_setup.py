@@ -92,9 +92,11 @@ def project_folder(store: Store, name: str) -> Path | None:
     return Path(source).parent if source and Path(source).is_absolute() else None
 
 
-def build_trainer(store: Store, name: str, folder: Path | None) -> Trainer:
+def build_trainer(store: Store, name: str, folder: Path | None,
+                  training_lease: float = 60.0) -> Trainer:
     """The trainer of ``name`` over its items' features, with its cold-start order stored
-    and a retrain requested when enough labels wait."""
+    and a retrain requested when enough labels wait; it renews its training lease of
+    ``training_lease`` seconds while it trains (see :mod:`activelab.store.workers`)."""
     kind = store.project_info(name)["item_kind"]
 
     def pool_features() -> tuple[Any, np.ndarray]:
@@ -102,7 +104,8 @@ def build_trainer(store: Store, name: str, folder: Path | None) -> Trainer:
         return (featurize([content for _i, _e, content in rows], kind, folder),
                 np.array([i for i, _e, _c in rows]))
 
-    trainer = Trainer(store, name, *pool_features(), refeaturize=pool_features)
+    trainer = Trainer(store, name, *pool_features(), refeaturize=pool_features,
+                      lease_seconds=training_lease)
     trainer.ensure_cold_start()
     trainer.labels_changed(store.count_labels(name))
     return trainer
@@ -112,10 +115,12 @@ class ProjectTrainers(dict):  # type: ignore[type-arg]
     """The app's trainers by project; ``get`` builds the trainer of a project created since
     the server started (say, by ``activelab project create`` in another process)."""
 
-    def __init__(self, store: Store, folders: dict[str, Path]) -> None:
+    def __init__(self, store: Store, folders: dict[str, Path],
+                 training_lease: float = 60.0) -> None:
         super().__init__()
         self.store = store
         self.folders = folders
+        self.training_lease = training_lease
         self._lock = threading.Lock()
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
@@ -124,7 +129,7 @@ class ProjectTrainers(dict):  # type: ignore[type-arg]
         with self._lock:
             if name not in self and name in self.store.project_names():
                 folder = self.folders.get(name) or project_folder(self.store, name)
-                self[name] = build_trainer(self.store, name, folder)
+                self[name] = build_trainer(self.store, name, folder, self.training_lease)
         return super().get(name, default)
 
 

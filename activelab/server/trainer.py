@@ -257,7 +257,8 @@ class Trainer:
         self._trained_on = self.store.count_labels(self.project)
         info = self.store.project_info(self.project)
         settings = info["settings"]
-        counted = {"labels_counted": self._trained_on, "items_counted": len(self.item_ids)}
+        counted = {"labels_counted": self._trained_on, "items_counted": len(self.item_ids),
+                   "trained_by": self.holder}
         resolved = self.store.resolved_labels(self.project)
         known = set(self.item_ids.tolist())  # items added after featurizing wait a job
         labeled = {item: entry["label"] for item, entry in resolved.items()

@@ -56,13 +56,15 @@ def check_workers(url: str, workers: int) -> None:
 
 
 def run_workers(prepared: Prepared, workers: int, host: str, port: int,
-                max_upload_bytes: int | None, guesses: bool | None) -> None:
+                max_upload_bytes: int | None, guesses: bool | None,
+                training_lease: float = 60.0) -> None:
     """Serve ``prepared`` from ``workers`` uvicorn processes on ``host:port`` until stopped."""
     import uvicorn
 
     config = {"url": prepared.url, "name": prepared.name, "added": prepared.added,
               "folders": prepared.folders, "columns": prepared.columns,
-              "max_upload_bytes": max_upload_bytes, "guesses": guesses}
+              "max_upload_bytes": max_upload_bytes, "guesses": guesses,
+              "training_lease": training_lease}
     prepared.store.close()
     handle, path = tempfile.mkstemp(prefix="activelab-workers-", suffix=".json")
     try:
@@ -89,13 +91,16 @@ def worker_app():  # type: ignore[no-untyped-def]
     prepared = Prepared(store=Store(config["url"]), url=config["url"], name=config["name"],
                         added=config["added"], folders=config["folders"],
                         columns={k: tuple(v) for k, v in config["columns"].items()})
-    return serving_app(prepared, config["max_upload_bytes"], config["guesses"])
+    return serving_app(prepared, config["max_upload_bytes"], config["guesses"],
+                       config["training_lease"])
 
 
 def serving_app(prepared: Any, max_upload_bytes: int | None = None,
-                guesses: bool | None = None):  # type: ignore[no-untyped-def]
+                guesses: bool | None = None,
+                training_lease: float = 60.0):  # type: ignore[no-untyped-def]
     """The app over every project of ``prepared``'s database, a trainer for each (a
-    retrain requested for the project whose data file had rows added)."""
+    retrain requested for the project whose data file had rows added); a trainer holds
+    its project's training lease for ``training_lease`` seconds between heartbeats."""
     from . import flash
     from .app import MAX_UPLOAD_BYTES, create_app
     from .project_setup import ProjectTrainers, build_trainer, project_folder
@@ -103,10 +108,10 @@ def serving_app(prepared: Any, max_upload_bytes: int | None = None,
     store = prepared.store
     flash.use_store_secret(store)
     folders = {name: Path(folder) for name, folder in prepared.folders.items()}
-    trainers = ProjectTrainers(store, folders)
+    trainers = ProjectTrainers(store, folders, training_lease)
     for each in store.project_names():
         folders.setdefault(each, project_folder(store, each))  # type: ignore[arg-type]
-        trainers[each] = build_trainer(store, each, folders[each])
+        trainers[each] = build_trainer(store, each, folders[each], training_lease)
     if prepared.added:
         trainers[prepared.added].items_added()
     return create_app(store, trainers, {k: v for k, v in folders.items() if v is not None},

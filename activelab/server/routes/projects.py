@@ -221,7 +221,9 @@ def create_from_form(request: Request, sent: dict[str, str], raw: bytes,
     name = create_new_project(store, sent.get("name", ""), items, settings,
                               source=f"uploaded by {by}: {filename or 'upload'}")
     request.app.state.item_columns[name] = (column, sent.get("id_column") or None)
-    request.app.state.trainers[name] = build_trainer(store, name, None)
+    trainers = request.app.state.trainers
+    trainers[name] = build_trainer(store, name, None,
+                                   getattr(trainers, "training_lease", 60.0))
     return name, len(items)
 
 
