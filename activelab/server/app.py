@@ -7,7 +7,6 @@ request (a hidden form field, or the ``X-CSRF-Token`` header). The routes are ro
 area in :mod:`activelab.server.routes`; what they share is in :mod:`activelab.server.deps`.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")
     app.add_middleware(BodyLimit, limit_for=limits_by_path(max_upload_bytes))
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ActiveLabError, on_error)
     app.add_exception_handler(OperationalError, on_database_down)
     app.add_exception_handler(InterfaceError, on_database_down)
@@ -64,15 +63,32 @@ def create_app(
     return app
 
 
-async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Any:
-    """No sniffing, no framing, and only this server's own scripts, styles and images."""
-    response = await call_next(request)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; "
-                                "style-src 'self'; script-src 'self'")
-    return response
+CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+
+
+class SecurityHeaders:
+    """No sniffing, no framing, and only this server's own scripts, styles and images
+    (a plain ASGI middleware: it adds the headers as the response starts)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _value in headers}
+                headers += [(b"x-content-type-options", b"nosniff"),
+                            (b"x-frame-options", b"DENY")]
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", CSP))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, with_headers)
 
 
 async def on_error(request: Request, err: ActiveLabError) -> JSONResponse:

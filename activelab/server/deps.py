@@ -88,7 +88,7 @@ def labels_changed(request: Request, project: str) -> None:
     """Tell the project's trainer (if any) how many labels it has now."""
     trainer = _trainers(request).get(project)
     if trainer is not None:
-        trainer.labels_changed(get_store(request).count_labels(project))
+        trainer.labels_changed(*get_store(request).label_progress(project))
 
 
 # ---- who is asking: the JSON API -------------------------------------------------------------

@@ -119,9 +119,11 @@ class Trainer:
         self.store.add_model_version(self.project, "diversity", 0, {}, ranked,
                                      trigger="cold-start")
 
-    def labels_changed(self, n_labels: int) -> None:
-        """Called after each answer: start a job every ``retrain_every`` new labels."""
-        every = self.store.project_info(self.project)["settings"]["retrain_every"]
+    def labels_changed(self, n_labels: int, every: int | None = None) -> None:
+        """Called after each answer: start a job every ``retrain_every`` new labels
+        (``every``: the setting, if the caller read it already)."""
+        if every is None:
+            every = self.store.project_info(self.project)["settings"]["retrain_every"]
         if n_labels - self._trained_on >= every:  # perhaps trained by another process:
             self._trained_on = max(self._trained_on, self.store.last_model_metrics(
                 self.project).get("labels_counted", 0))

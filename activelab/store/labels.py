@@ -229,10 +229,16 @@ class LabelLog(Projects, LeaseQueue):
 
     def count_labels(self, name: str) -> int:
         """How many current (not retracted) labels the project has: one cheap query."""
+        return self.label_progress(name)[0]
+
+    def label_progress(self, name: str) -> tuple[int, int]:
+        """The project's current labels (as :meth:`count_labels`) and its
+        ``retrain_every``, read together: what a trainer checks after every answer."""
         with self._session() as session:
             project = self._project(session, name)
-            return session.scalar(select(func.count()).select_from(Answer).where(
+            n = session.scalar(select(func.count()).select_from(Answer).where(
                 Answer.project_id == project.id, Answer.kind.in_(["label", "resolve"]))) or 0
+            return n, int(project.settings["retrain_every"])
 
     def resolved_labels(self, name: str) -> dict[int, dict[str, Any]]:
         """Per labeled item: its label (a reviewer's resolution, else the unique majority of
