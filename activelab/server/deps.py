@@ -108,7 +108,14 @@ def authenticate(request: Request) -> UserInfo:
     every state-changing request); 401 or 403 otherwise."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = get_store(request).user_by_token(header[7:].strip())
+        token, project = header[7:].strip(), request.path_params.get("project")
+        if project is None:
+            user = get_store(request).user_by_token(token)
+        else:  # the role in the path's project comes with the same query
+            found = get_store(request).token_user_in(token, project)
+            user = None if found is None else found[0]
+            if found is not None:
+                request.state.project_role = (project, user.id, found[1])
         if user is None:
             raise HTTPException(401, "unknown or revoked token",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -142,6 +149,9 @@ def project_role(request: Request, user: UserInfo, project: str | None = None) -
     project = project or request.path_params.get("project")
     if project is None:
         return user
+    known = getattr(request.state, "project_role", None)
+    if known is not None and known[:2] == (project, user.id):
+        return replace(user, role=known[2])
     return replace(user, role=get_store(request).role_in(project, user))
 
 

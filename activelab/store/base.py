@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from .database import migrate, open_engine
 from .errors import NotFoundError
-from .schema import Item, Project, User
+from .schema import Item, ModelVersion, Project, User
 
 __all__ = ["StoreBase", "iso"]
 
@@ -69,6 +69,16 @@ class StoreBase:
         if project is None:
             raise NotFoundError(f"no project {name!r}")
         return project
+
+    def _version_facts(self, session: OrmSession, version_id: int) -> tuple[int, str]:
+        """``(number, kind)`` of the model version ``version_id``, read once per store:
+        a stored version never changes, and every ``next`` and answer asks."""
+        cache: dict[int, tuple[int, str]] = self.__dict__.setdefault("_versions_seen", {})
+        if version_id not in cache:
+            row = session.execute(select(ModelVersion.number, ModelVersion.kind).where(
+                ModelVersion.id == version_id)).one()
+            cache[version_id] = (int(row.number), str(row.kind))
+        return cache[version_id]
 
     def _analyze(self, *tables: str) -> None:
         """PostgreSQL: refresh the planner's statistics of ``tables`` after a bulk insert.

@@ -25,7 +25,7 @@ from .base import iso
 from .errors import ConflictError
 from .projects import Projects
 from .queue import LeaseQueue, attach_guess, leased_item, open_lease
-from .schema import Answer, Event, Item, Lease, ModelVersion, Project, User
+from .schema import Answer, Event, Item, Lease, Project, User
 from .task_types import task_of
 
 __all__ = ["MAX_RATIONALE_CHARS", "LabelLog"]
@@ -203,8 +203,7 @@ class LabelLog(Projects, LeaseQueue):
         """The number of the project's current model version (0 before any), for events."""
         if project.current_version_id is None:
             return 0
-        return session.scalar(select(ModelVersion.number).where(
-            ModelVersion.id == project.current_version_id)) or 0
+        return self._version_facts(session, project.current_version_id)[0]
 
     def _event_reply(self, session: OrmSession, project: Project, event: Event,
                      replayed: bool) -> dict[str, Any]:

@@ -91,6 +91,27 @@ class Memberships(StoreBase):
                 .where(Project.name == project, Membership.user_id == user.id))
         return role or user.role
 
+    def token_user_in(self, token: str, project: str) -> tuple[Any, str] | None:
+        """The user of the API token ``token`` and their role in ``project`` (as
+        :meth:`role_in`), read in one query; ``None`` for an unknown or disabled token."""
+        from .accounts import UserInfo, hash_secret
+
+        if not token or len(token) > 200:
+            return None
+        member = (select(Membership.user_id, Membership.role)
+                  .join(Project, Project.id == Membership.project_id)
+                  .where(Project.name == project).subquery())
+        with self._session() as session:
+            row = session.execute(
+                select(User.id, User.name, User.role, member.c.role)
+                .outerjoin(member, member.c.user_id == User.id)
+                .where(User.token_hash == hash_secret(token), User.disabled_at.is_(None))
+            ).first()
+        if row is None:
+            return None
+        user = UserInfo(row[0], row[1], row[2])
+        return user, "admin" if user.role == "admin" else (row[3] or user.role)
+
     def visible_projects(self, user: UserRole) -> list[str]:
         """The projects ``user`` may open (every one but those where their role is none)."""
         names = self.project_names()  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ from .accounts import UserInfo
 from .base import StoreBase, iso
 from .errors import ConflictError, GoneError, NotFoundError
 from .guesses import guess_of
-from .schema import Answer, Item, Lease, ModelVersion, Project, Score
+from .schema import Answer, Item, Lease, Project, Score
 
 __all__ = ["LeaseQueue", "LeasedItem", "attach_guess", "leased_item", "open_lease"]
 
@@ -88,7 +88,7 @@ class LeaseQueue(StoreBase):
             item = self._pick(session, project, user, now, explore)
             if item is None:
                 return None
-            reason = "exploration" if explore else _queue_reason(session, project)
+            reason = "exploration" if explore else self._queue_reason(session, project)
             lease = open_lease(project, item, user, now, reason)
             if show_guess is None:
                 show_guess = bool(settings.get("show_guess", True))
@@ -119,6 +119,13 @@ class LeaseQueue(StoreBase):
                 if item is not None:
                     return item
         return None
+
+    def _queue_reason(self, session: OrmSession, project: Project) -> str:
+        """Why the queue's first item is first: ``random``, ``diversity`` or ``strategy``."""
+        if project.queue_version_id is None:
+            return "random"
+        kind = self._version_facts(session, project.queue_version_id)[1]
+        return "diversity" if kind == "diversity" else "strategy"
 
     def _check_lease(self, session: OrmSession, project: Project, user: UserInfo, item: Item,
                      lease_id: str | None, now: float) -> None:
@@ -249,12 +256,3 @@ def _duration(seconds: float) -> str:
             return f"{n} {unit}{'s' if n != 1 else ''}"
     n = round(seconds)
     return f"{n} second{'s' if n != 1 else ''}"
-
-
-def _queue_reason(session: OrmSession, project: Project) -> str:
-    """Why the queue's first item is first: ``random``, ``diversity`` or ``strategy``."""
-    if project.queue_version_id is None:
-        return "random"
-    kind = session.scalar(select(ModelVersion.kind).where(
-        ModelVersion.id == project.queue_version_id))
-    return "diversity" if kind == "diversity" else "strategy"

@@ -23,10 +23,10 @@ lease and the secrets several server processes share are in ``workers.py``.
 Next to them: ``schema.py`` (the tables), ``database.py`` (the engine and the Alembic
 migrations) and ``importer.py`` (reading the items of a CSV or JSONL file).
 
-Every write is one transaction; lease allocation and labeling lock the project row first
-(``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two
-annotators are never handed the same item at once, whatever the number of server threads
-or processes.
+Every write is one transaction. On SQLite each takes the one write lock (``BEGIN
+IMMEDIATE``); on PostgreSQL lease allocation and labeling lock the annotator's row, then
+the item's (:mod:`activelab.store.base`), so two annotators are never handed the same item
+at once, whatever the number of server threads or processes.
 
 >>> store = Store("sqlite://")
 >>> items = [ImportedItem(f"x{i}", f"text {i}", i + 2) for i in range(3)]
