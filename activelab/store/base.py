@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from .database import migrate, open_engine
@@ -87,6 +87,15 @@ class StoreBase:
         if self.engine.dialect.name == "postgresql":
             with self.engine.begin() as connection:
                 connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+
+    @staticmethod
+    def _plan_whole_project(session: OrmSession) -> None:
+        """PostgreSQL: hash joins, not nested loops, for the rest of this transaction. A
+        report that tallies every answer of a project is right to read them all once;
+        planned from statistics older than the last few hundred answers, a nested loop
+        re-tallied them per item (72 s for 2,000 items and 1,000 labels)."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL enable_nestloop = off"))
 
     def _lock_user(self, session: OrmSession, user_id: int) -> None:
         """Hold the user's row lock for the transaction: one annotator's writes (leases,

@@ -113,6 +113,7 @@ class Browse(LabelLog):
             raise ActiveLabError("page numbers start at 1")
         start = (page - 1) * per_page
         with self._session() as session:
+            self._plan_whole_project(session)
             project = self._project(session, name)
             query, label = self._filtered(session, project, filters)
             if filters.uses_guesses:
@@ -143,6 +144,7 @@ class Browse(LabelLog):
     def status_counts(self, name: str) -> dict[str, int]:
         """How many items of ``name`` are resolved, pending, in disagreement, unlabeled."""
         with self._session() as session:
+            self._plan_whole_project(session)
             project = self._project(session, name)
             n_items = session.scalar(select(func.count()).select_from(Item).where(
                 Item.project_id == project.id)) or 0
