@@ -18,8 +18,12 @@ N-1 created in the database beforehand), each with its own model and queue; anno
 labels in project ``i mod N`` and the retraining phase keeps every project retraining.
 
 With ``--workers N`` (PostgreSQL) the server runs N processes (``activelab serve --workers``);
-``--think-time S`` makes each annotator wait S seconds between an answer and the next
-``next`` (a person reading), so the throughput is what a team would make;
+``--think-time S`` makes each annotator wait between an answer and the next ``next`` (a
+person reading): S seconds on average, drawn uniformly from 0.5 S to 1.5 S, and each
+annotator starts at a random moment of the first S seconds, so that the annotators do not
+click in lockstep (people do not); the throughput is then what a team would make.
+``--lockstep`` makes every wait exactly S and starts everyone at once (a burst of
+``--annotators`` requests every S seconds, the worst case);
 ``--kill-worker-after S`` kills one server process with SIGKILL S seconds into each phase
 (the clients retry dropped connections; the labels must all arrive, none held by two).
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -101,7 +106,8 @@ def kill_one_worker(server: subprocess.Popen, after: float, done: threading.Even
 
 def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_each: int,
               retraining: bool, n_projects: int = 1, workers: int = 1,
-              think_time: float = 0.0, kill_after: float | None = None) -> dict[str, object]:
+              think_time: float = 0.0, kill_after: float | None = None,
+              lockstep: bool = False) -> dict[str, object]:
     n_items = -(-2 * annotators * items_each // n_projects)
     data = write_csv(folder / f"{name}.csv", n_items, seed=7)
     url = db or f"sqlite:///{folder / (name + '.db')}"
@@ -130,9 +136,12 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
         project = names[i % len(names)]
         with httpx.Client(base_url=base, timeout=120,
                           headers={"Authorization": f"Bearer {tokens[i]}"}) as client:
+            pace = random.Random(i)
+            if think_time and not lockstep:
+                time.sleep(pace.uniform(0, think_time))
             for n in range(items_each):
                 if n and think_time:
-                    time.sleep(think_time)
+                    time.sleep(think_time if lockstep else pace.uniform(0.5, 1.5) * think_time)
                 t0 = time.perf_counter()
                 got = post_with_retry(client, f"/api/projects/{project}/next", retried)
                 t1 = time.perf_counter()
@@ -182,6 +191,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
                 extra.start()
         for thread in threads:
             thread.join()
+        wall = time.perf_counter() - started
         done.set()
         for extra in (helper, killer):
             if extra:
@@ -191,8 +201,9 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
             versions = sum(client.get(f"/api/projects/{project}/stats").json()["model_version"]
                            for project in names)
     finally:
+        stopping = time.perf_counter()
         stop_server(server)
-    wall = time.perf_counter() - started
+        stop_s = time.perf_counter() - stopping
     store = Store(url)
     events = [(f"{project}/{e['external_id']}", e["annotator"]) for project in names
               for e in store.events(project) if e["kind"] == "label"]
@@ -200,7 +211,7 @@ def run_phase(name: str, folder: Path, db: str | None, annotators: int, items_ea
     return {
         "phase": name, "labels": len(acked), "wall_s": wall, "model_versions": versions,
         "errors": errors, "clashes": clashes, "retried": retried[0], "killed": killed,
-        "throughput": 2 * len(acked) / wall,
+        "throughput": 2 * len(acked) / wall, "stop_s": stop_s,
         "lost": sorted(set(acked) - set(events)), "twice": len(events) - len(set(events)),
         **{f"{key}_p50_ms": 1000 * percentile(v, 50) for key, v in timings.items()},
         **{f"{key}_p95_ms": 1000 * percentile(v, 95) for key, v in timings.items()},
@@ -218,7 +229,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1,
                         help="Server processes (PostgreSQL only)")
     parser.add_argument("--think-time", type=float, default=0.0,
-                        help="Seconds each annotator waits between an answer and next")
+                        help="Seconds each annotator waits between an answer and next, on "
+                        "average (uniform from half to one and a half times it)")
+    parser.add_argument("--lockstep", action="store_true",
+                        help="Every think time exactly --think-time, everyone starting at once")
     parser.add_argument("--phases", default="quiet,retraining",
                         help="quiet, retraining or both (comma-separated)")
     parser.add_argument("--kill-worker-after", type=float, default=None,
@@ -235,11 +249,12 @@ def main() -> int:
                 wipe_postgres(args.db)
             results.append(run_phase(name, Path(folder), args.db, args.annotators,
                                      args.items_each, retraining, args.projects, args.workers,
-                                     args.think_time, args.kill_worker_after))
+                                     args.think_time, args.kill_worker_after,
+                                     args.lockstep))
     print(f"{args.annotators} annotators x {args.items_each} items, database "
           f"{'postgresql' if args.db else 'sqlite'}, {args.projects} project(s) on one server "
           f"(versions: summed over projects), {args.workers} server process(es), think time "
-          f"{args.think_time:g} s, load average {os.getloadavg()[0]:.1f}")
+          f"{args.think_time:g} s{' (lockstep)' if args.lockstep else ''}, load average {os.getloadavg()[0]:.1f}")
     print(f"{'phase':12s} {'labels':>7s} {'versions':>8s} {'next p50':>9s} {'next p95':>9s} "
           f"{'ann. p50':>9s} {'ann. p95':>9s} {'slowest':>9s} {'wall s':>7s} {'req/s':>6s}")
     for r in results:
@@ -266,6 +281,8 @@ def main() -> int:
                   f"{args.kill_worker_after:g} s")
         if r["retried"]:
             print(f"{r['phase']}: {r['retried']} requests retried after a dropped connection")
+        if r["stop_s"] > 5:
+            print(f"{r['phase']}: the server took {r['stop_s']:.0f} s to stop after SIGTERM")
         ok = ok and not problems
     return 0 if ok else 1
 
