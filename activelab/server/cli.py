@@ -200,7 +200,7 @@ def serve(data: str | None, text_column: str | None, image_column: str | None, i
 
     check_seed(seed, "--seed")
     check_number(lease_seconds, "--lease-seconds", low=0)
-    check_number(training_lease, "--training-lease", low=0)
+    check_number(training_lease, "--training-lease", low=1)
     check_port(port)
     prepared = prepare_server(
         data=data, text_column=text_column, image_column=image_column, id_column=id_column,
