@@ -183,7 +183,8 @@ def _labels(value: str) -> tuple[str, ...]:
 @click.option("--workers", default=1, show_default=True, type=int,
               help="Server processes (PostgreSQL only): they share the port, and one of "
               "them trains each project at a time (see docs/server.md).")
-@click.option("--training-lease", default=60.0, show_default=True, type=float,
+@click.option("--training-lease", default=60.0,  # store.workers.TRAINING_LEASE_SECONDS
+              show_default=True, type=float,
               help="Seconds a training process holds a project's training lease between "
               "heartbeats: if it dies, another process trains after at most this long.")
 def serve(data: str | None, text_column: str | None, image_column: str | None, id_column: str | None,

@@ -23,6 +23,7 @@ from ..errors import ActiveLabError
 from ..store import ProjectSettings, Store
 from ..store.errors import ConflictError
 from ..store.importer import ImportedItem
+from ..store.workers import TRAINING_LEASE_SECONDS
 from ..strategies.registry import DEFAULT_STRATEGY
 from .features import featurize
 from .project_loop import check_loop_settings
@@ -93,7 +94,7 @@ def project_folder(store: Store, name: str) -> Path | None:
 
 
 def build_trainer(store: Store, name: str, folder: Path | None,
-                  training_lease: float = 60.0) -> Trainer:
+                  training_lease: float = TRAINING_LEASE_SECONDS) -> Trainer:
     """The trainer of ``name`` over its items' features, with its cold-start order stored
     and a retrain requested when enough labels wait; it renews its training lease of
     ``training_lease`` seconds while it trains (see :mod:`activelab.store.workers`)."""
@@ -116,7 +117,7 @@ class ProjectTrainers(dict):  # type: ignore[type-arg]
     the server started (say, by ``activelab project create`` in another process)."""
 
     def __init__(self, store: Store, folders: dict[str, Path],
-                 training_lease: float = 60.0) -> None:
+                 training_lease: float = TRAINING_LEASE_SECONDS) -> None:
         super().__init__()
         self.store = store
         self.folders = folders

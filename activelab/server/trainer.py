@@ -36,7 +36,7 @@ from ..pool import Pool
 from ..selection.clustering import cluster_round_robin_order
 from ..stopping import StabilizingPredictions
 from ..store import Store
-from ..store.workers import process_holder_id
+from ..store.workers import TRAINING_LEASE_SECONDS, process_holder_id
 from .guessing import model_guesses
 from .project_loop import STOP_SET_SIZE, build_loop, control_metrics
 
@@ -63,7 +63,7 @@ class Trainer:
 
     def __init__(self, store: Store, project: str, features: Any, item_ids: np.ndarray,
                  refeaturize: Callable[[], tuple[Any, np.ndarray]] | None = None,
-                 holder: str | None = None, lease_seconds: float = 60.0,
+                 holder: str | None = None, lease_seconds: float = TRAINING_LEASE_SECONDS,
                  retry_seconds: float = 2.0) -> None:
         self.store = store
         self.holder = holder or process_holder_id()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ActiveLabError
+from ..store.workers import TRAINING_LEASE_SECONDS
 
 __all__ = ["CONFIG_VARIABLE", "Prepared", "check_workers", "run_workers", "serving_app",
            "worker_app"]
@@ -57,7 +58,7 @@ def check_workers(url: str, workers: int) -> None:
 
 def run_workers(prepared: Prepared, workers: int, host: str, port: int,
                 max_upload_bytes: int | None, guesses: bool | None,
-                training_lease: float = 60.0) -> None:
+                training_lease: float = TRAINING_LEASE_SECONDS) -> None:
     """Serve ``prepared`` from ``workers`` uvicorn processes on ``host:port`` until stopped."""
     import uvicorn
 
@@ -97,7 +98,7 @@ def worker_app():  # type: ignore[no-untyped-def]
 
 def serving_app(prepared: Any, max_upload_bytes: int | None = None,
                 guesses: bool | None = None,
-                training_lease: float = 60.0):  # type: ignore[no-untyped-def]
+                training_lease: float = TRAINING_LEASE_SECONDS):  # type: ignore[no-untyped-def]
     """The app over every project of ``prepared``'s database, a trainer for each (a
     retrain requested for the project whose data file had rows added); a trainer holds
     its project's training lease for ``training_lease`` seconds between heartbeats."""

@@ -45,6 +45,7 @@ class StoreBase:
         #: Where the store reads the time (Unix seconds); tests replace it to expire leases.
         self.clock: Callable[[], float] = time.time
         self.engine = open_engine(url)
+        self._versions_seen: dict[int, tuple[int, str]] = {}  # see _version_facts
         migrate(self.engine)
 
     def close(self) -> None:
@@ -73,12 +74,11 @@ class StoreBase:
     def _version_facts(self, session: OrmSession, version_id: int) -> tuple[int, str]:
         """``(number, kind)`` of the model version ``version_id``, read once per store:
         a stored version never changes, and every ``next`` and answer asks."""
-        cache: dict[int, tuple[int, str]] = self.__dict__.setdefault("_versions_seen", {})
-        if version_id not in cache:
+        if version_id not in self._versions_seen:
             row = session.execute(select(ModelVersion.number, ModelVersion.kind).where(
                 ModelVersion.id == version_id)).one()
-            cache[version_id] = (int(row.number), str(row.kind))
-        return cache[version_id]
+            self._versions_seen[version_id] = (int(row.number), str(row.kind))
+        return self._versions_seen[version_id]
 
     def _analyze(self, *tables: str) -> None:
         """PostgreSQL: refresh the planner's statistics of ``tables`` after a bulk insert.

@@ -36,7 +36,11 @@ from sqlalchemy.exc import IntegrityError
 from .base import StoreBase
 from .schema import Item, ModelVersion, ServerSecret, TrainingLease
 
-__all__ = ["Workers", "process_holder_id"]
+__all__ = ["TRAINING_LEASE_SECONDS", "Workers", "process_holder_id"]
+
+#: Seconds a trainer holds its project's training lease between heartbeats, by default
+#: (``activelab serve --training-lease``).
+TRAINING_LEASE_SECONDS = 60.0
 
 
 def process_holder_id() -> str:

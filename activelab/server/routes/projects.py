@@ -22,6 +22,7 @@ from ...store.importer import parse_items
 from ...store.memberships import MEMBER_ROLES
 from ...store.projects import SKIP_POLICIES, TASKS
 from ...store.task_types import task_type
+from ...store.workers import TRAINING_LEASE_SECONDS
 from ...strategies.registry import DEFAULT_STRATEGY, available
 from ...training import TRAINING_POLICIES
 from ..deps import Admin, Anyone, csrf_matches, error_page, get_store, go, page, signed_in
@@ -223,7 +224,7 @@ def create_from_form(request: Request, sent: dict[str, str], raw: bytes,
     request.app.state.item_columns[name] = (column, sent.get("id_column") or None)
     trainers = request.app.state.trainers
     trainers[name] = build_trainer(store, name, None,
-                                   getattr(trainers, "training_lease", 60.0))
+                                   getattr(trainers, "training_lease", TRAINING_LEASE_SECONDS))
     return name, len(items)
 
 
